@@ -1,0 +1,166 @@
+package netslim.backend;
+
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+
+/**
+ * The op set every device implements: everything the model zoo needs for inference and training. Tensors are
+ * NCHW float32, preallocated by the caller. Conventions shared by all ops:
+ * <ul>
+ *   <li>Forward ops overwrite their outputs.</li>
+ *   <li><b>Backward ops add into their gradient outputs</b> ({@code dx += ...}, {@code dw += ...}); the caller
+ *       zeroes gradient buffers before a backward pass. This makes fan-out (an Inception input feeding four
+ *       branches, a residual skip) a plain sum. A {@code null} gradient output is skipped.</li>
+ *   <li>{@link netslim.backend.cpu.ReferenceKernels} is the executable specification; every backend is tested
+ *       against it op by op.</li>
+ * </ul>
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name, e.g. "cpu", "reference", "cuda". */
+    String name();
+
+    /** True when tensors of this backend are host tensors ({@link Tensor#data()} works). */
+    boolean isHost();
+
+    // ---- memory -------------------------------------------------------------------------------------------
+
+    /** A zero-filled tensor in this backend's memory. */
+    Tensor allocate(Shape shape);
+
+    /** Copies a host tensor into a tensor of this backend (same element count). */
+    void upload(Tensor host, Tensor dst);
+
+    /** Copies a tensor of this backend into a host tensor (same element count). */
+    void download(Tensor src, Tensor host);
+
+    void fill(Tensor t, float value);
+
+    /** dst = src (same element count). */
+    void copy(Tensor src, Tensor dst);
+
+    // ---- linear algebra -----------------------------------------------------------------------------------
+
+    /**
+     * Row-major GEMM on flat storage: {@code C = alpha * op(A) * op(B) + beta * C} where op(A) is m x k, op(B) is
+     * k x n, C is m x n; {@code lda/ldb/ldc} are row strides of the stored (untransposed) matrices and
+     * {@code off*} element offsets into each tensor.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              Tensor a, int offA, int lda, Tensor b, int offB, int ldb, float beta, Tensor c, int offC, int ldc);
+
+    /**
+     * Unfolds image {@code image} of x (N, C, H, W) into col of shape (C * kh * kw, outH * outW): row
+     * {@code (c * kh + i) * kw + j}, column {@code oy * outW + ox}; zero where the window reads padding.
+     */
+    void im2col(Tensor x, int image, ConvSpec s, Tensor col);
+
+    /** The adjoint of {@link #im2col}: adds the columns back into image {@code image} of dx. */
+    void col2im(Tensor col, ConvSpec s, Tensor dx, int image);
+
+    // ---- convolution and linear ---------------------------------------------------------------------------
+
+    /** y (N, out, oh, ow) = conv(x (N, in, H, W), w (out, in/groups, kh, kw)) + bias (out) if bias != null. */
+    void conv2d(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s);
+
+    /** Adds into dx, dw, db (each may be null) the gradients of conv2d given dy. */
+    void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s);
+
+    /** y (N, out) = x (N, in) · wᵀ (w: out x in) + b (out) if b != null. */
+    void linear(Tensor x, Tensor w, Tensor b, Tensor y);
+
+    void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db);
+
+    // ---- normalisation ------------------------------------------------------------------------------------
+
+    /**
+     * Training-mode BatchNorm2d: normalises with batch statistics (biased variance), writes y, saves the batch
+     * mean and 1/sqrt(var + eps) per channel, and updates the running statistics as PyTorch does:
+     * {@code run = (1 - momentum) * run + momentum * batch}, with the unbiased variance for runVar.
+     */
+    void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
+                        Tensor y, Tensor saveMean, Tensor saveInvStd);
+
+    /** Eval-mode BatchNorm2d: y = gamma * (x - mean) / sqrt(var + eps) + beta. */
+    void batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y);
+
+    /** Gradients of training-mode BatchNorm2d (added into dx, dgamma, dbeta). */
+    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                           Tensor dx, Tensor dgamma, Tensor dbeta);
+
+    // ---- activations --------------------------------------------------------------------------------------
+
+    void relu(Tensor x, Tensor y);
+
+    /** dx += dy where y > 0 (y is the ReLU output). */
+    void reluBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /** y = min(max(x, lo), hi) (ReLU6 is clip(0, 6)). */
+    void clip(Tensor x, float lo, float hi, Tensor y);
+
+    /** dx += dy where lo < x < hi (PyTorch's hardtanh gradient). */
+    void clipBackward(Tensor x, float lo, float hi, Tensor dy, Tensor dx);
+
+    // ---- pooling ------------------------------------------------------------------------------------------
+
+    void maxPool(Tensor x, Tensor y, PoolSpec s);
+
+    /** Routes dy to the first maximal element of each window (the one PyTorch picks). */
+    void maxPoolBackward(Tensor x, Tensor dy, Tensor dx, PoolSpec s);
+
+    void avgPool(Tensor x, Tensor y, PoolSpec s);
+
+    void avgPoolBackward(Tensor dy, Tensor dx, PoolSpec s);
+
+    /** y (N, C, 1, 1) = mean over H, W of x (N, C, H, W). */
+    void globalAvgPool(Tensor x, Tensor y);
+
+    void globalAvgPoolBackward(Tensor dy, Tensor dx);
+
+    // ---- elementwise, data movement -----------------------------------------------------------------------
+
+    /** y = a + b (same shapes). */
+    void add(Tensor a, Tensor b, Tensor y);
+
+    /** dst += alpha * src (same element count). */
+    void axpy(float alpha, Tensor src, Tensor dst);
+
+    /**
+     * For every image n: dst[n, dstC0 + c] (+)= src[n, srcC0 + c] for c in [0, channels); src and dst have the
+     * same N, H, W. Used by Concat (forward: copy into a slice; backward: accumulate a slice).
+     */
+    void copyChannels(Tensor src, int srcC0, Tensor dst, int dstC0, int channels, boolean accumulate);
+
+    /**
+     * Inverted dropout: mask[i] = 0 with probability p, else 1/(1-p), drawn from a counter-based hash of
+     * (seed, i) defined in {@link netslim.backend.cpu.ReferenceKernels#dropoutKeep}, so every backend draws the
+     * same mask; y = x * mask.
+     */
+    void dropout(Tensor x, float p, long seed, Tensor mask, Tensor y);
+
+    /** dx += dy * mask. */
+    void dropoutBackward(Tensor dy, Tensor mask, Tensor dx);
+
+    // ---- loss and optimiser -------------------------------------------------------------------------------
+
+    /**
+     * Mean softmax cross-entropy of logits (N, K) against integer labels, with optional label smoothing ε
+     * (target = (1-ε)·onehot + ε/K). Writes softmax probabilities into probs (N, K) and returns the mean loss.
+     */
+    float softmaxCrossEntropy(Tensor logits, int[] labels, float labelSmoothing, Tensor probs);
+
+    /** dlogits += scale · (probs − target) / N. */
+    void softmaxCrossEntropyBackward(Tensor probs, int[] labels, float labelSmoothing, float scale, Tensor dlogits);
+
+    /**
+     * PyTorch's SGD step (dampening 0): g = grad + wd·p; v = momentum·v + g; g = nesterov ? g + momentum·v : v;
+     * p -= lr·g. velocity may be null when momentum is 0.
+     */
+    void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
+                 boolean nesterov);
+
+    /** Releases device resources; a no-op on the CPU. */
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,305 @@
+package netslim.nn;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import netslim.NetslimException;
+import netslim.backend.Backend;
+import netslim.tensor.Rng;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+
+/**
+ * Runs a {@link Graph} on a {@link Backend} at a fixed batch size. Planned once: every activation (and, when
+ * training, every activation gradient) is allocated up front; Flatten, Identity and inference-mode Dropout are views
+ * of their input and cost nothing. Not thread-safe: use one executor per thread.
+ *
+ * <p>Training mode uses batch statistics in BatchNorm (updating the running ones) and samples dropout masks;
+ * {@link #backward} adds parameter gradients into {@link ParamStore#grad}.
+ */
+public final class Executor implements AutoCloseable {
+
+    public enum Mode { INFERENCE, TRAINING }
+
+    private final Graph graph;
+    private final Backend backend;
+    private final int batch;
+    private final Mode mode;
+    private final Map<String, Shape> shapes;
+    private final Map<String, Tensor> acts = new HashMap<>();
+    private final Map<String, Tensor> grads = new HashMap<>();
+    private final Map<String, Tensor[]> saved = new HashMap<>(); // BN: mean, invstd; Dropout: mask
+    private final Map<String, Tensor> deviceParams = new HashMap<>();
+    private final Map<String, Long> dropoutSeeds = new HashMap<>();
+    private Rng rng = new Rng(0x5eed);
+    private final Tensor input;
+
+    public Executor(Graph graph, Backend backend, int batch, Mode mode) {
+        if (batch <= 0) throw new NetslimException("batch size must be positive, got " + batch);
+        this.graph = graph;
+        this.backend = backend;
+        this.batch = batch;
+        this.mode = mode;
+        graph.validateParams();
+        this.shapes = graph.shapes(batch);
+        this.input = backend.allocate(shapes.get(graph.inputName()));
+        acts.put(graph.inputName(), input);
+        for (Node n : graph.nodes()) plan(n);
+    }
+
+    private boolean training() {
+        return mode == Mode.TRAINING;
+    }
+
+    private boolean isView(Layer l) {
+        return l instanceof Layer.Flatten || l instanceof Layer.Identity || (l instanceof Layer.Dropout && !training());
+    }
+
+    private void plan(Node n) {
+        Shape s = shapes.get(n.name());
+        Layer l = n.layer();
+        String in0 = n.inputs().get(0);
+        if (isView(l)) {
+            acts.put(n.name(), acts.get(in0).view(s));
+            if (training() && grads.containsKey(in0)) grads.put(n.name(), grads.get(in0).view(s));
+        } else {
+            acts.put(n.name(), backend.allocate(s));
+            if (training()) grads.put(n.name(), backend.allocate(s));
+        }
+        if (l instanceof Layer.BatchNorm2d bn && training()) {
+            saved.put(n.name(), new Tensor[] {backend.allocate(Shape.of(bn.channels())),
+                    backend.allocate(Shape.of(bn.channels()))});
+        }
+        if (l instanceof Layer.Dropout && training()) {
+            saved.put(n.name(), new Tensor[] {backend.allocate(s)});
+        }
+    }
+
+    public Graph graph() { return graph; }
+
+    public Backend backend() { return backend; }
+
+    public int batch() { return batch; }
+
+    public Mode mode() { return mode; }
+
+    public Map<String, Shape> shapes() { return shapes; }
+
+    /** Generator for dropout masks (its state belongs in training checkpoints). */
+    public Rng rng() { return rng; }
+
+    public void setRng(Rng r) { this.rng = r; }
+
+    /** The planned output buffer of a node (valid after {@link #forward}). */
+    public Tensor activation(String node) {
+        Tensor t = acts.get(node);
+        if (t == null) throw new NetslimException("no activation named " + node);
+        return t;
+    }
+
+    /** Gradient of the loss with respect to a node's output (training mode, after {@link #backward}). */
+    public Tensor activationGrad(String node) {
+        Tensor t = grads.get(node);
+        if (t == null) throw new NetslimException("no gradient for " + node + " (not training, or the graph input)");
+        return t;
+    }
+
+    /** The parameter as the backend sees it (the graph's own tensor on host backends). */
+    public Tensor param(String name) {
+        Tensor host = graph.params().get(name);
+        if (backend.isHost()) return host;
+        return deviceParams.computeIfAbsent(name, k -> {
+            Tensor d = backend.allocate(host.shape());
+            backend.upload(host, d);
+            return d;
+        });
+    }
+
+    /** Re-uploads parameters after the host copies changed (no-op on host backends). */
+    public void syncParamsToDevice() {
+        for (Map.Entry<String, Tensor> e : deviceParams.entrySet()) {
+            backend.upload(graph.params().get(e.getKey()), e.getValue());
+        }
+    }
+
+    /** Copies device parameters back into the graph (no-op on host backends). */
+    public void syncParamsToHost() {
+        for (Map.Entry<String, Tensor> e : deviceParams.entrySet()) {
+            backend.download(e.getValue(), graph.params().get(e.getKey()));
+        }
+    }
+
+    private Tensor paramOrNull(String name) {
+        return graph.params().contains(name) ? param(name) : null;
+    }
+
+    /** Runs the graph on a host batch (N, C, H, W) and returns the output buffer (backend memory). */
+    public Tensor forward(Tensor hostInput) {
+        if (!hostInput.shape().equals(input.shape())) {
+            throw new NetslimException("input has shape " + hostInput.shape() + ", the model expects " + input.shape());
+        }
+        backend.upload(hostInput, input);
+        for (Node n : graph.nodes()) forwardNode(n);
+        return acts.get(graph.outputName());
+    }
+
+    /** Convenience: forward and copy the output to a new host tensor. */
+    public Tensor forwardToHost(Tensor hostInput) {
+        Tensor out = forward(hostInput);
+        Tensor host = Tensor.zeros(out.shape());
+        backend.download(out, host);
+        return host;
+    }
+
+    private void forwardNode(Node n) {
+        String name = n.name();
+        Tensor y = acts.get(name);
+        Tensor x = acts.get(n.inputs().get(0));
+        Layer l = n.layer();
+        if (l instanceof Layer.Conv2d c) {
+            backend.conv2d(x, param(name + ".weight"), c.bias() ? param(name + ".bias") : null, y, c.spec());
+        } else if (l instanceof Layer.BatchNorm2d bn) {
+            Tensor g = param(name + ".weight"), b = param(name + ".bias");
+            Tensor rm = param(name + ".running_mean"), rv = param(name + ".running_var");
+            if (training()) {
+                Tensor[] s = saved.get(name);
+                backend.batchNormTrain(x, g, b, rm, rv, bn.momentum(), bn.eps(), y, s[0], s[1]);
+            } else {
+                backend.batchNormEval(x, g, b, rm, rv, bn.eps(), y);
+            }
+        } else if (l instanceof Layer.Relu) {
+            backend.relu(x, y);
+        } else if (l instanceof Layer.Clip c) {
+            backend.clip(x, c.lo(), c.hi(), y);
+        } else if (l instanceof Layer.MaxPool2d p) {
+            backend.maxPool(x, y, p.spec());
+        } else if (l instanceof Layer.AvgPool2d p) {
+            backend.avgPool(x, y, p.spec());
+        } else if (l instanceof Layer.GlobalAvgPool) {
+            backend.globalAvgPool(x, y);
+        } else if (l instanceof Layer.Linear lin) {
+            backend.linear(x, param(name + ".weight"), lin.bias() ? param(name + ".bias") : null, y);
+        } else if (l instanceof Layer.Dropout d) {
+            if (training()) {
+                long seed = rng.nextLong();
+                dropoutSeeds.put(name, seed);
+                backend.dropout(x, d.p(), seed, saved.get(name)[0], y);
+            }
+        } else if (l instanceof Layer.Concat) {
+            int c0 = 0;
+            for (String in : n.inputs()) {
+                Tensor src = acts.get(in);
+                backend.copyChannels(src, 0, y, c0, src.shape().c(), false);
+                c0 += src.shape().c();
+            }
+        } else if (l instanceof Layer.Add) {
+            List<String> ins = n.inputs();
+            if (ins.size() == 1) {
+                backend.copy(x, y);
+            } else {
+                backend.add(x, acts.get(ins.get(1)), y);
+                for (int i = 2; i < ins.size(); i++) backend.axpy(1f, acts.get(ins.get(i)), y);
+            }
+        } else if (!(l instanceof Layer.Flatten || l instanceof Layer.Identity)) {
+            throw new IllegalStateException("unhandled layer kind " + l.kind());
+        }
+    }
+
+    /**
+     * Back-propagates {@code dOutput} (host or backend tensor of the output's shape) through the graph from the
+     * activations of the last {@link #forward}; adds parameter gradients into the graph's {@link ParamStore}
+     * (or the backend's copies, see {@link #paramGrad}).
+     */
+    public void backward(Tensor dOutput) {
+        if (!training()) throw new IllegalStateException("backward needs an executor in TRAINING mode");
+        for (Tensor g : distinctGradBuffers()) backend.fill(g, 0f);
+        Tensor gOut = grads.get(graph.outputName());
+        if (dOutput.isHost() && !backend.isHost()) backend.upload(dOutput, gOut);
+        else backend.copy(dOutput, gOut);
+        List<Node> nodes = graph.nodes();
+        for (int i = nodes.size() - 1; i >= 0; i--) backwardNode(nodes.get(i));
+    }
+
+    private List<Tensor> distinctGradBuffers() {
+        List<Tensor> out = new ArrayList<>();
+        for (Node n : graph.nodes()) if (!isView(n.layer())) out.add(grads.get(n.name()));
+        return out;
+    }
+
+    private final Map<String, Tensor> deviceGrads = new HashMap<>();
+
+    /** Gradient buffer of a parameter as the backend sees it. */
+    public Tensor paramGrad(String name) {
+        Tensor host = graph.params().grad(name);
+        if (backend.isHost()) return host;
+        return deviceGrads.computeIfAbsent(name, k -> backend.allocate(host.shape()));
+    }
+
+    private Tensor gradOf(String actName) {
+        return grads.get(actName); // null for the graph input: its gradient is never needed
+    }
+
+    private void backwardNode(Node n) {
+        String name = n.name();
+        Layer l = n.layer();
+        Tensor dy = grads.get(name);
+        String in0 = n.inputs().get(0);
+        Tensor x = acts.get(in0);
+        Tensor dx = gradOf(in0);
+        if (l instanceof Layer.Conv2d c) {
+            backend.conv2dBackward(x, param(name + ".weight"), dy, dx, paramGrad(name + ".weight"),
+                    c.bias() ? paramGrad(name + ".bias") : null, c.spec());
+        } else if (l instanceof Layer.BatchNorm2d) {
+            Tensor[] s = saved.get(name);
+            backend.batchNormBackward(x, dy, param(name + ".weight"), s[0], s[1], dx,
+                    paramGrad(name + ".weight"), paramGrad(name + ".bias"));
+        } else if (l instanceof Layer.Relu) {
+            if (dx != null) backend.reluBackward(acts.get(name), dy, dx);
+        } else if (l instanceof Layer.Clip c) {
+            if (dx != null) backend.clipBackward(x, c.lo(), c.hi(), dy, dx);
+        } else if (l instanceof Layer.MaxPool2d p) {
+            if (dx != null) backend.maxPoolBackward(x, dy, dx, p.spec());
+        } else if (l instanceof Layer.AvgPool2d p) {
+            if (dx != null) backend.avgPoolBackward(dy, dx, p.spec());
+        } else if (l instanceof Layer.GlobalAvgPool) {
+            if (dx != null) backend.globalAvgPoolBackward(dy, dx);
+        } else if (l instanceof Layer.Linear lin) {
+            backend.linearBackward(x, param(name + ".weight"), dy, dx, paramGrad(name + ".weight"),
+                    lin.bias() ? paramGrad(name + ".bias") : null);
+        } else if (l instanceof Layer.Dropout) {
+            if (dx != null) backend.dropoutBackward(dy, saved.get(name)[0], dx);
+        } else if (l instanceof Layer.Concat) {
+            int c0 = 0;
+            for (String in : n.inputs()) {
+                int c = acts.get(in).shape().c();
+                Tensor g = gradOf(in);
+                if (g != null) backend.copyChannels(dy, c0, g, 0, c, true);
+                c0 += c;
+            }
+        } else if (l instanceof Layer.Add) {
+            for (String in : n.inputs()) {
+                Tensor g = gradOf(in);
+                if (g != null) backend.axpy(1f, dy, g);
+            }
+        }
+        // Flatten / Identity / inference Dropout share their input's gradient buffer: nothing to do.
+    }
+
+    /** Copies device gradients into the graph's host gradients (no-op on host backends). */
+    public void syncGradsToHost() {
+        for (Map.Entry<String, Tensor> e : deviceGrads.entrySet()) {
+            backend.download(e.getValue(), graph.params().grad(e.getKey()));
+        }
+    }
+
+    @Override
+    public void close() {
+        acts.clear();
+        grads.clear();
+        saved.clear();
+        deviceParams.clear();
+        deviceGrads.clear();
+    }
+}
