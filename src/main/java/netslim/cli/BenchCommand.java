@@ -1,0 +1,76 @@
+package netslim.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import com.google.gson.JsonObject;
+
+import netslim.NetslimException;
+import netslim.backend.Backend;
+import netslim.nn.Graph;
+import netslim.report.Bench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code bench}: inference latency (median, p10, p90) and throughput after warm-up. */
+@Command(name = "bench", description = "Inference latency (median, p10, p90) and throughput after warm-up.")
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    DeviceOptions device;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Batch size (default 1).")
+    int batch;
+
+    @Option(names = "--iters", paramLabel = "N", defaultValue = "20", description = "Timed iterations (default 20).")
+    int iters;
+
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "5", description = "Warm-up iterations (default 5).")
+    int warmup;
+
+    @Option(names = "--json", description = "One JSON object on stdout.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (batch <= 0) throw new NetslimException("--batch must be positive, got " + batch);
+        if (iters <= 0) throw new NetslimException("--iters must be positive, got " + iters);
+        if (warmup < 0) throw new NetslimException("--warmup must be ≥ 0, got " + warmup);
+        Graph g = model.load();
+        Bench.Result r;
+        String gemm;
+        try (Backend b = device.open()) {
+            gemm = b.toString();
+            System.err.printf("netslim: bench %s batch %d on %s: %d warm-up + %d timed iterations%n",
+                    model.displayName(), batch, gemm, warmup, iters);
+            r = Bench.run(model.displayName(), g, b, batch, warmup, iters, msg -> { });
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            JsonObject o = new JsonObject();
+            o.addProperty("model", r.model());
+            o.addProperty("device", r.device());
+            o.addProperty("backend", gemm);
+            o.addProperty("batch", r.batch());
+            o.addProperty("warmup", r.warmup());
+            o.addProperty("iters", r.iters());
+            o.addProperty("median_ms", r.medianMs());
+            o.addProperty("p10_ms", r.p10Ms());
+            o.addProperty("p90_ms", r.p90Ms());
+            o.addProperty("images_per_s", r.imagesPerS());
+            out.println(Json.write(o));
+        } else {
+            out.printf("%s batch %d on %s: median %.2f ms (p10 %.2f, p90 %.2f), %.1f images/s%n", r.model(),
+                    r.batch(), gemm, r.medianMs(), r.p10Ms(), r.p90Ms(), r.imagesPerS());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,37 @@
+package netslim.cli;
+
+import netslim.NetslimException;
+import netslim.backend.Backend;
+import netslim.backend.Backends;
+import netslim.backend.cpu.CpuBackend;
+import netslim.backend.cpu.Gemm;
+import picocli.CommandLine.Option;
+
+/** --device, --threads and --gemm. */
+final class DeviceOptions {
+    @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
+            description = "cpu, cuda or auto (default: cuda when a GPU works, else cpu).")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "T", defaultValue = "0",
+            description = "CPU threads (default: all cores).")
+    int threads;
+
+    @Option(names = "--gemm", paramLabel = "G", defaultValue = "auto",
+            description = "CPU GEMM: openblas, java or auto (OpenBLAS when it loads).")
+    String gemm;
+
+    Backend open() {
+        if (threads < 0) throw new NetslimException("--threads must be ≥ 0, got " + threads);
+        String d = device;
+        if (d.equals("auto") || d.equals("cuda")) {
+            Backend b = Backends.select(d, msg -> System.err.println("netslim: " + msg));
+            if (!"cpu".equals(b.name())) return b;
+            b.close();
+        } else if (!d.equals("cpu")) {
+            throw new NetslimException("unknown --device '" + d + "' (expected cpu, cuda or auto)");
+        }
+        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        return CpuBackend.create(t, Gemm.select(gemm, t));
+    }
+}
