@@ -1,0 +1,142 @@
+package netslim.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import netslim.io.Npy;
+import netslim.nn.Executor;
+import netslim.nn.Graph;
+import netslim.nn.models.Zoo;
+import netslim.backend.cpu.ReferenceKernels;
+import netslim.tensor.Rng;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+import netslim.testing.Close;
+
+/** The CLI contract: outputs, JSON keys, exit codes and one-line errors. */
+class CliTest {
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result cli(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void statsGooglenetMatchesTorchvisionCounts() {
+        Result r = cli("stats", "--model", "googlenet", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertEquals(6_624_904L, o.get("params").getAsLong());
+        assertEquals(1_498_376_192L, o.get("macs").getAsLong());
+        JsonObject first = o.getAsJsonArray("layers").get(0).getAsJsonObject();
+        for (String key : new String[] {"name", "kind", "in_channels", "out_channels", "kernel", "stride", "groups",
+                "output_shape", "params", "macs"}) {
+            assertTrue(first.has(key), "layer entry lacks " + key + ": " + first);
+        }
+        assertEquals("Conv2d", first.get("kind").getAsString());
+        assertEquals(7, first.getAsJsonArray("kernel").get(0).getAsInt());
+    }
+
+    @Test
+    void statsTableNamesTheConvention() {
+        Result r = cli("stats", "--model", "resnet20-cifar");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("MACs = multiply-adds of conv and linear"), r.out());
+    }
+
+    @Test
+    void benchJsonHasLatencyKeys() {
+        Result r = cli("bench", "--model", "resnet20-cifar", "--batch", "2", "--iters", "3", "--warmup", "1",
+                "--device", "cpu", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        for (String key : new String[] {"median_ms", "p10_ms", "p90_ms", "images_per_s"}) {
+            assertTrue(o.get(key).getAsDouble() > 0, key + " in " + o);
+        }
+        assertTrue(o.get("p10_ms").getAsDouble() <= o.get("median_ms").getAsDouble());
+        assertTrue(o.get("median_ms").getAsDouble() <= o.get("p90_ms").getAsDouble());
+    }
+
+    @Test
+    void runWritesTheLogitsTheExecutorComputes(@TempDir Path dir) {
+        Tensor x = new Rng(3).uniform(Shape.of(2, 1, 28, 28));
+        Path in = dir.resolve("x.npy"), out = dir.resolve("y.npy");
+        Npy.write(in, x);
+        Result r = cli("run", "--model", "resnet20-cifar", "--seed", "7", "--input", in.toString(), "--output",
+                out.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        Graph g = Zoo.create("resnet20-cifar", new Zoo.Options(0, null, 1.0, 7));
+        Tensor expected;
+        try (Executor ex = new Executor(g, new ReferenceKernels(), 2, Executor.Mode.INFERENCE)) {
+            expected = ex.forwardToHost(x);
+        }
+        Close.assertClose(Npy.read(out), expected, 1e-4, 1e-4, "run output");
+    }
+
+    static Stream<Arguments> badInvocations() {
+        return Stream.of(
+                Arguments.of((Object) new String[] {}),
+                Arguments.of((Object) new String[] {"frobnicate"}),
+                Arguments.of((Object) new String[] {"stats"}),
+                Arguments.of((Object) new String[] {"stats", "--model", "nosuchnet"}),
+                Arguments.of((Object) new String[] {"stats", "--model", "/nonexistent/m.onnx"}),
+                Arguments.of((Object) new String[] {"stats", "--model", "googlenet-cifar", "--input", "3xfoo"}),
+                Arguments.of((Object) new String[] {"stats", "--model", "googlenet-cifar", "--width", "-1"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--batch", "0"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--device", "tpu"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--device", "cuda"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--gemm", "fortran"}),
+                Arguments.of((Object) new String[] {"run", "--model", "resnet20-cifar", "--input", "/nonexistent.npy",
+                        "--output", "/tmp/never.npy"}));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badInvocations")
+    void badInputIsOneLineExitTwo(String[] args) {
+        Result r = cli(args);
+        assertEquals(2, r.code(), "exit code for " + String.join(" ", args) + "; stderr: " + r.err());
+        String err = r.err().strip();
+        assertFalse(err.isEmpty(), "no message");
+        assertEquals(1, err.lines().count(), "stderr must be one line: " + err);
+        assertFalse(err.contains("Exception"), "no exception class names without --debug: " + err);
+        assertTrue(r.out().isEmpty() || !r.out().contains("{"), "no JSON on failure: " + r.out());
+    }
+
+    @Test
+    void runRejectsAWrongShapeAndWritesNothing(@TempDir Path dir) {
+        Path in = dir.resolve("x.npy"), out = dir.resolve("y.npy");
+        Npy.write(in, Tensor.zeros(2, 3, 32, 32));
+        Result r = cli("run", "--model", "resnet20-cifar", "--input", in.toString(), "--output", out.toString(),
+                "--device", "cpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("x.npy"), r.err());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void debugPrintsTheStackTrace() {
+        Result r = cli("stats", "--model", "nosuchnet", "--debug");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("at netslim."), r.err());
+    }
+}
