@@ -94,7 +94,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        ShapeChecks.sameSize(src, dst, "copy");
+        ShapeChecks.requireSameSize(src, dst, "copy", "src", "dst");
         float[] s = src.data(), d = dst.data();
         int so = src.offset(), doff = dst.offset();
         forEach(src.size(), (i0, i1) -> System.arraycopy(s, so + i0, d, doff + i0, i1 - i0));
@@ -122,10 +122,10 @@ public final class CpuBackend implements Backend {
     }
 
     private static Im2col.Geometry geometry(Shape xs, ConvSpec s, Tensor col, String what) {
-        ShapeChecks.require(xs.rank() == 4 && xs.c() == s.inChannels(), what + ": image " + xs + " does not match " + s);
+        ShapeChecks.require(xs.rank() == 4 && xs.c() == s.inChannels(), what, "image " + xs + " does not match " + s);
         Im2col.Geometry g = new Im2col.Geometry(s, xs.c(), xs.h(), xs.w(), s.outH(xs.h()), s.outW(xs.w()));
-        ShapeChecks.require(col.size() == g.channels() * g.taps() * g.planeOut(),
-                what + ": columns " + col.shape() + " should hold " + g.channels() * g.taps() + "x" + g.planeOut());
+        ShapeChecks.require(col.size() == g.channels() * g.taps() * g.planeOut(), what,
+                "columns " + col.shape() + " should hold " + g.channels() * g.taps() + "x" + g.planeOut());
         return g;
     }
 
@@ -144,8 +144,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void linear(Tensor x, Tensor w, Tensor b, Tensor y) {
         int n = x.shape().dim(0), in = w.shape().dim(1), out = w.shape().dim(0);
-        ShapeChecks.require(x.size() == n * in && y.size() == n * out,
-                "linear: x " + x.shape() + ", w " + w.shape() + ", y " + y.shape() + " do not fit");
+        ShapeChecks.require(x.size() == n * in && y.size() == n * out, "linear",
+                "x " + x.shape() + ", w " + w.shape() + ", y " + y.shape() + " do not fit");
         // y (N × out) = x (N × in) · wᵀ, then the bias row added to every sample.
         gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
         if (b != null) {
@@ -160,8 +160,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
         int n = x.shape().dim(0), in = w.shape().dim(1), out = w.shape().dim(0);
-        ShapeChecks.require(x.size() == n * in && dy.size() == n * out,
-                "linearBackward: x " + x.shape() + ", w " + w.shape() + ", dy " + dy.shape() + " do not fit");
+        ShapeChecks.require(x.size() == n * in && dy.size() == n * out, "linearBackward",
+                "x " + x.shape() + ", w " + w.shape() + ", dy " + dy.shape() + " do not fit");
         if (dx != null) gemm(false, false, n, in, out, 1f, dy, 0, out, w, 0, in, 1f, dx, 0, in);   // dx += dy · w
         if (dw != null) gemm(true, false, out, in, n, 1f, dy, 0, out, x, 0, in, 1f, dw, 0, in);    // dw += dyᵀ · x
         if (db != null) {
@@ -202,8 +202,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
-        ShapeChecks.sameSize(y, dy, "reluBackward");
-        ShapeChecks.sameSize(dy, dx, "reluBackward");
+        ShapeChecks.requireSameSize(y, dy, "reluBackward", "y", "dy");
+        ShapeChecks.requireSameSize(dy, dx, "reluBackward", "dy", "dx");
         float[] yd = y.data(), g = dy.data(), d = dx.data();
         int yo = y.offset(), go = dy.offset(), dO = dx.offset();
         forEach(y.size(), (i0, i1) -> {
@@ -213,7 +213,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void clip(Tensor x, float lo, float hi, Tensor y) {
-        ShapeChecks.sameSize(x, y, "clip");
+        ShapeChecks.requireSameSize(x, y, "clip", "x", "y");
         float[] xd = x.data(), yd = y.data();
         int xo = x.offset(), yo = y.offset();
         forEach(x.size(), (i0, i1) -> {
@@ -223,8 +223,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void clipBackward(Tensor x, float lo, float hi, Tensor dy, Tensor dx) {
-        ShapeChecks.sameSize(x, dy, "clipBackward");
-        ShapeChecks.sameSize(dy, dx, "clipBackward");
+        ShapeChecks.requireSameSize(x, dy, "clipBackward", "x", "dy");
+        ShapeChecks.requireSameSize(dy, dx, "clipBackward", "dy", "dx");
         float[] xd = x.data(), g = dy.data(), d = dx.data();
         int xo = x.offset(), go = dy.offset(), dO = dx.offset();
         forEach(x.size(), (i0, i1) -> {
@@ -271,8 +271,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor y) {
-        ShapeChecks.sameSize(a, b, "add");
-        ShapeChecks.sameSize(a, y, "add");
+        ShapeChecks.requireSameSize(a, b, "add", "a", "b");
+        ShapeChecks.requireSameSize(a, y, "add", "a", "y");
         float[] ad = a.data(), bd = b.data(), yd = y.data();
         int ao = a.offset(), bo = b.offset(), yo = y.offset();
         forEach(a.size(), (i0, i1) -> {
@@ -282,7 +282,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void axpy(float alpha, Tensor src, Tensor dst) {
-        ShapeChecks.sameSize(src, dst, "axpy");
+        ShapeChecks.requireSameSize(src, dst, "axpy", "src", "dst");
         float[] s = src.data(), d = dst.data();
         int so = src.offset(), dO = dst.offset();
         forEach(src.size(), (i0, i1) -> {
@@ -295,8 +295,8 @@ public final class CpuBackend implements Backend {
         Shape ss = src.shape(), ds = dst.shape();
         ShapeChecks.require(ss.rank() >= 2 && ds.rank() >= 2 && ss.dim(0) == ds.dim(0)
                         && ss.size() / (ss.dim(0) * ss.dim(1)) == ds.size() / (ds.dim(0) * ds.dim(1))
-                        && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= ss.dim(1) && dstC0 + channels <= ds.dim(1),
-                "copyChannels: " + channels + " channels from " + ss + " at " + srcC0 + " into " + ds + " at " + dstC0);
+                        && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= ss.dim(1) && dstC0 + channels <= ds.dim(1), "copyChannels",
+                channels + " channels from " + ss + " at " + srcC0 + " into " + ds + " at " + dstC0);
         int hw = ss.size() / (ss.dim(0) * ss.dim(1));
         int len = channels * hw;
         float[] s = src.data(), d = dst.data();
@@ -315,8 +315,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void dropout(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        ShapeChecks.sameSize(x, mask, "dropout mask");
-        ShapeChecks.sameSize(x, y, "dropout");
+        ShapeChecks.requireSameSize(x, mask, "dropout", "x", "mask");
+        ShapeChecks.requireSameSize(x, y, "dropout", "x", "y");
         float keepScale = p < 1f ? 1f / (1f - p) : 0f;
         float[] xd = x.data(), md = mask.data(), yd = y.data();
         int xo = x.offset(), mo = mask.offset(), yo = y.offset();
@@ -331,8 +331,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        ShapeChecks.sameSize(dy, mask, "dropoutBackward mask");
-        ShapeChecks.sameSize(dy, dx, "dropoutBackward");
+        ShapeChecks.requireSameSize(dy, mask, "dropoutBackward", "dy", "mask");
+        ShapeChecks.requireSameSize(dy, dx, "dropoutBackward", "dy", "dx");
         float[] g = dy.data(), md = mask.data(), d = dx.data();
         int go = dy.offset(), mo = mask.offset(), dO = dx.offset();
         forEach(dy.size(), (i0, i1) -> {
@@ -356,16 +356,17 @@ public final class CpuBackend implements Backend {
     @Override
     public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
                         boolean nesterov) {
-        ShapeChecks.sameSize(param, grad, "sgdStep grad");
-        boolean useMomentum = momentum != 0f;
-        ShapeChecks.require(!useMomentum || velocity != null, "sgdStep: momentum " + momentum + " needs a velocity");
-        if (useMomentum) ShapeChecks.sameSize(param, velocity, "sgdStep velocity");
-        float[] p = param.data(), g = grad.data(), v = useMomentum ? velocity.data() : null;
-        int po = param.offset(), go = grad.offset(), vo = useMomentum ? velocity.offset() : 0;
+        ShapeChecks.requireSameSize(param, grad, "sgdStep", "param", "grad");
+        // As the reference: the velocity is updated whenever it is given (with momentum 0 it just holds g).
+        boolean useVelocity = velocity != null;
+        ShapeChecks.require(useVelocity || momentum == 0f, "sgdStep", "momentum " + momentum + " needs a velocity");
+        if (useVelocity) ShapeChecks.requireSameSize(param, velocity, "sgdStep", "param", "velocity");
+        float[] p = param.data(), g = grad.data(), v = useVelocity ? velocity.data() : null;
+        int po = param.offset(), go = grad.offset(), vo = useVelocity ? velocity.offset() : 0;
         forEach(param.size(), (i0, i1) -> {
             for (int i = i0; i < i1; i++) {
                 float step = g[go + i] + weightDecay * p[po + i];
-                if (useMomentum) {
+                if (useVelocity) {
                     float vel = momentum * v[vo + i] + step;
                     v[vo + i] = vel;
                     step = nesterov ? step + momentum * vel : vel;

@@ -17,7 +17,7 @@ final class CpuBatchNorm {
     private record Layout(int images, int channels, int hw) {
         static Layout of(Tensor x) {
             var s = x.shape();
-            ShapeChecks.require(s.rank() >= 2, "batch norm input must be (N, C, ...), got " + s);
+            ShapeChecks.require(s.rank() >= 2, "batchNorm", "x must be (N, C, ...), got " + s);
             return new Layout(s.dim(0), s.dim(1), s.size() / Math.max(1, s.dim(0) * s.dim(1)));
         }
 
@@ -37,10 +37,12 @@ final class CpuBatchNorm {
     void train(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
                Tensor y, Tensor saveMean, Tensor saveInvStd) {
         Layout l = Layout.of(x);
-        ShapeChecks.sameShape(y, x, "batchNormTrain y");
+        ShapeChecks.requireShape(y, x.shape(), "batchNormTrain", "y");
         float[] xd = x.data(), yd = y.data();
         int xo = x.offset(), yo = y.offset();
         int m = l.count();
+        // PyTorch refuses training-mode BN on one value per channel (the unbiased variance would divide by 0).
+        ShapeChecks.require(m > 1, "batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 double sum = 0;
@@ -62,7 +64,7 @@ final class CpuBatchNorm {
                 if (saveMean != null) saveMean.set(c, (float) mean);
                 if (saveInvStd != null) saveInvStd.set(c, (float) invStd);
                 // PyTorch updates the running variance with the unbiased estimate.
-                double unbiased = m > 1 ? var * m / (m - 1) : var;
+                double unbiased = var * m / (m - 1);
                 if (runMean != null) runMean.set(c, (float) ((1 - momentum) * runMean.get(c) + momentum * mean));
                 if (runVar != null) runVar.set(c, (float) ((1 - momentum) * runVar.get(c) + momentum * unbiased));
             }
@@ -71,7 +73,7 @@ final class CpuBatchNorm {
 
     void eval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y) {
         Layout l = Layout.of(x);
-        ShapeChecks.sameShape(y, x, "batchNormEval y");
+        ShapeChecks.requireShape(y, x.shape(), "batchNormEval", "y");
         float[] xd = x.data(), yd = y.data();
         int xo = x.offset(), yo = y.offset();
         pool.parallelFor(l.images() * l.channels(), Math.max(1, 16_384 / Math.max(1, l.hw())), (p0, p1) -> {
@@ -92,8 +94,8 @@ final class CpuBatchNorm {
     void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                   Tensor dx, Tensor dgamma, Tensor dbeta) {
         Layout l = Layout.of(x);
-        ShapeChecks.sameShape(dy, x, "batchNormBackward dy");
-        if (dx != null) ShapeChecks.sameShape(dx, x, "batchNormBackward dx");
+        ShapeChecks.requireShape(dy, x.shape(), "batchNormBackward", "dy");
+        if (dx != null) ShapeChecks.requireShape(dx, x.shape(), "batchNormBackward", "dx");
         float[] xd = x.data(), gd = dy.data();
         int xo = x.offset(), go = dy.offset();
         int m = l.count();

@@ -65,7 +65,11 @@ final class CpuConv {
     }
 
     private static Plan plan(Tensor x, Tensor w, Tensor y, ConvSpec s) {
-        ShapeChecks.check(x, w, y, s);
+        ShapeChecks.requireRank(x, 4, "conv2d", "x");
+        ShapeChecks.require(x.shape().c() == s.inChannels(), "conv2d", "x " + x.shape() + " does not match " + s);
+        ShapeChecks.requireShape(w, "conv2d", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(), s.kw());
+        ShapeChecks.requireShape(y, "conv2d", "y/dy", x.shape().n(), s.outChannels(), s.outH(x.shape().h()),
+                s.outW(x.shape().w()));
         Im2col.Geometry g = new Im2col.Geometry(s, s.inChannels(), x.shape().h(), x.shape().w(),
                 y.shape().h(), y.shape().w());
         int n = x.shape().n();
@@ -118,8 +122,8 @@ final class CpuConv {
 
     void backward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
         Plan p = plan(x, w, dy, s);
-        if (dx != null) ShapeChecks.sameShape(dx, x, "conv2dBackward dx");
-        if (dw != null) ShapeChecks.sameShape(dw, w, "conv2dBackward dw");
+        if (dx != null) ShapeChecks.requireShape(dx, x.shape(), "conv2dBackward", "dx");
+        if (dw != null) ShapeChecks.requireShape(dw, w.shape(), "conv2dBackward", "dw");
         if (s.isDepthwise()) {
             depthwise.backward(x.data(), x.offset(), w.data(), w.offset(), dy.data(), dy.offset(),
                     dx == null ? null : dx.data(), dx == null ? 0 : dx.offset(),

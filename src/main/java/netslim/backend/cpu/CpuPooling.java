@@ -28,8 +28,14 @@ final class CpuPooling {
         }
     }
 
+    /** x (N, C, H, W) and y (N, C, outH, outW) (y may be dy, x may be dx). */
+    private static void checkPool(Tensor x, Tensor y, PoolSpec s) {
+        ShapeChecks.requireRank(x, 4, "pool", "x");
+        ShapeChecks.requireShape(y, "pool", "y", x.shape().n(), x.shape().c(), s.outH(x.shape().h()), s.outW(x.shape().w()));
+    }
+
     void maxForward(Tensor x, Tensor y, PoolSpec s) {
-        ShapeChecks.checkPool(x, y, s);
+        checkPool(x, y, s);
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), yd = y.data();
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
@@ -46,8 +52,8 @@ final class CpuPooling {
     }
 
     void maxBackward(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
-        ShapeChecks.checkPool(x, dy, s);
-        ShapeChecks.sameShape(dx, x, "maxPoolBackward dx");
+        checkPool(x, dy, s);
+        ShapeChecks.requireShape(dx, x.shape(), "maxPoolBackward", "dx");
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), gd = dy.data(), dxd = dx.data();
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
@@ -75,7 +81,7 @@ final class CpuPooling {
         for (int iy = y0; iy < y1; iy++) {
             for (int ix = x0; ix < x1; ix++) {
                 float v = x[in + iy * p.w() + ix];
-                if (v > max) {
+                if (v > max || Float.isNaN(v)) { // NaN propagates, as in PyTorch
                     max = v;
                     best = iy * p.w() + ix;
                 }
@@ -85,7 +91,7 @@ final class CpuPooling {
     }
 
     void avgForward(Tensor x, Tensor y, PoolSpec s) {
-        ShapeChecks.checkPool(x, y, s);
+        checkPool(x, y, s);
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), yd = y.data();
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
@@ -108,7 +114,7 @@ final class CpuPooling {
     }
 
     void avgBackward(Tensor dy, Tensor dx, PoolSpec s) {
-        ShapeChecks.checkPool(dx, dy, s);
+        checkPool(dx, dy, s);
         Planes p = Planes.of(dx, s);
         float[] gd = dy.data(), dxd = dx.data();
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
@@ -146,8 +152,8 @@ final class CpuPooling {
 
     void globalAvgForward(Tensor x, Tensor y) {
         var xs = x.shape();
-        ShapeChecks.require(xs.rank() == 4 && y.size() == xs.n() * xs.c(),
-                "globalAvgPool output " + y.shape() + " does not match input " + xs);
+        ShapeChecks.require(xs.rank() == 4 && y.size() == xs.n() * xs.c(), "globalAvgPool",
+                "output " + y.shape() + " does not match input " + xs);
         int hw = xs.h() * xs.w();
         float[] xd = x.data(), yd = y.data();
         pool.parallelFor(xs.n() * xs.c(), Math.max(1, 16_384 / Math.max(1, hw)), (p0, p1) -> {
@@ -162,8 +168,8 @@ final class CpuPooling {
 
     void globalAvgBackward(Tensor dy, Tensor dx) {
         var xs = dx.shape();
-        ShapeChecks.require(xs.rank() == 4 && dy.size() == xs.n() * xs.c(),
-                "globalAvgPool gradient " + dy.shape() + " does not match input " + xs);
+        ShapeChecks.require(xs.rank() == 4 && dy.size() == xs.n() * xs.c(), "globalAvgPoolBackward",
+                "gradient " + dy.shape() + " does not match input " + xs);
         int hw = xs.h() * xs.w();
         float[] gd = dy.data(), dxd = dx.data();
         pool.parallelFor(xs.n() * xs.c(), Math.max(1, 16_384 / Math.max(1, hw)), (p0, p1) -> {

@@ -20,19 +20,21 @@ final class DepthwiseConv {
         int planes = images * g.channels();
         int grain = Math.max(1, 8192 / Math.max(1, g.planeOut() * g.taps()));
         pool.parallelFor(planes, grain, (p0, p1) -> {
-            for (int p = p0; p < p1; p++) {
-                int c = p % g.channels();
-                int out = yOff + p * g.planeOut();
-                float b = bias == null ? 0f : bias[bOff + c];
-                java.util.Arrays.fill(y, out, out + g.planeOut(), b);
-                forEachTap(g, (i, j, oy, lo, hi, iy, shift) -> {
-                    float wv = w[wOff + c * g.taps() + i * g.spec().kw() + j];
-                    int src = xOff + p * g.planeIn() + iy * g.w() + shift;
-                    int dst = out + oy * g.outW();
-                    int sw = g.spec().strideW();
-                    for (int ox = lo; ox < hi; ox++) y[dst + ox] += wv * x[src + ox * sw];
-                });
-            }
+            for (int p = p0; p < p1; p++) forwardPlane(x, xOff, w, wOff, bias, bOff, y, yOff, g, p);
+        });
+    }
+
+    private static void forwardPlane(float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff,
+                                     float[] y, int yOff, Im2col.Geometry g, int plane) {
+        int c = plane % g.channels();
+        int out = yOff + plane * g.planeOut();
+        java.util.Arrays.fill(y, out, out + g.planeOut(), bias == null ? 0f : bias[bOff + c]);
+        int sw = g.spec().strideW();
+        forEachTap(g, (i, j, oy, lo, hi, iy, shift) -> {
+            float wv = w[wOff + c * g.taps() + i * g.spec().kw() + j];
+            int src = xOff + plane * g.planeIn() + iy * g.w() + shift;
+            int dst = out + oy * g.outW();
+            for (int ox = lo; ox < hi; ox++) y[dst + ox] += wv * x[src + ox * sw];
         });
     }
 

@@ -1,45 +1,48 @@
 package netslim.backend.cpu;
 
-import netslim.backend.ConvSpec;
-import netslim.backend.PoolSpec;
+import java.util.Arrays;
+
 import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 
 /**
- * Shape checks of the CPU kernels. A mismatch is a caller bug (the Executor plans shapes), reported as an
- * IllegalArgumentException naming both shapes, instead of silently reading or writing the wrong elements.
+ * Cheap argument checks shared by the CPU kernels. A failure is a programming error in the caller (the executor
+ * planned a wrong buffer), so it throws {@link IllegalArgumentException} naming the op and the tensors.
  */
 final class ShapeChecks {
     private ShapeChecks() {
     }
 
-    static void require(boolean ok, String message) {
-        if (!ok) throw new IllegalArgumentException(message);
+    static void require(boolean ok, String op, String message) {
+        if (!ok) throw new IllegalArgumentException(op + ": " + message);
     }
 
-    /** x (N, in, H, W), w (out, in/groups, kh, kw), y (N, out, outH, outW). */
-    static void check(Tensor x, Tensor w, Tensor y, ConvSpec s) {
-        Shape xs = x.shape(), ws = w.shape(), ys = y.shape();
-        require(xs.rank() == 4 && xs.c() == s.inChannels(), "conv input " + xs + " does not match " + s);
-        require(ws.equals(Shape.of(s.outChannels(), s.inChannels() / s.groups(), s.kh(), s.kw())),
-                "conv weight " + ws + " does not match " + s);
-        Shape expected = Shape.of(xs.n(), s.outChannels(), s.outH(xs.h()), s.outW(xs.w()));
-        require(ys.equals(expected), "conv output " + ys + " should be " + expected + " for input " + xs);
+    static void requireRank(Tensor t, int rank, String op, String name) {
+        require(t.shape().rank() == rank, op, name + " must have rank " + rank + ", got " + t.shape());
     }
 
-    /** y has the pooled shape of x. */
-    static void checkPool(Tensor x, Tensor y, PoolSpec s) {
-        Shape xs = x.shape();
-        require(xs.rank() == 4, "pool input must be NCHW, got " + xs);
-        Shape expected = Shape.of(xs.n(), xs.c(), s.outH(xs.h()), s.outW(xs.w()));
-        require(y.shape().equals(expected), "pool output " + y.shape() + " should be " + expected + " for " + xs);
+    static void requireShape(Tensor t, Shape expected, String op, String name) {
+        require(t.shape().equals(expected), op, name + " must be " + expected + ", got " + t.shape());
     }
 
-    static void sameShape(Tensor a, Tensor b, String what) {
-        require(a.shape().equals(b.shape()), what + ": shape " + a.shape() + " differs from " + b.shape());
+    static void requireShape(Tensor t, String op, String name, int... dims) {
+        requireShape(t, Shape.of(dims), op, name);
     }
 
-    static void sameSize(Tensor a, Tensor b, String what) {
-        require(a.size() == b.size(), what + ": " + a.size() + " elements vs " + b.size());
+    static void requireSize(Tensor t, long size, String op, String name) {
+        require(t.size() == size, op, name + " " + t.shape() + " must have " + size + " elements, has " + t.size());
+    }
+
+    static void requireSameSize(Tensor a, Tensor b, String op, String nameA, String nameB) {
+        require(a.size() == b.size(), op, nameA + " " + a.shape() + " and " + nameB + " " + b.shape()
+                + " differ in element count");
+    }
+
+    /** Checks {@code t} is (n, c, ...) and returns the product of its remaining dimensions (1 for rank 2). */
+    static int spatialSize(Tensor t, String op, String name) {
+        Shape s = t.shape();
+        require(s.rank() >= 2, op, name + " must be (N, C, ...), got " + s);
+        int[] d = s.dims();
+        return Arrays.stream(d, 2, d.length).reduce(1, (x, y) -> x * y);
     }
 }

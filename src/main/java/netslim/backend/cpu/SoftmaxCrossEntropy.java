@@ -12,7 +12,7 @@ final class SoftmaxCrossEntropy {
 
     static float forward(Tensor logits, int[] labels, float eps, Tensor probs) {
         int n = rows(logits, labels), k = logits.size() / n;
-        ShapeChecks.sameSize(logits, probs, "softmaxCrossEntropy probs");
+        ShapeChecks.requireSameSize(logits, probs, "softmaxCrossEntropy", "logits", "probs");
         float[] z = logits.data(), p = probs.data();
         double total = 0;
         for (int r = 0; r < n; r++) {
@@ -36,7 +36,7 @@ final class SoftmaxCrossEntropy {
     /** dlogits += scale · (probs − target) / N. */
     static void backward(Tensor probs, int[] labels, float eps, float scale, Tensor dlogits) {
         int n = rows(probs, labels), k = probs.size() / n;
-        ShapeChecks.sameSize(probs, dlogits, "softmaxCrossEntropyBackward dlogits");
+        ShapeChecks.requireSameSize(probs, dlogits, "softmaxCrossEntropyBackward", "probs", "dlogits");
         float[] p = probs.data(), d = dlogits.data();
         float factor = scale / n;
         for (int r = 0; r < n; r++) {
@@ -53,7 +53,7 @@ final class SoftmaxCrossEntropy {
 
     private static int rows(Tensor t, int[] labels) {
         int n = t.shape().dim(0);
-        ShapeChecks.require(labels.length == n, "softmaxCrossEntropy: " + labels.length + " labels for " + n + " rows");
+        ShapeChecks.require(labels.length == n, "softmaxCrossEntropy", labels.length + " labels for " + n + " rows");
         int k = t.size() / Math.max(1, n);
         for (int r = 0; r < n; r++) {
             if (labels[r] < 0 || labels[r] >= k) {
