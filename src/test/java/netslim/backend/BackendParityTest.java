@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import netslim.backend.cpu.CpuBackend;
-import netslim.backend.cpu.NaiveGemm;
+import netslim.backend.cpu.Gemm;
 import netslim.backend.cpu.ReferenceKernels;
 import netslim.testing.Close;
 import org.junit.jupiter.api.AfterAll;
@@ -35,8 +35,12 @@ class BackendParityTest {
 
     /** The backends under test. The CUDA backend adds its entry here, with gpu = true. */
     static final List<BackendUnderTest> BACKENDS = List.of(
-            new BackendUnderTest("cpu/naive-gemm/1-thread", () -> CpuBackend.create(1, new NaiveGemm()), false),
-            new BackendUnderTest("cpu/naive-gemm/2-threads", () -> CpuBackend.create(2, new NaiveGemm()), false));
+            cpu("openblas", 1), cpu("openblas", 2), cpu("java", 1), cpu("java", 2));
+
+    private static BackendUnderTest cpu(String gemm, int threads) {
+        return new BackendUnderTest("cpu/" + gemm + "/" + threads + "t",
+                () -> CpuBackend.create(threads, Gemm.select(gemm, threads)), false);
+    }
 
     private static final long SEED = 20240611L;
     private static final Backend REFERENCE = ReferenceKernels.create();
