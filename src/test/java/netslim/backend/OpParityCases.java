@@ -3,6 +3,7 @@ package netslim.backend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 
 /**
@@ -46,7 +47,7 @@ final class OpParityCases {
     /** Train (y, saved and running statistics), eval, backward into pre-filled gradients. */
     private static List<ParityCase> batchNorm(int[] dims) {
         int ch = dims[1];
-        String shape = netslim.tensor.Shape.of(dims).toString();
+        String shape = Shape.of(dims).toString();
         return List.of(
                 new ParityCase("batchNormTrain " + shape, Set.of("batchNormTrain"), c -> {
                     Tensor x = c.uniform(-2f, 3f, dims), gamma = c.in(ch), beta = c.in(ch);
@@ -78,7 +79,7 @@ final class OpParityCases {
     }
 
     private static List<ParityCase> activations(int[] dims) {
-        String shape = netslim.tensor.Shape.of(dims).toString();
+        String shape = Shape.of(dims).toString();
         return List.of(
                 new ParityCase("relu " + shape, Set.of("relu"), c -> {
                     Tensor x = c.in(dims), y = c.out(dims);
@@ -105,7 +106,7 @@ final class OpParityCases {
     private static List<ParityCase> pools() {
         List<ParityCase> cases = new ArrayList<>();
         // (label, input dims, spec): GoogLeNet's 3x3 s2 ceil-mode pool, padded, non-square, overlapping, plain.
-        record Pool(String label, int[] x, netslim.backend.PoolSpec spec) {
+        record Pool(String label, int[] x, PoolSpec spec) {
         }
         List<Pool> pools = List.of(
                 new Pool("3x3 s2 ceil", new int[] {2, 3, 7, 7}, PoolSpec.of(3, 2, 0, true)),
@@ -142,7 +143,7 @@ final class OpParityCases {
             }));
         }
         for (int[] x : new int[][] {{2, 3, 5, 7}, {4, 32, 17, 16}}) {
-            cases.add(new ParityCase("globalAvgPool " + netslim.tensor.Shape.of(x),
+            cases.add(new ParityCase("globalAvgPool " + Shape.of(x),
                     Set.of("globalAvgPool", "globalAvgPoolBackward"), c -> {
                         Tensor in = c.in(x), y = c.out(x[0], x[1], 1, 1);
                         c.b.globalAvgPool(in, y);
@@ -158,7 +159,7 @@ final class OpParityCases {
     private static List<ParityCase> elementwise() {
         List<ParityCase> cases = new ArrayList<>();
         for (int[] d : new int[][] {{3, 5, 7}, {2, 4, 90, 100}}) {
-            String shape = netslim.tensor.Shape.of(d).toString();
+            String shape = Shape.of(d).toString();
             cases.add(new ParityCase("add " + shape, Set.of("add"), c -> {
                 Tensor a = c.in(d), b = c.in(d), y = c.out(d);
                 c.b.add(a, b, y);

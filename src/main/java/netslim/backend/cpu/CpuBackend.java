@@ -1,5 +1,6 @@
 package netslim.backend.cpu;
 
+import java.util.Arrays;
 import netslim.backend.Backend;
 import netslim.backend.ConvSpec;
 import netslim.backend.PoolSpec;
@@ -89,7 +90,7 @@ public final class CpuBackend implements Backend {
     public void fill(Tensor t, float value) {
         float[] d = t.data();
         int o = t.offset();
-        forEach(t.size(), (i0, i1) -> java.util.Arrays.fill(d, o + i0, o + i1, value));
+        forEach(t.size(), (i0, i1) -> Arrays.fill(d, o + i0, o + i1, value));
     }
 
     @Override
@@ -295,7 +296,8 @@ public final class CpuBackend implements Backend {
         Shape ss = src.shape(), ds = dst.shape();
         ShapeChecks.require(ss.rank() >= 2 && ds.rank() >= 2 && ss.dim(0) == ds.dim(0)
                         && ss.size() / (ss.dim(0) * ss.dim(1)) == ds.size() / (ds.dim(0) * ds.dim(1))
-                        && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= ss.dim(1) && dstC0 + channels <= ds.dim(1), "copyChannels",
+                        && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= ss.dim(1)
+                        && dstC0 + channels <= ds.dim(1), "copyChannels",
                 channels + " channels from " + ss + " at " + srcC0 + " into " + ds + " at " + dstC0);
         int hw = ss.size() / (ss.dim(0) * ss.dim(1));
         int len = channels * hw;

@@ -60,7 +60,9 @@ final class CpuBatchNorm {
                 double invStd = 1.0 / Math.sqrt(var + eps);
                 float scale = (float) (invStd * value(gamma, c, 1f));
                 float shift = (float) (value(beta, c, 0f) - mean * invStd * value(gamma, c, 1f));
-                for (int n = 0; n < l.images(); n++) affine(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
+                for (int n = 0; n < l.images(); n++) {
+                    affine(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
+                }
                 if (saveMean != null) saveMean.set(c, (float) mean);
                 if (saveInvStd != null) saveInvStd.set(c, (float) invStd);
                 // PyTorch updates the running variance with the unbiased estimate.

@@ -93,7 +93,9 @@ final class CpuConv {
         }
         for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
             int b = Math.min(p.blockImages(), p.images() - n0);
-            for (int grp = 0; grp < p.groups(); grp++) forwardBlock(p, xd, x.offset(), wd, w.offset(), yd, y.offset(), n0, b, grp);
+            for (int grp = 0; grp < p.groups(); grp++) {
+                forwardBlock(p, xd, x.offset(), wd, w.offset(), yd, y.offset(), n0, b, grp);
+            }
         }
         if (bias != null) addBias(yd, y.offset(), bias.data(), bias.offset(), p.images(), s.outChannels(), p.hw());
     }

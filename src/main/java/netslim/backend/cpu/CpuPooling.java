@@ -31,7 +31,8 @@ final class CpuPooling {
     /** x (N, C, H, W) and y (N, C, outH, outW) (y may be dy, x may be dx). */
     private static void checkPool(Tensor x, Tensor y, PoolSpec s) {
         ShapeChecks.requireRank(x, 4, "pool", "x");
-        ShapeChecks.requireShape(y, "pool", "y", x.shape().n(), x.shape().c(), s.outH(x.shape().h()), s.outW(x.shape().w()));
+        var xs = x.shape();
+        ShapeChecks.requireShape(y, "pool", "y", xs.n(), xs.c(), s.outH(xs.h()), s.outW(xs.w()));
     }
 
     void maxForward(Tensor x, Tensor y, PoolSpec s) {

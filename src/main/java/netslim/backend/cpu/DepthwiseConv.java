@@ -1,5 +1,6 @@
 package netslim.backend.cpu;
 
+import java.util.Arrays;
 import netslim.backend.ConvSpec;
 
 /**
@@ -28,7 +29,7 @@ final class DepthwiseConv {
                                      float[] y, int yOff, Im2col.Geometry g, int plane) {
         int c = plane % g.channels();
         int out = yOff + plane * g.planeOut();
-        java.util.Arrays.fill(y, out, out + g.planeOut(), bias == null ? 0f : bias[bOff + c]);
+        Arrays.fill(y, out, out + g.planeOut(), bias == null ? 0f : bias[bOff + c]);
         int sw = g.spec().strideW();
         forEachTap(g, (i, j, oy, lo, hi, iy, shift) -> {
             float wv = w[wOff + c * g.taps() + i * g.spec().kw() + j];
@@ -47,7 +48,7 @@ final class DepthwiseConv {
             double[] dwAcc = new double[g.taps()];
             for (int c = c0; c < c1; c++) {
                 final int ch = c;
-                java.util.Arrays.fill(dwAcc, 0);
+                Arrays.fill(dwAcc, 0);
                 double dbAcc = 0;
                 for (int n = 0; n < images; n++) {
                     int plane = n * channels + ch;

@@ -1,5 +1,6 @@
 package netslim.backend.cpu;
 
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -109,7 +110,7 @@ final class WorkerPool implements AutoCloseable {
 
     /** A daemon thread that runs the loops offered to it, in order. */
     private static final class Worker extends Thread {
-        private final java.util.concurrent.LinkedBlockingQueue<Loop> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final LinkedBlockingQueue<Loop> queue = new LinkedBlockingQueue<>();
 
         Worker(String name) {
             super(name);
