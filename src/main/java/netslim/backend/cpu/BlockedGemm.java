@@ -4,7 +4,8 @@ package netslim.backend.cpu;
  * One thread's share of the packed GEMM (Goto / BLIS loop nest): for a block of C rows [i0, i1) and columns
  * [j0, j1) it packs op(B) into kc x nc panels of {@code nr} columns (kept in L2/L3, each micro-panel reused from L1)
  * and op(A), scaled by alpha, into mc x kc panels of {@code mr} rows (kept in L2), then sweeps the micro-kernel over
- * the tiles. Edge tiles go through a small zeroed tile buffer, so the kernel only ever sees full, zero-padded panels.
+ * the tiles. The first k-block applies beta (no separate pass over C), later ones accumulate. Edge tiles go through
+ * a small tile buffer, so the kernel only ever sees full, zero-padded panels.
  */
 final class BlockedGemm {
     /** Depth of one packed block: a B micro-panel is KC·nr·4 bytes = 16 KiB for nr = 16, half of L1. */
@@ -42,7 +43,6 @@ final class BlockedGemm {
     static void run(MicroKernel kernel, GemmCall g, int i0, int i1, int j0, int j1) {
         int mr = kernel.mr();
         int nr = kernel.nr();
-        g.scaleC(i0, i1, j0, j1);
         Workspace ws = WORKSPACE.get();
         int kcMax = Math.min(KC, g.k());
         float[] packA = ws.packA(roundUp(Math.min(MC, i1 - i0), mr) * kcMax);
@@ -52,18 +52,20 @@ final class BlockedGemm {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < g.k(); pc += KC) {
                 int kc = Math.min(KC, g.k() - pc);
+                float beta = pc == 0 ? g.beta() : 1f; // later k-blocks accumulate onto the first
                 packB(g, pc, kc, jc, nc, nr, packB);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     packA(g, ic, mc, pc, kc, mr, packA);
-                    sweep(kernel, kc, packA, mc, packB, nc, g.c(), g.offC() + ic * g.ldc() + jc, g.ldc(), tile);
+                    sweep(kernel, kc, packA, mc, packB, nc, beta, g.c(), g.offC() + ic * g.ldc() + jc, g.ldc(),
+                            tile);
                 }
             }
         }
     }
 
     /** Runs the kernel over all mr x nr tiles of an mc x nc block of C at {@code cOff}. */
-    private static void sweep(MicroKernel kernel, int kc, float[] packA, int mc, float[] packB, int nc,
+    private static void sweep(MicroKernel kernel, int kc, float[] packA, int mc, float[] packB, int nc, float beta,
                               float[] c, int cOff, int ldc, float[] tile) {
         int mr = kernel.mr();
         int nr = kernel.nr();
@@ -73,13 +75,13 @@ final class BlockedGemm {
                 int rows = Math.min(mr, mc - ir);
                 int at = cOff + ir * ldc + jr;
                 if (rows == mr && cols == nr) {
-                    kernel.run(kc, packA, ir * kc, packB, jr * kc, c, at, ldc);
+                    kernel.run(kc, packA, ir * kc, packB, jr * kc, beta, c, at, ldc);
                 } else {
-                    java.util.Arrays.fill(tile, 0, mr * nr, 0f);
-                    kernel.run(kc, packA, ir * kc, packB, jr * kc, tile, 0, nr);
+                    kernel.run(kc, packA, ir * kc, packB, jr * kc, 0f, tile, 0, nr);
                     for (int i = 0; i < rows; i++) {
+                        int row = at + i * ldc;
                         for (int j = 0; j < cols; j++) {
-                            c[at + i * ldc + j] += tile[i * nr + j];
+                            c[row + j] = beta == 0f ? tile[i * nr + j] : beta * c[row + j] + tile[i * nr + j];
                         }
                     }
                 }

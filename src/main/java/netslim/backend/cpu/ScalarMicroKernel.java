@@ -16,7 +16,7 @@ final class ScalarMicroKernel implements MicroKernel {
     }
 
     @Override
-    public void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float[] c, int cOff, int ldc) {
+    public void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff, int ldc) {
         for (int i = 0; i < MR; i++) {
             float[] acc = new float[NR];
             for (int p = 0; p < kc; p++) {
@@ -28,7 +28,7 @@ final class ScalarMicroKernel implements MicroKernel {
             }
             int row = cOff + i * ldc;
             for (int j = 0; j < NR; j++) {
-                c[row + j] += acc[j];
+                c[row + j] = beta == 0f ? acc[j] : beta * c[row + j] + acc[j];
             }
         }
     }

@@ -26,13 +26,15 @@ final class VectorMicroKernel implements MicroKernel {
     }
 
     @Override
-    public void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float[] c, int cOff, int ldc) {
+    public void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        // The C update is written out inline: a helper taking FloatVector arguments was not inlined by C2 here and
+        // forced one vector box (a float[8] allocation) per loop iteration, halving the kernel's speed.
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * NR;
             int ai = aOff + p * MR;
@@ -57,16 +59,45 @@ final class VectorMicroKernel implements MicroKernel {
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
         }
-        addInto(c, cOff + 0 * ldc, c00, c01);
-        addInto(c, cOff + 1 * ldc, c10, c11);
-        addInto(c, cOff + 2 * ldc, c20, c21);
-        addInto(c, cOff + 3 * ldc, c30, c31);
-        addInto(c, cOff + 4 * ldc, c40, c41);
-        addInto(c, cOff + 5 * ldc, c50, c51);
-    }
-
-    private static void addInto(float[] c, int off, FloatVector lo, FloatVector hi) {
-        FloatVector.fromArray(S, c, off).add(lo).intoArray(c, off);
-        FloatVector.fromArray(S, c, off + V).add(hi).intoArray(c, off + V);
+        if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
+            int r = cOff;
+            c00.intoArray(c, r);
+            c01.intoArray(c, r + V);
+            r += ldc;
+            c10.intoArray(c, r);
+            c11.intoArray(c, r + V);
+            r += ldc;
+            c20.intoArray(c, r);
+            c21.intoArray(c, r + V);
+            r += ldc;
+            c30.intoArray(c, r);
+            c31.intoArray(c, r + V);
+            r += ldc;
+            c40.intoArray(c, r);
+            c41.intoArray(c, r + V);
+            r += ldc;
+            c50.intoArray(c, r);
+            c51.intoArray(c, r + V);
+        } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
+            FloatVector bv = FloatVector.broadcast(S, beta);
+            int r = cOff;
+            FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c01).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c11).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c21).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c31).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c41).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c51).intoArray(c, r + V);
+        }
     }
 }
