@@ -15,7 +15,7 @@ final class Gemv {
     private static final int V = S.length();
     /** Below this many multiply-adds a second thread costs more to wake than it saves. */
     private static final long MIN_MACS_PER_PART = 1L << 16;
-    /** Outputs per block of the column-contiguous form: 4 vectors of accumulators. */
+    /** Outputs per unit of work split between threads in the column-contiguous form. */
     private static final int AXPY_BLOCK = 4 * V;
 
     private Gemv() {
@@ -110,43 +110,50 @@ final class Gemv {
         return s;
     }
 
-    /** y[i] = alpha · Σ_p M(i, p) x[p] + beta · y[i] for rows [r0, r1), M columns contiguous. */
+    /**
+     * y[i] = alpha · Σ_p M(i, p) x[p] + beta · y[i] for rows [r0, r1), M columns contiguous: streams 4 stored
+     * columns of M at a time (sequential reads) into an accumulator slice that stays in L1, 5 loads and 1 store
+     * per 4 FMAs. (Walking each output block down all of p instead reads M with a large stride and ran at half
+     * the speed.)
+     */
     private static void axpyRows(Matrix mat, int cols, float[] x, GemmCall g, int incY, int r0, int r1,
                                  boolean vector) {
         float[] m = mat.data();
         int cs = mat.colStride();
-        float[] acc = new float[AXPY_BLOCK];
-        for (int i0 = r0; i0 < r1; i0 += AXPY_BLOCK) {
-            int len = Math.min(AXPY_BLOCK, r1 - i0);
-            int o = mat.off() + i0;
-            if (vector && len == AXPY_BLOCK) { // 4 accumulator vectors stay in registers over all of p
-                FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
-                FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-                for (int p = 0; p < cols; p++) {
-                    FloatVector xv = FloatVector.broadcast(S, x[p]);
-                    int q = o + p * cs;
-                    s0 = FloatVector.fromArray(S, m, q).fma(xv, s0);
-                    s1 = FloatVector.fromArray(S, m, q + V).fma(xv, s1);
-                    s2 = FloatVector.fromArray(S, m, q + 2 * V).fma(xv, s2);
-                    s3 = FloatVector.fromArray(S, m, q + 3 * V).fma(xv, s3);
+        int len = r1 - r0;
+        float[] acc = new float[len];
+        int base = mat.off() + r0;
+        int p = 0;
+        if (vector) {
+            int vecEnd = len - len % V;
+            for (; p + 4 <= cols; p += 4) {
+                FloatVector x0 = FloatVector.broadcast(S, x[p]), x1 = FloatVector.broadcast(S, x[p + 1]);
+                FloatVector x2 = FloatVector.broadcast(S, x[p + 2]), x3 = FloatVector.broadcast(S, x[p + 3]);
+                int q0 = base + p * cs;
+                int q1 = q0 + cs, q2 = q1 + cs, q3 = q2 + cs;
+                int i = 0;
+                for (; i < vecEnd; i += V) {
+                    FloatVector s = FloatVector.fromArray(S, acc, i);
+                    s = FloatVector.fromArray(S, m, q0 + i).fma(x0, s);
+                    s = FloatVector.fromArray(S, m, q1 + i).fma(x1, s);
+                    s = FloatVector.fromArray(S, m, q2 + i).fma(x2, s);
+                    s = FloatVector.fromArray(S, m, q3 + i).fma(x3, s);
+                    s.intoArray(acc, i);
                 }
-                s0.intoArray(acc, 0);
-                s1.intoArray(acc, V);
-                s2.intoArray(acc, 2 * V);
-                s3.intoArray(acc, 3 * V);
-            } else {
-                java.util.Arrays.fill(acc, 0f);
-                for (int p = 0; p < cols; p++) {
-                    float xp = x[p];
-                    int q = o + p * cs;
-                    for (int j = 0; j < len; j++) {
-                        acc[j] += m[q + j] * xp;
-                    }
+                for (; i < len; i++) {
+                    acc[i] += m[q0 + i] * x[p] + m[q1 + i] * x[p + 1] + m[q2 + i] * x[p + 2] + m[q3 + i] * x[p + 3];
                 }
             }
-            for (int j = 0; j < len; j++) {
-                store(g, incY, i0 + j, acc[j]);
+        }
+        for (; p < cols; p++) {
+            float xp = x[p];
+            int q = base + p * cs;
+            for (int i = 0; i < len; i++) {
+                acc[i] += m[q + i] * xp;
             }
+        }
+        for (int i = 0; i < len; i++) {
+            store(g, incY, r0 + i, acc[i]);
         }
     }
 
