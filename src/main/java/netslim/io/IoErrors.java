@@ -33,7 +33,20 @@ final class IoErrors {
      * foresee); a {@link NetslimException} passes through unchanged.
      */
     static NetslimException reading(String what, Throwable e) {
-        if (e instanceof NetslimException n) return n;
-        return new NetslimException(what + ": cannot read: " + describe(e), e);
+        if (e instanceof NetslimException n) {
+            String clean = printable(n.getMessage());
+            return clean.equals(n.getMessage()) ? n : new NetslimException(clean, n);
+        }
+        return new NetslimException(printable(what + ": cannot read: " + describe(e)), e);
+    }
+
+    /**
+     * One printable line: names taken from a corrupt file (a node name, a dtype string) may hold line breaks or
+     * control characters, which must not break the CLI's one-line message.
+     */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) || !Character.isDefined(c) ? '?' : c));
+        return b.toString();
     }
 }

@@ -33,7 +33,7 @@ public final class Npy {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), CHUNK)) {
             return read(in, name, Files.size(file));
         } catch (IOException | RuntimeException e) {
-            throw e instanceof NetslimException n ? n : fail(name, e);
+            throw IoErrors.reading(name, e);
         }
     }
 
@@ -60,17 +60,13 @@ public final class Npy {
             if (in.read() != -1) throw new NetslimException(name + ": unexpected bytes after the array data");
             return Tensor.of(h.shape(), data);
         } catch (IOException | RuntimeException e) {
-            throw e instanceof NetslimException n ? n : fail(name, e);
+            throw IoErrors.reading(name, e);
         }
     }
 
     /** Decodes an array from bytes (e.g. a checkpoint entry from {@link Nsm#readEntry}). */
     public static Tensor fromBytes(byte[] bytes, String nameForErrors) {
         return read(new ByteArrayInputStream(bytes), nameForErrors, bytes.length);
-    }
-
-    private static NetslimException fail(String name, Throwable e) {
-        return IoErrors.reading(name, e);
     }
 
     private static float[] readData(InputStream in, NpyHeader h, String name, boolean sizeVerified) throws IOException {

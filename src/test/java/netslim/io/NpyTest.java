@@ -224,6 +224,7 @@ class NpyTest {
                 Npy.read(f);
             } catch (NetslimException e) {
                 assertTrue(e.getMessage().contains("flip.npy"), e.getMessage());
+                assertTrue(e.getMessage().chars().noneMatch(Character::isISOControl), e.getMessage());
             }
         }
         byte[] random = new byte[200];

@@ -319,6 +319,7 @@ class NsmTest {
                 Nsm.load(f);
             } catch (NetslimException e) {
                 assertTrue(e.getMessage().contains("fuzz.nsm"), e.getMessage());
+                assertTrue(e.getMessage().chars().noneMatch(Character::isISOControl), e.getMessage());
                 failures++;
             }
         }
