@@ -49,10 +49,11 @@ def save_io(name, x, y):
     np.save(os.path.join(OUT, name + ".output.npy"), np.ascontiguousarray(y, dtype=np.float32))
 
 
-def export(name, model, shape, opset=13, seed=0, dynamic=False, **kw):
+def export(name, model, shape, opset=13, seed=0, dynamic=False, fresh_bn=False, **kw):
     """Exports a seeded model (eval mode) plus a seeded input and torch's output."""
     seeded(seed)
-    randomize_bn(model)
+    if not fresh_bn:
+        randomize_bn(model)
     model.eval()
     x = torch.randn(2, *shape)
     with torch.no_grad():
@@ -253,6 +254,15 @@ def bad_models():
     save("bad_pool_dilation", [helper.make_node("MaxPool", ["x"], ["y"], name="pool_dil", kernel_shape=[2, 2],
                                                 dilations=[2, 2])], [1, 3, 6, 6], inits=())
     shape = numpy_helper.from_array(np.array([1, 3, 64], np.int64), "shape")
+    save("bad_pad_before_relu", [helper.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="constant"),
+                                  helper.make_node("Relu", ["p"], ["y"], name="relu_after_pad")], [1, 3, 10, 10],
+         inits=(numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads"),))
+    save("bad_broadcast_add", [helper.make_node("GlobalAveragePool", ["x"], ["g"], name="gap"),
+                               helper.make_node("Add", ["x", "g"], ["y"], name="add_bcast")], [1, 3, 8, 8], inits=())
+    x2 = helper.make_tensor_value_info("x2", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])
+    onnx.save(make_model([helper.make_node("Add", ["x", "x2"], ["y"], name="add2")], [x, x2], [y], []),
+              os.path.join(OUT, "bad_two_inputs.onnx"))
     save("bad_reshape", [helper.make_node("Reshape", ["x", "shape"], ["y"], name="to_3d")], [1, 3, 64],
          inits=(shape,))
 
@@ -262,6 +272,10 @@ def main():
     export("conv_bn_relu_folded", conv_bn_relu(), (3, 9, 9), opset=13, seed=2)
     export("conv_bn_relu_bn_kept", conv_bn_relu(), (3, 9, 9), opset=11, seed=2,
            do_constant_folding=False, training=TrainingMode.PRESERVE)
+    # freshly initialised BN (weight = running_var = 1, bias = running_mean = 0): torch de-duplicates the equal
+    # initializers and reads them through Identity nodes
+    export("conv_bn_fresh_identity_aliases", conv_bn_relu(), (3, 9, 9), opset=13, seed=2, fresh_bn=True,
+           training=TrainingMode.PRESERVE)
     seeded(3)
     export("pools", Pools(), (3, 11, 11), opset=13, seed=3)
     seeded(4)

@@ -47,6 +47,8 @@ final class OnnxImport {
     final String file;
     private final Map<String, OnnxValue> values = new HashMap<>();
     private final Map<String, Integer> uses = new HashMap<>();
+    /** Initializers of data types netslim does not read (e.g. FLOAT16), by name → type. */
+    private final Map<String, String> otherInitializers = new HashMap<>();
     private final List<Draft> drafts = new ArrayList<>();
     private final Map<String, Draft> draftsByName = new HashMap<>();
     private final Map<String, Tensor> params = new LinkedHashMap<>();
@@ -63,7 +65,11 @@ final class OnnxImport {
         Set<String> init = new HashSet<>();
         for (TensorProto t : g.getInitializerList()) {
             if (!init.add(t.getName())) throw new NetslimException(file + ": initializer " + t.getName() + " is duplicated");
-            values.put(t.getName(), OnnxTensors.constant(t, file + ": initializer " + t.getName()));
+            if (OnnxTensors.isFloat(t) || OnnxTensors.isInt(t)) {
+                values.put(t.getName(), OnnxTensors.constant(t, file + ": initializer " + t.getName()));
+            } else { // an error only if some node reads it
+                otherInitializers.put(t.getName(), OnnxTensors.typeName(t.getDataType()));
+            }
         }
         List<ValueInfoProto> inputs = new ArrayList<>();
         for (ValueInfoProto v : g.getInputList()) if (!init.contains(v.getName())) inputs.add(v);
@@ -123,6 +129,9 @@ final class OnnxImport {
         String name = n.input(i);
         if (name.isEmpty()) throw n.fail("input " + i + " is required");
         OnnxValue v = values.get(name);
+        if (v == null && otherInitializers.containsKey(name)) {
+            throw n.fail("initializer " + name + " has unsupported data type " + otherInitializers.get(name));
+        }
         if (v == null) throw n.fail("input " + name + " is not defined before this node");
         return v;
     }
