@@ -104,16 +104,9 @@ final class ReferenceConv {
                 }
             }
         }
-        addInto(dx, dxAcc);
-        addInto(dw, dwAcc);
-        if (db != null) addInto(db, dbAcc);
-    }
-
-    /** t += acc (rounded to float once, after the double accumulation). */
-    static void addInto(Tensor t, double[] acc) {
-        if (t == null) return;
-        float[] d = t.data();
-        for (int i = 0; i < acc.length; i++) d[t.offset() + i] += (float) acc[i];
+        ReferenceKernels.addRounded(dx, dxAcc);
+        ReferenceKernels.addRounded(dw, dwAcc);
+        if (db != null) ReferenceKernels.addRounded(db, dbAcc);
     }
 
     /** Checks image/col against the Javadoc layout; returns {C, H, W, oh, ow}. */

@@ -38,6 +38,13 @@ public final class ReferenceKernels implements Backend {
         return true;
     }
 
+    /** t += acc, each sum rounded to float once after its double accumulation; a null t is skipped. */
+    static void addRounded(Tensor t, double[] acc) {
+        if (t == null) return;
+        float[] d = t.data();
+        for (int i = 0; i < acc.length; i++) d[t.offset() + i] += (float) acc[i];
+    }
+
     // ---- memory -------------------------------------------------------------------------------------------
 
     @Override
@@ -334,12 +341,13 @@ public final class ReferenceKernels implements Backend {
 
     // ---- loss and optimiser -------------------------------------------------------------------------------
 
-    /** Checks logits (N, K...) against probs and labels; returns {N, K}. */
-    private static int[] checkLoss(Tensor logits, int[] labels, float smoothing, Tensor probs, String op) {
-        require(logits.shape().rank() >= 2, op, "logits must be (N, K), got " + logits.shape());
-        int n = logits.shape().dim(0), k = logits.size() / Math.max(n, 1);
-        requireSameSize(logits, probs, op, "logits", "probs");
-        require(n > 0 && k > 0, op, "empty logits " + logits.shape());
+    /** Checks an (N, K) input against an output of the same size and the labels; returns {N, K}. */
+    private static int[] checkLoss(Tensor in, int[] labels, float smoothing, Tensor out, String op, String inName,
+                                   String outName) {
+        require(in.shape().rank() >= 2, op, inName + " must be (N, K), got " + in.shape());
+        int n = in.shape().dim(0), k = in.size() / Math.max(n, 1);
+        requireSameSize(in, out, op, inName, outName);
+        require(n > 0 && k > 0, op, "empty " + inName + " " + in.shape());
         require(labels.length == n, op, labels.length + " labels for a batch of " + n);
         require(smoothing >= 0 && smoothing <= 1, op, "label smoothing " + smoothing + " outside [0, 1]");
         for (int i = 0; i < n; i++) {
@@ -355,7 +363,7 @@ public final class ReferenceKernels implements Backend {
      */
     @Override
     public float softmaxCrossEntropy(Tensor logits, int[] labels, float labelSmoothing, Tensor probs) {
-        int[] d = checkLoss(logits, labels, labelSmoothing, probs, "softmaxCrossEntropy");
+        int[] d = checkLoss(logits, labels, labelSmoothing, probs, "softmaxCrossEntropy", "logits", "probs");
         int n = d[0], k = d[1];
         double total = 0;
         for (int i = 0; i < n; i++) {
@@ -377,7 +385,8 @@ public final class ReferenceKernels implements Backend {
     @Override
     public void softmaxCrossEntropyBackward(Tensor probs, int[] labels, float labelSmoothing, float scale,
                                             Tensor dlogits) {
-        int[] d = checkLoss(probs, labels, labelSmoothing, dlogits, "softmaxCrossEntropyBackward");
+        int[] d = checkLoss(probs, labels, labelSmoothing, dlogits, "softmaxCrossEntropyBackward", "probs",
+                "dlogits");
         int n = d[0], k = d[1];
         double off = labelSmoothing / (double) k;
         for (int i = 0; i < n; i++) {

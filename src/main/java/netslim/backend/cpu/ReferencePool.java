@@ -81,7 +81,7 @@ final class ReferencePool {
                 }
             }
         }
-        ReferenceConv.addInto(dx, acc);
+        ReferenceKernels.addRounded(dx, acc);
     }
 
     /** The clipped window [y0, y1) x [x0, x1) of one average-pool output and the divisor PyTorch uses for it. */
@@ -148,7 +148,7 @@ final class ReferencePool {
                 }
             }
         }
-        ReferenceConv.addInto(dx, acc);
+        ReferenceKernels.addRounded(dx, acc);
     }
 
     /** Checks x (N, C, H, W) and y (N, C, 1, 1); returns H·W. */
