@@ -63,6 +63,12 @@ public final class CpuBackend implements Backend {
         return gemm;
     }
 
+    /** E.g. "cpu (2 threads, gemm openblas)": what bench and demo report. */
+    @Override
+    public String toString() {
+        return "cpu (" + threads() + " threads, gemm " + gemm.name() + ")";
+    }
+
     /** Stops the worker threads; the backend stays usable, single-threaded. */
     @Override
     public void close() {
