@@ -67,10 +67,33 @@ public record Augmentation(int padding, boolean flip) {
         }
     }
 
-    /** E.g. {@code crop pad 4 + flip}, or {@code none}. */
+    /**
+     * Parses a CLI value: {@code default} (the {@link #defaultFor} an image of this size), {@code none}, {@code flip},
+     * {@code crop:P} or {@code crop:P+flip}.
+     */
+    public static Augmentation parse(String s, int height, int width) {
+        String v = s.trim().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("default")) return defaultFor(height, width);
+        if (v.equals("none")) return NONE;
+        int padding = 0;
+        boolean flip = false, crop = false;
+        for (String part : v.split("\\+", -1)) {
+            if (part.equals("flip") && !flip) {
+                flip = true;
+            } else if (part.startsWith("crop:") && !crop && part.substring(5).matches("[0-9]{1,4}")) {
+                crop = true;
+                padding = Integer.parseInt(part.substring(5));
+            } else {
+                throw new NetslimException("augmentation must be default, none, flip, crop:P or crop:P+flip, got '" + s + "'");
+            }
+        }
+        return new Augmentation(padding, flip);
+    }
+
+    /** The {@link #parse} form: {@code crop:4+flip}, {@code crop:2}, {@code flip} or {@code none}. */
     @Override
     public String toString() {
         if (!enabled()) return "none";
-        return (padding > 0 ? "crop pad " + padding : "") + (padding > 0 && flip ? " + " : "") + (flip ? "flip" : "");
+        return (padding > 0 ? "crop:" + padding : "") + (padding > 0 && flip ? "+" : "") + (flip ? "flip" : "");
     }
 }

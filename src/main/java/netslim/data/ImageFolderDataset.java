@@ -47,6 +47,10 @@ public final class ImageFolderDataset {
         if (files.isEmpty()) throw new NetslimException(splitDir + ": no .png/.jpg/.jpeg images in its class directories");
 
         int n = files.size(), exampleBytes = channels * height * width;
+        if ((long) n * exampleBytes > Integer.MAX_VALUE - 8) {
+            throw new NetslimException(splitDir + ": " + n + " images of " + channels + "x" + height + "x" + width
+                    + " do not fit in one 2 GiB buffer; use a limit (--train-limit / --test-limit) or a smaller input");
+        }
         byte[] pixels = new byte[n * exampleBytes];
         // Decoding dominates; each example writes only its own slice, so the parallel result is deterministic.
         IntStream.range(0, n).parallel().forEach(i -> ImagePixels.resizeCenterCrop(
