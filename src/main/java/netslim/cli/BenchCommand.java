@@ -33,6 +33,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "W", defaultValue = "5", description = "Warm-up iterations (default 5).")
     int warmup;
 
+    @Option(names = "--input", paramLabel = "CxHxW", description = "Input shape for zoo models (default: the model's).")
+    String input;
+
     @Option(names = "--json", description = "One JSON object on stdout.")
     boolean json;
 
@@ -44,7 +47,7 @@ final class BenchCommand implements Callable<Integer> {
         if (batch <= 0) throw new NetslimException("--batch must be positive, got " + batch);
         if (iters <= 0) throw new NetslimException("--iters must be positive, got " + iters);
         if (warmup < 0) throw new NetslimException("--warmup must be ≥ 0, got " + warmup);
-        Graph g = model.load();
+        Graph g = model.load(ModelOptions.parseInputShape(input));
         Bench.Result r;
         String gemm;
         try (Backend b = device.open()) {

@@ -16,9 +16,6 @@ final class ModelOptions {
             description = "A zoo name (googlenet, googlenet-cifar, vgg11-cifar, resnet18, resnet20-cifar) or a .nsm/.onnx file.")
     String model;
 
-    @Option(names = "--input", paramLabel = "CxHxW", description = "Input shape for zoo models (default: the model's).")
-    String input;
-
     @Option(names = "--num-classes", paramLabel = "N", description = "Number of classes for zoo models.")
     int numClasses;
 
@@ -34,27 +31,35 @@ final class ModelOptions {
         return m.endsWith(".nsm") || m.endsWith(".onnx") || m.contains("/") || Files.exists(Path.of(model));
     }
 
-    Graph load() {
+    /** Loads the model; {@code input} (C x H x W) overrides a zoo model's default input, null keeps it. */
+    Graph load(Shape input) {
         if (isFile()) {
             Path p = Path.of(model);
             if (!Files.isRegularFile(p)) throw new NetslimException(model + ": no such model file");
-            if (input != null) throw new NetslimException("--input applies to zoo models only; " + model + " is a file");
-            return ModelFiles.load(p);
+            Graph g = ModelFiles.load(p);
+            if (input != null && !input.equals(g.inputShape())) {
+                throw new NetslimException(model + ": the model takes input " + g.inputShape() + ", not " + input);
+            }
+            return g;
         }
         if (!Zoo.names().contains(model)) {
             throw new NetslimException("unknown model '" + model + "' (zoo models: " + String.join(", ", Zoo.names())
                     + "; or give a .nsm/.onnx file)");
         }
-        Shape in = null;
-        if (input != null) {
-            try {
-                in = Shape.parse(input);
-            } catch (NumberFormatException e) {
-                throw new NetslimException("--input must look like 3x224x224, got '" + input + "'");
-            }
-            if (in.rank() != 3) throw new NetslimException("--input must be CxHxW, got '" + input + "'");
+        return Zoo.create(model, new Zoo.Options(numClasses, input, width, seed));
+    }
+
+    /** Parses a CxHxW option value (null stays null). */
+    static Shape parseInputShape(String input) {
+        if (input == null) return null;
+        Shape in;
+        try {
+            in = Shape.parse(input);
+        } catch (NumberFormatException e) {
+            throw new NetslimException("--input must look like 3x224x224, got '" + input + "'");
         }
-        return Zoo.create(model, new Zoo.Options(numClasses, in, width, seed));
+        if (in.rank() != 3) throw new NetslimException("--input must be CxHxW, got '" + input + "'");
+        return in;
     }
 
     /** The name shown in reports: the zoo name or the file name. */

@@ -32,12 +32,16 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Graph g = model.load();
         if (!Files.isRegularFile(inputFile)) throw new NetslimException(inputFile + ": no such input file");
         Tensor x = Npy.read(inputFile);
-        Shape want = g.inputShape();
         Shape got = x.shape();
-        if (got.rank() != want.rank() + 1 || !got.with(0, 1).equals(Shape.of(1, want.dim(0), want.dim(1), want.dim(2)))) {
+        if (got.rank() != 4 || got.dim(0) == 0) {
+            throw new NetslimException(inputFile + ": expected a float32 NCHW batch, got shape " + got);
+        }
+        // A zoo model is built for the batch's C x H x W; a model file must already take it.
+        Graph g = model.load(model.isFile() ? null : Shape.of(got.dim(1), got.dim(2), got.dim(3)));
+        Shape want = g.inputShape();
+        if (!Shape.of(got.dim(1), got.dim(2), got.dim(3)).equals(want)) {
             throw new NetslimException(inputFile + ": shape " + got + " does not fit the model's input Nx" + want);
         }
         Tensor y;

@@ -20,6 +20,9 @@ final class StatsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Option(names = "--input", paramLabel = "CxHxW", description = "Input shape for zoo models (default: the model's).")
+    String input;
+
     @Option(names = "--json", description = "One JSON object on stdout.")
     boolean json;
 
@@ -28,7 +31,7 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Graph g = model.load();
+        Graph g = model.load(ModelOptions.parseInputShape(input));
         ModelStats s = ModelStats.of(model.displayName(), g);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import netslim.io.Npy;
+import netslim.io.Nsm;
 import netslim.nn.Executor;
 import netslim.nn.Graph;
 import netslim.nn.models.Zoo;
@@ -124,9 +125,10 @@ class CliTest {
 
     @Test
     void runRejectsAWrongShapeAndWritesNothing(@TempDir Path dir) {
-        Path in = dir.resolve("x.npy"), out = dir.resolve("y.npy");
+        Path model = dir.resolve("m.nsm"), in = dir.resolve("x.npy"), out = dir.resolve("y.npy");
+        Nsm.save(Zoo.create("resnet20-cifar", Zoo.Options.defaults()), model); // takes 1x28x28
         Npy.write(in, Tensor.zeros(2, 3, 32, 32));
-        Result r = cli("run", "--model", "resnet20-cifar", "--input", in.toString(), "--output", out.toString(),
+        Result r = cli("run", "--model", model.toString(), "--input", in.toString(), "--output", out.toString(),
                 "--device", "cpu");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("x.npy"), r.err());
