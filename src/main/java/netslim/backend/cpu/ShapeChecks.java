@@ -1,0 +1,48 @@
+package netslim.backend.cpu;
+
+import java.util.Arrays;
+
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+
+/**
+ * Cheap argument checks shared by the CPU kernels. A failure is a programming error in the caller (the executor
+ * planned a wrong buffer), so it throws {@link IllegalArgumentException} naming the op and the tensors.
+ */
+final class ShapeChecks {
+    private ShapeChecks() {
+    }
+
+    static void require(boolean ok, String op, String message) {
+        if (!ok) throw new IllegalArgumentException(op + ": " + message);
+    }
+
+    static void requireRank(Tensor t, int rank, String op, String name) {
+        require(t.shape().rank() == rank, op, name + " must have rank " + rank + ", got " + t.shape());
+    }
+
+    static void requireShape(Tensor t, Shape expected, String op, String name) {
+        require(t.shape().equals(expected), op, name + " must be " + expected + ", got " + t.shape());
+    }
+
+    static void requireShape(Tensor t, String op, String name, int... dims) {
+        requireShape(t, Shape.of(dims), op, name);
+    }
+
+    static void requireSize(Tensor t, long size, String op, String name) {
+        require(t.size() == size, op, name + " " + t.shape() + " must have " + size + " elements, has " + t.size());
+    }
+
+    static void requireSameSize(Tensor a, Tensor b, String op, String nameA, String nameB) {
+        require(a.size() == b.size(), op, nameA + " " + a.shape() + " and " + nameB + " " + b.shape()
+                + " differ in element count");
+    }
+
+    /** Checks {@code t} is (n, c, ...) and returns the product of its remaining dimensions (1 for rank 2). */
+    static int spatialSize(Tensor t, String op, String name) {
+        Shape s = t.shape();
+        require(s.rank() >= 2, op, name + " must be (N, C, ...), got " + s);
+        int[] d = s.dims();
+        return Arrays.stream(d, 2, d.length).reduce(1, (x, y) -> x * y);
+    }
+}
