@@ -1,0 +1,86 @@
+package netslim.io;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
+
+import netslim.NetslimException;
+
+/**
+ * Writes a file all-or-nothing: the content goes to a temporary file in the same directory (so the rename stays on
+ * one file system), is flushed to disk, then atomically renamed over the target. On any failure the temporary file
+ * is deleted and an existing target is left untouched, so a reader never sees a half-written file.
+ */
+public final class AtomicFiles {
+    private static final AtomicLong COUNTER = new AtomicLong();
+
+    private AtomicFiles() {
+    }
+
+    /** Produces the file's content. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes {@code file} atomically. I/O failures become a {@link NetslimException} naming the file; other runtime
+     * exceptions from {@code content} propagate unchanged (after the temporary file is removed).
+     */
+    public static void write(Path file, Content content) {
+        Path target = file.toAbsolutePath();
+        Path tmp = createTemp(file, target);
+        boolean moved = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
+                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
+                content.writeTo(out);
+                out.flush();
+                ch.force(true);
+            }
+            // On POSIX file systems this is rename(2): it atomically replaces an existing target.
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            moved = true;
+        } catch (IOException e) {
+            throw new NetslimException(file + ": cannot write: " + IoErrors.describe(e), e);
+        } finally {
+            if (!moved) deleteQuietly(tmp);
+        }
+    }
+
+    /**
+     * A fresh hidden file next to the target. Not Files.createTempFile: that creates the file with mode 0600,
+     * which the rename would then give the user's model file; CREATE_NEW keeps the usual umask permissions.
+     */
+    private static Path createTemp(Path file, Path target) {
+        Path dir = target.getParent();
+        String base = "." + target.getFileName() + "." + ProcessHandle.current().pid() + ".";
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve(base + COUNTER.incrementAndGet() + ".tmp");
+            try {
+                Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                return tmp;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 100) throw new NetslimException(file + ": cannot create a temporary file in " + dir, e);
+            } catch (IOException e) {
+                throw new NetslimException(file + ": cannot write in " + dir + ": " + IoErrors.describe(e), e);
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // best effort: the write already failed and that failure is what the caller needs to see
+        }
+    }
+}
