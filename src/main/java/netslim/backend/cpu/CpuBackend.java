@@ -1,17 +1,385 @@
 package netslim.backend.cpu;
 
+import java.util.Arrays;
 import netslim.backend.Backend;
+import netslim.backend.ConvSpec;
+import netslim.backend.PoolSpec;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
 
-/** The multi-threaded CPU backend (placeholder until the CPU backend lands). */
-public abstract class CpuBackend implements Backend {
+/**
+ * The multi-threaded CPU backend: convolutions and linear layers lowered to a {@link Gemm} (OpenBLAS or the Java
+ * kernel), everything else in Java loops spread over a fixed pool of {@code threads} daemon threads owned by the
+ * backend. Results match {@link ReferenceKernels} up to float summation order. Safe to call from several threads
+ * at once (scratch buffers are per calling thread).
+ */
+public final class CpuBackend implements Backend {
+    /** Elementwise loops below this many elements stay on the calling thread. */
+    private static final int ELEMENTWISE_GRAIN = 32_768;
+
+    private final WorkerPool pool;
+    private final Gemm gemm;
+    private final CpuConv conv;
+    private final CpuBatchNorm batchNorm;
+    private final CpuPooling pooling;
+
+    private CpuBackend(int threads, Gemm gemm) {
+        this.pool = new WorkerPool(threads);
+        this.gemm = gemm;
+        this.conv = new CpuConv(pool, gemm);
+        this.batchNorm = new CpuBatchNorm(pool);
+        this.pooling = new CpuPooling(pool);
+    }
+
     /** CPU backend using {@code threads} threads and the given GEMM. */
     public static CpuBackend create(int threads, Gemm gemm) {
-        throw new UnsupportedOperationException("TODO(cpu helper): CpuBackend");
+        if (gemm == null) throw new IllegalArgumentException("gemm must not be null");
+        return new CpuBackend(threads, gemm);
     }
 
     /** All available cores, GEMM chosen by {@code -Dnetslim.gemm=auto|openblas|java} (default auto). */
     public static CpuBackend createDefault() {
         int t = Runtime.getRuntime().availableProcessors();
         return create(t, Gemm.select(System.getProperty("netslim.gemm", "auto"), t));
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public boolean isHost() {
+        return true;
+    }
+
+    /** Threads of the worker pool (caller included). */
+    public int threads() {
+        return pool.threads();
+    }
+
+    /** The GEMM this backend lowers to. */
+    public Gemm gemmKernel() {
+        return gemm;
+    }
+
+    /** Stops the worker threads; the backend stays usable, single-threaded. */
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    // ---- memory -------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor allocate(Shape shape) {
+        return Tensor.zeros(shape);
+    }
+
+    @Override
+    public void upload(Tensor host, Tensor dst) {
+        copy(host, dst);
+    }
+
+    @Override
+    public void download(Tensor src, Tensor host) {
+        copy(src, host);
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        float[] d = t.data();
+        int o = t.offset();
+        forEach(t.size(), (i0, i1) -> Arrays.fill(d, o + i0, o + i1, value));
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        ShapeChecks.requireSameSize(src, dst, "copy", "src", "dst");
+        float[] s = src.data(), d = dst.data();
+        int so = src.offset(), doff = dst.offset();
+        forEach(src.size(), (i0, i1) -> System.arraycopy(s, so + i0, d, doff + i0, i1 - i0));
+    }
+
+    // ---- linear algebra -----------------------------------------------------------------------------------
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     Tensor a, int offA, int lda, Tensor b, int offB, int ldb, float beta, Tensor c, int offC, int ldc) {
+        gemm.sgemm(transA, transB, m, n, k, alpha, a.data(), a.offset() + offA, lda, b.data(), b.offset() + offB, ldb,
+                beta, c.data(), c.offset() + offC, ldc);
+    }
+
+    @Override
+    public void im2col(Tensor x, int image, ConvSpec s, Tensor col) {
+        Im2col.Geometry g = geometry(x.shape(), s, col, "im2col");
+        conv.im2col().unfold(x.data(), x.offset(), g, image, 1, 0, g.channels(), col.data(), col.offset(), g.planeOut());
+    }
+
+    @Override
+    public void col2im(Tensor col, ConvSpec s, Tensor dx, int image) {
+        Im2col.Geometry g = geometry(dx.shape(), s, col, "col2im");
+        conv.im2col().fold(col.data(), col.offset(), g.planeOut(), g, image, 1, 0, g.channels(), dx.data(), dx.offset());
+    }
+
+    private static Im2col.Geometry geometry(Shape xs, ConvSpec s, Tensor col, String what) {
+        ShapeChecks.require(xs.rank() == 4 && xs.c() == s.inChannels(), what, "image " + xs + " does not match " + s);
+        Im2col.Geometry g = new Im2col.Geometry(s, xs.c(), xs.h(), xs.w(), s.outH(xs.h()), s.outW(xs.w()));
+        ShapeChecks.require(col.size() == g.channels() * g.taps() * g.planeOut(), what,
+                "columns " + col.shape() + " should hold " + g.channels() * g.taps() + "x" + g.planeOut());
+        return g;
+    }
+
+    // ---- convolution and linear ---------------------------------------------------------------------------
+
+    @Override
+    public void conv2d(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        conv.forward(x, w, bias, y, s);
+    }
+
+    @Override
+    public void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
+        conv.backward(x, w, dy, dx, dw, db, s);
+    }
+
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor b, Tensor y) {
+        int n = x.shape().dim(0), in = w.shape().dim(1), out = w.shape().dim(0);
+        ShapeChecks.require(x.size() == n * in && y.size() == n * out, "linear",
+                "x " + x.shape() + ", w " + w.shape() + ", y " + y.shape() + " do not fit");
+        // y (N × out) = x (N × in) · wᵀ, then the bias row added to every sample.
+        gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
+        if (b != null) {
+            float[] yd = y.data(), bd = b.data();
+            for (int r = 0; r < n; r++) {
+                int o = y.offset() + r * out;
+                for (int j = 0; j < out; j++) yd[o + j] += bd[b.offset() + j];
+            }
+        }
+    }
+
+    @Override
+    public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
+        int n = x.shape().dim(0), in = w.shape().dim(1), out = w.shape().dim(0);
+        ShapeChecks.require(x.size() == n * in && dy.size() == n * out, "linearBackward",
+                "x " + x.shape() + ", w " + w.shape() + ", dy " + dy.shape() + " do not fit");
+        if (dx != null) gemm(false, false, n, in, out, 1f, dy, 0, out, w, 0, in, 1f, dx, 0, in);   // dx += dy · w
+        if (dw != null) gemm(true, false, out, in, n, 1f, dy, 0, out, x, 0, in, 1f, dw, 0, in);    // dw += dyᵀ · x
+        if (db != null) {
+            float[] g = dy.data();
+            for (int j = 0; j < out; j++) {
+                double sum = 0;
+                for (int r = 0; r < n; r++) sum += g[dy.offset() + r * out + j];
+                db.set(j, db.get(j) + (float) sum);
+            }
+        }
+    }
+
+    // ---- normalisation ------------------------------------------------------------------------------------
+
+    @Override
+    public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum,
+                               float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        batchNorm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
+    }
+
+    @Override
+    public void batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y) {
+        batchNorm.eval(x, gamma, beta, mean, var, eps, y);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta) {
+        batchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
+    // ---- activations --------------------------------------------------------------------------------------
+
+    @Override
+    public void relu(Tensor x, Tensor y) {
+        clip(x, 0f, Float.POSITIVE_INFINITY, y);
+    }
+
+    @Override
+    public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
+        ShapeChecks.requireSameSize(y, dy, "reluBackward", "y", "dy");
+        ShapeChecks.requireSameSize(dy, dx, "reluBackward", "dy", "dx");
+        float[] yd = y.data(), g = dy.data(), d = dx.data();
+        int yo = y.offset(), go = dy.offset(), dO = dx.offset();
+        forEach(y.size(), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) if (yd[yo + i] > 0f) d[dO + i] += g[go + i];
+        });
+    }
+
+    @Override
+    public void clip(Tensor x, float lo, float hi, Tensor y) {
+        ShapeChecks.requireSameSize(x, y, "clip", "x", "y");
+        float[] xd = x.data(), yd = y.data();
+        int xo = x.offset(), yo = y.offset();
+        forEach(x.size(), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) yd[yo + i] = Math.min(Math.max(xd[xo + i], lo), hi);
+        });
+    }
+
+    @Override
+    public void clipBackward(Tensor x, float lo, float hi, Tensor dy, Tensor dx) {
+        ShapeChecks.requireSameSize(x, dy, "clipBackward", "x", "dy");
+        ShapeChecks.requireSameSize(dy, dx, "clipBackward", "dy", "dx");
+        float[] xd = x.data(), g = dy.data(), d = dx.data();
+        int xo = x.offset(), go = dy.offset(), dO = dx.offset();
+        forEach(x.size(), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                float v = xd[xo + i];
+                if (v > lo && v < hi) d[dO + i] += g[go + i];
+            }
+        });
+    }
+
+    // ---- pooling ------------------------------------------------------------------------------------------
+
+    @Override
+    public void maxPool(Tensor x, Tensor y, PoolSpec s) {
+        pooling.maxForward(x, y, s);
+    }
+
+    @Override
+    public void maxPoolBackward(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
+        pooling.maxBackward(x, dy, dx, s);
+    }
+
+    @Override
+    public void avgPool(Tensor x, Tensor y, PoolSpec s) {
+        pooling.avgForward(x, y, s);
+    }
+
+    @Override
+    public void avgPoolBackward(Tensor dy, Tensor dx, PoolSpec s) {
+        pooling.avgBackward(dy, dx, s);
+    }
+
+    @Override
+    public void globalAvgPool(Tensor x, Tensor y) {
+        pooling.globalAvgForward(x, y);
+    }
+
+    @Override
+    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
+        pooling.globalAvgBackward(dy, dx);
+    }
+
+    // ---- elementwise, data movement -----------------------------------------------------------------------
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor y) {
+        ShapeChecks.requireSameSize(a, b, "add", "a", "b");
+        ShapeChecks.requireSameSize(a, y, "add", "a", "y");
+        float[] ad = a.data(), bd = b.data(), yd = y.data();
+        int ao = a.offset(), bo = b.offset(), yo = y.offset();
+        forEach(a.size(), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) yd[yo + i] = ad[ao + i] + bd[bo + i];
+        });
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor src, Tensor dst) {
+        ShapeChecks.requireSameSize(src, dst, "axpy", "src", "dst");
+        float[] s = src.data(), d = dst.data();
+        int so = src.offset(), dO = dst.offset();
+        forEach(src.size(), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) d[dO + i] += alpha * s[so + i];
+        });
+    }
+
+    @Override
+    public void copyChannels(Tensor src, int srcC0, Tensor dst, int dstC0, int channels, boolean accumulate) {
+        Shape ss = src.shape(), ds = dst.shape();
+        ShapeChecks.require(ss.rank() >= 2 && ds.rank() >= 2 && ss.dim(0) == ds.dim(0)
+                        && ss.size() / (ss.dim(0) * ss.dim(1)) == ds.size() / (ds.dim(0) * ds.dim(1))
+                        && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= ss.dim(1)
+                        && dstC0 + channels <= ds.dim(1), "copyChannels",
+                channels + " channels from " + ss + " at " + srcC0 + " into " + ds + " at " + dstC0);
+        int hw = ss.size() / (ss.dim(0) * ss.dim(1));
+        int len = channels * hw;
+        float[] s = src.data(), d = dst.data();
+        pool.parallelFor(ss.dim(0), Math.max(1, ELEMENTWISE_GRAIN / Math.max(1, len)), (n0, n1) -> {
+            for (int n = n0; n < n1; n++) {
+                int so = src.offset() + (n * ss.dim(1) + srcC0) * hw;
+                int dO = dst.offset() + (n * ds.dim(1) + dstC0) * hw;
+                if (accumulate) {
+                    for (int i = 0; i < len; i++) d[dO + i] += s[so + i];
+                } else {
+                    System.arraycopy(s, so, d, dO, len);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void dropout(Tensor x, float p, long seed, Tensor mask, Tensor y) {
+        ShapeChecks.requireSameSize(x, mask, "dropout", "x", "mask");
+        ShapeChecks.requireSameSize(x, y, "dropout", "x", "y");
+        float keepScale = p < 1f ? 1f / (1f - p) : 0f;
+        float[] xd = x.data(), md = mask.data(), yd = y.data();
+        int xo = x.offset(), mo = mask.offset(), yo = y.offset();
+        forEach(x.size(), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                float m = ReferenceKernels.dropoutKeep(seed, i, p) ? keepScale : 0f;
+                md[mo + i] = m;
+                yd[yo + i] = xd[xo + i] * m;
+            }
+        });
+    }
+
+    @Override
+    public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
+        ShapeChecks.requireSameSize(dy, mask, "dropoutBackward", "dy", "mask");
+        ShapeChecks.requireSameSize(dy, dx, "dropoutBackward", "dy", "dx");
+        float[] g = dy.data(), md = mask.data(), d = dx.data();
+        int go = dy.offset(), mo = mask.offset(), dO = dx.offset();
+        forEach(dy.size(), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) d[dO + i] += g[go + i] * md[mo + i];
+        });
+    }
+
+    // ---- loss and optimiser -------------------------------------------------------------------------------
+
+    @Override
+    public float softmaxCrossEntropy(Tensor logits, int[] labels, float labelSmoothing, Tensor probs) {
+        return SoftmaxCrossEntropy.forward(logits, labels, labelSmoothing, probs);
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(Tensor probs, int[] labels, float labelSmoothing, float scale,
+                                            Tensor dlogits) {
+        SoftmaxCrossEntropy.backward(probs, labels, labelSmoothing, scale, dlogits);
+    }
+
+    @Override
+    public void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
+                        boolean nesterov) {
+        ShapeChecks.requireSameSize(param, grad, "sgdStep", "param", "grad");
+        // As the reference: the velocity is updated whenever it is given (with momentum 0 it just holds g).
+        boolean useVelocity = velocity != null;
+        ShapeChecks.require(useVelocity || momentum == 0f, "sgdStep", "momentum " + momentum + " needs a velocity");
+        if (useVelocity) ShapeChecks.requireSameSize(param, velocity, "sgdStep", "param", "velocity");
+        float[] p = param.data(), g = grad.data(), v = useVelocity ? velocity.data() : null;
+        int po = param.offset(), go = grad.offset(), vo = useVelocity ? velocity.offset() : 0;
+        forEach(param.size(), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                float step = g[go + i] + weightDecay * p[po + i];
+                if (useVelocity) {
+                    float vel = momentum * v[vo + i] + step;
+                    v[vo + i] = vel;
+                    step = nesterov ? step + momentum * vel : vel;
+                }
+                p[po + i] -= lr * step;
+            }
+        });
+    }
+
+    /** An elementwise loop over [0, n), split over the pool when n is large. */
+    private void forEach(int n, WorkerPool.RangeBody body) {
+        pool.parallelFor(n, ELEMENTWISE_GRAIN, body);
     }
 }

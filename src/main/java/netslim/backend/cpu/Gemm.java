@@ -1,5 +1,7 @@
 package netslim.backend.cpu;
 
+import netslim.NetslimException;
+
 /**
  * The CPU GEMM seam: row-major {@code C = alpha * op(A) * op(B) + beta * C} on float arrays with offsets and
  * leading dimensions (row strides of the stored matrices). Implementations: OpenBLAS (default) and a pure-Java
@@ -19,6 +21,24 @@ public interface Gemm {
      * Java kernel, saying so on stderr). {@code threads} is the number of threads the GEMM may use.
      */
     static Gemm select(String which, int threads) {
-        throw new UnsupportedOperationException("TODO(gemm helper): Gemm.select");
+        if (threads < 1) {
+            throw new NetslimException("GEMM threads must be >= 1, got " + threads);
+        }
+        String name = which == null ? "auto" : which.trim().toLowerCase(java.util.Locale.ROOT);
+        switch (name) {
+            case "openblas":
+                return new OpenBlasGemm(threads); // NetslimException (one line) when the library cannot load
+            case "java":
+                return new VectorGemm(threads);
+            case "auto":
+                if (OpenBlasGemm.loadFailure() == null) {
+                    return new OpenBlasGemm(threads);
+                }
+                GemmFallbackNotice.once("netslim: OpenBLAS unavailable ("
+                        + OpenBlasGemm.oneLine(OpenBlasGemm.loadFailure()) + "), using the Java GEMM");
+                return new VectorGemm(threads);
+            default:
+                throw new NetslimException("unknown GEMM '" + which + "': expected auto, openblas or java");
+        }
     }
 }

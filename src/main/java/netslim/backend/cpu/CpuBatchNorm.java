@@ -1,0 +1,147 @@
+package netslim.backend.cpu;
+
+import netslim.tensor.Tensor;
+
+/**
+ * BatchNorm2d on NCHW, parallel over channels. Statistics are accumulated in double per channel: the mean first,
+ * then the sum of squared deviations (two passes, no E[x²]−E[x]² cancellation). A null gamma / beta means 1 / 0.
+ */
+final class CpuBatchNorm {
+    private final WorkerPool pool;
+
+    CpuBatchNorm(WorkerPool pool) {
+        this.pool = pool;
+    }
+
+    /** View of one NCHW tensor as N blocks of C planes of HW floats. */
+    private record Layout(int images, int channels, int hw) {
+        static Layout of(Tensor x) {
+            var s = x.shape();
+            ShapeChecks.require(s.rank() >= 2, "batchNorm", "x must be (N, C, ...), got " + s);
+            return new Layout(s.dim(0), s.dim(1), s.size() / Math.max(1, s.dim(0) * s.dim(1)));
+        }
+
+        int count() {
+            return images * hw;
+        }
+
+        int plane(int n, int c) {
+            return (n * channels + c) * hw;
+        }
+
+        int grain() {
+            return Math.max(1, 16_384 / Math.max(1, count()));
+        }
+    }
+
+    void train(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
+               Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        Layout l = Layout.of(x);
+        ShapeChecks.requireShape(y, x.shape(), "batchNormTrain", "y");
+        float[] xd = x.data(), yd = y.data();
+        int xo = x.offset(), yo = y.offset();
+        int m = l.count();
+        // PyTorch refuses training-mode BN on one value per channel (the unbiased variance would divide by 0).
+        ShapeChecks.require(m > 1, "batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
+        pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                double sum = 0;
+                for (int n = 0; n < l.images(); n++) sum += sumPlane(xd, xo + l.plane(n, c), l.hw());
+                double mean = sum / m;
+                double sq = 0;
+                for (int n = 0; n < l.images(); n++) {
+                    int o = xo + l.plane(n, c);
+                    for (int q = 0; q < l.hw(); q++) {
+                        double d = xd[o + q] - mean;
+                        sq += d * d;
+                    }
+                }
+                double var = sq / m;
+                double invStd = 1.0 / Math.sqrt(var + eps);
+                float scale = (float) (invStd * value(gamma, c, 1f));
+                float shift = (float) (value(beta, c, 0f) - mean * invStd * value(gamma, c, 1f));
+                for (int n = 0; n < l.images(); n++) {
+                    affine(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
+                }
+                if (saveMean != null) saveMean.set(c, (float) mean);
+                if (saveInvStd != null) saveInvStd.set(c, (float) invStd);
+                // PyTorch updates the running variance with the unbiased estimate.
+                double unbiased = var * m / (m - 1);
+                if (runMean != null) runMean.set(c, (float) ((1 - momentum) * runMean.get(c) + momentum * mean));
+                if (runVar != null) runVar.set(c, (float) ((1 - momentum) * runVar.get(c) + momentum * unbiased));
+            }
+        });
+    }
+
+    void eval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y) {
+        Layout l = Layout.of(x);
+        ShapeChecks.requireShape(y, x.shape(), "batchNormEval", "y");
+        float[] xd = x.data(), yd = y.data();
+        int xo = x.offset(), yo = y.offset();
+        pool.parallelFor(l.images() * l.channels(), Math.max(1, 16_384 / Math.max(1, l.hw())), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int c = p % l.channels();
+                double invStd = 1.0 / Math.sqrt(var.get(c) + (double) eps);
+                double scale = invStd * value(gamma, c, 1f);
+                float shift = (float) (value(beta, c, 0f) - mean.get(c) * scale);
+                affine(xd, xo + p * l.hw(), yd, yo + p * l.hw(), l.hw(), (float) scale, shift);
+            }
+        });
+    }
+
+    /**
+     * With x̂ = (x − mean)·invStd and M = N·H·W: dβ += Σ dy, dγ += Σ dy·x̂,
+     * dx += γ·invStd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M).
+     */
+    void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                  Tensor dx, Tensor dgamma, Tensor dbeta) {
+        Layout l = Layout.of(x);
+        ShapeChecks.requireShape(dy, x.shape(), "batchNormBackward", "dy");
+        if (dx != null) ShapeChecks.requireShape(dx, x.shape(), "batchNormBackward", "dx");
+        float[] xd = x.data(), gd = dy.data();
+        int xo = x.offset(), go = dy.offset();
+        int m = l.count();
+        pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                float mean = saveMean.get(c), invStd = saveInvStd.get(c);
+                double sumDy = 0, sumDyXhat = 0;
+                for (int n = 0; n < l.images(); n++) {
+                    int ox = xo + l.plane(n, c), og = go + l.plane(n, c);
+                    for (int q = 0; q < l.hw(); q++) {
+                        double g = gd[og + q];
+                        sumDy += g;
+                        sumDyXhat += g * (xd[ox + q] - mean);
+                    }
+                }
+                sumDyXhat *= invStd;
+                if (dbeta != null) dbeta.set(c, dbeta.get(c) + (float) sumDy);
+                if (dgamma != null) dgamma.set(c, dgamma.get(c) + (float) sumDyXhat);
+                if (dx == null) continue;
+                float k = value(gamma, c, 1f) * invStd;
+                float meanDy = (float) (sumDy / m), meanDyXhat = (float) (sumDyXhat / m);
+                float[] dxd = dx.data();
+                for (int n = 0; n < l.images(); n++) {
+                    int ox = xo + l.plane(n, c), og = go + l.plane(n, c), od = dx.offset() + l.plane(n, c);
+                    for (int q = 0; q < l.hw(); q++) {
+                        float xhat = (xd[ox + q] - mean) * invStd;
+                        dxd[od + q] += k * (gd[og + q] - meanDy - xhat * meanDyXhat);
+                    }
+                }
+            }
+        });
+    }
+
+    private static float value(Tensor t, int i, float missing) {
+        return t == null ? missing : t.get(i);
+    }
+
+    private static double sumPlane(float[] d, int o, int len) {
+        double s = 0;
+        for (int q = 0; q < len; q++) s += d[o + q];
+        return s;
+    }
+
+    private static void affine(float[] x, int xo, float[] y, int yo, int len, float scale, float shift) {
+        for (int q = 0; q < len; q++) y[yo + q] = x[xo + q] * scale + shift;
+    }
+}

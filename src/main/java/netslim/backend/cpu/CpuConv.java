@@ -1,0 +1,223 @@
+package netslim.backend.cpu;
+
+import netslim.backend.ConvSpec;
+import netslim.tensor.Tensor;
+
+/**
+ * Convolution forward and backward on the CPU, lowered to GEMM:
+ * <ul>
+ *   <li>1x1, stride 1, no padding: Y_n,g (out_g × HW) = W_g (out_g × in_g) · X_n,g (in_g × HW), straight on NCHW
+ *       memory (no im2col);</li>
+ *   <li>otherwise im2col + GEMM per group over a block of images;</li>
+ *   <li>depthwise: {@link DepthwiseConv}.</li>
+ * </ul>
+ * Small feature maps (HW below {@link #MIN_GEMM_COLUMNS}) are batched: the columns of several images sit side by
+ * side so one GEMM gets at least that many columns, and the result is scattered back to NCHW. Parallelism lives
+ * in the GEMM (which is multi-threaded) and in the unfold/fold/scatter passes, never nested.
+ */
+final class CpuConv {
+    /** A GEMM with fewer output columns than this runs badly; batch images until it has this many. */
+    static final int MIN_GEMM_COLUMNS = 512;
+    /** Cap of the per-thread column buffer used for batching images (floats; 16 MiB). */
+    private static final int MAX_BLOCK_FLOATS = 4 << 20;
+
+    private final WorkerPool pool;
+    private final Gemm gemm;
+    private final Im2col im2col;
+    private final DepthwiseConv depthwise;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    CpuConv(WorkerPool pool, Gemm gemm) {
+        this.pool = pool;
+        this.gemm = gemm;
+        this.im2col = new Im2col(pool);
+        this.depthwise = new DepthwiseConv(pool);
+    }
+
+    Im2col im2col() {
+        return im2col;
+    }
+
+    /** Per-call shapes: the geometry plus N and the group sizes. */
+    private record Plan(Im2col.Geometry g, int images, int groups, int inG, int outG, int k, int blockImages) {
+        ConvSpec spec() {
+            return g.spec();
+        }
+
+        int hw() {
+            return g.planeOut();
+        }
+
+        /** Element offset of (image n, channel c) in y / dy, relative to the tensor's first element. */
+        int outPlane(int n, int c) {
+            return (n * spec().outChannels() + c) * hw();
+        }
+
+        int inPlane(int n, int c) {
+            return (n * spec().inChannels() + c) * g.planeIn();
+        }
+
+        boolean direct() {
+            ConvSpec s = spec();
+            return blockImages == 1 && s.kh() == 1 && s.kw() == 1 && s.strideH() == 1 && s.strideW() == 1
+                    && s.padH() == 0 && s.padW() == 0;
+        }
+    }
+
+    private static Plan plan(Tensor x, Tensor w, Tensor y, ConvSpec s) {
+        ShapeChecks.requireRank(x, 4, "conv2d", "x");
+        ShapeChecks.require(x.shape().c() == s.inChannels(), "conv2d", "x " + x.shape() + " does not match " + s);
+        ShapeChecks.requireShape(w, "conv2d", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(), s.kw());
+        ShapeChecks.requireShape(y, "conv2d", "y/dy", x.shape().n(), s.outChannels(), s.outH(x.shape().h()),
+                s.outW(x.shape().w()));
+        Im2col.Geometry g = new Im2col.Geometry(s, s.inChannels(), x.shape().h(), x.shape().w(),
+                y.shape().h(), y.shape().w());
+        int n = x.shape().n();
+        int k = s.fanIn();
+        int hw = g.planeOut();
+        int block = 1;
+        if (hw < MIN_GEMM_COLUMNS) {
+            block = Math.min(n, (MIN_GEMM_COLUMNS + hw - 1) / hw);
+            block = Math.max(1, Math.min(block, MAX_BLOCK_FLOATS / Math.max(1, k * hw)));
+        }
+        return new Plan(g, n, s.groups(), s.inChannels() / s.groups(), s.outChannels() / s.groups(), k, block);
+    }
+
+    void forward(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        Plan p = plan(x, w, y, s);
+        float[] xd = x.data(), wd = w.data(), yd = y.data();
+        if (s.isDepthwise()) {
+            depthwise.forward(xd, x.offset(), wd, w.offset(), bias == null ? null : bias.data(),
+                    bias == null ? 0 : bias.offset(), yd, y.offset(), p.g(), p.images());
+            return;
+        }
+        for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
+            int b = Math.min(p.blockImages(), p.images() - n0);
+            for (int grp = 0; grp < p.groups(); grp++) {
+                forwardBlock(p, xd, x.offset(), wd, w.offset(), yd, y.offset(), n0, b, grp);
+            }
+        }
+        if (bias != null) addBias(yd, y.offset(), bias.data(), bias.offset(), p.images(), s.outChannels(), p.hw());
+    }
+
+    private void forwardBlock(Plan p, float[] x, int xOff, float[] w, int wOff, float[] y, int yOff,
+                              int n0, int b, int grp) {
+        int wg = wOff + grp * p.outG() * p.k();
+        if (p.direct()) {
+            gemm.sgemm(false, false, p.outG(), p.hw(), p.inG(), 1f, w, wg, p.inG(),
+                    x, xOff + p.inPlane(n0, grp * p.inG()), p.hw(), 0f, y, yOff + p.outPlane(n0, grp * p.outG()), p.hw());
+            return;
+        }
+        int cols = b * p.hw();
+        Scratch sc = scratch.get();
+        float[] col = sc.get(Scratch.COLUMNS, p.k() * cols);
+        im2col.unfold(x, xOff, p.g(), n0, b, grp * p.inG(), p.inG(), col, 0, cols);
+        if (b == 1) {
+            gemm.sgemm(false, false, p.outG(), cols, p.k(), 1f, w, wg, p.k(), col, 0, cols,
+                    0f, y, yOff + p.outPlane(n0, grp * p.outG()), p.hw());
+        } else {
+            float[] tmp = sc.get(Scratch.GATHER, p.outG() * cols);
+            gemm.sgemm(false, false, p.outG(), cols, p.k(), 1f, w, wg, p.k(), col, 0, cols, 0f, tmp, 0, cols);
+            moveBlock(p, tmp, y, yOff, n0, b, grp * p.outG(), true);
+        }
+    }
+
+    void backward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
+        Plan p = plan(x, w, dy, s);
+        if (dx != null) ShapeChecks.requireShape(dx, x.shape(), "conv2dBackward", "dx");
+        if (dw != null) ShapeChecks.requireShape(dw, w.shape(), "conv2dBackward", "dw");
+        if (s.isDepthwise()) {
+            depthwise.backward(x.data(), x.offset(), w.data(), w.offset(), dy.data(), dy.offset(),
+                    dx == null ? null : dx.data(), dx == null ? 0 : dx.offset(),
+                    dw == null ? null : dw.data(), dw == null ? 0 : dw.offset(),
+                    db == null ? null : db.data(), db == null ? 0 : db.offset(), p.g(), p.images());
+            return;
+        }
+        if (db != null) biasGradient(dy.data(), dy.offset(), db.data(), db.offset(), p.images(), s.outChannels(), p.hw());
+        if (dx == null && dw == null) return;
+        for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
+            int b = Math.min(p.blockImages(), p.images() - n0);
+            for (int grp = 0; grp < p.groups(); grp++) backwardBlock(p, x, w, dy, dx, dw, n0, b, grp);
+        }
+    }
+
+    private void backwardBlock(Plan p, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, int n0, int b, int grp) {
+        int wg = w.offset() + grp * p.outG() * p.k();
+        int dwg = dw == null ? 0 : dw.offset() + grp * p.outG() * p.k();
+        int dyOff = dy.offset() + p.outPlane(n0, grp * p.outG());
+        if (p.direct()) {
+            int xOff = p.inPlane(n0, grp * p.inG());
+            // dW_g += dY_n · X_nᵀ ; dX_n += W_gᵀ · dY_n
+            if (dw != null) {
+                gemm.sgemm(false, true, p.outG(), p.inG(), p.hw(), 1f, dy.data(), dyOff, p.hw(),
+                        x.data(), x.offset() + xOff, p.hw(), 1f, dw.data(), dwg, p.inG());
+            }
+            if (dx != null) {
+                gemm.sgemm(true, false, p.inG(), p.hw(), p.outG(), 1f, w.data(), wg, p.inG(),
+                        dy.data(), dyOff, p.hw(), 1f, dx.data(), dx.offset() + xOff, p.hw());
+            }
+            return;
+        }
+        int cols = b * p.hw();
+        Scratch sc = scratch.get();
+        float[] col = sc.get(Scratch.COLUMNS, p.k() * cols);
+        float[] g = dy.data();
+        int gOff = dyOff, ldg = p.hw();
+        if (b > 1) {
+            g = sc.get(Scratch.GATHER, p.outG() * cols);
+            gOff = 0;
+            ldg = cols;
+            moveBlock(p, g, dy.data(), dy.offset(), n0, b, grp * p.outG(), false);
+        }
+        if (dw != null) {
+            im2col.unfold(x.data(), x.offset(), p.g(), n0, b, grp * p.inG(), p.inG(), col, 0, cols);
+            gemm.sgemm(false, true, p.outG(), p.k(), cols, 1f, g, gOff, ldg, col, 0, cols, 1f, dw.data(), dwg, p.k());
+        }
+        if (dx != null) {
+            // dcol = W_gᵀ · dY_g, then fold (col2im) adds it into dx.
+            gemm.sgemm(true, false, p.k(), cols, p.outG(), 1f, w.data(), wg, p.k(), g, gOff, ldg, 0f, col, 0, cols);
+            im2col.fold(col, 0, cols, p.g(), n0, b, grp * p.inG(), p.inG(), dx.data(), dx.offset());
+        }
+    }
+
+    /**
+     * Moves rows between a block matrix (channels × b·HW, images side by side) and NCHW planes of images
+     * [n0, n0 + b), channels [c0, c0 + rows): {@code toNchw} scatters block → tensor, else gathers tensor → block.
+     */
+    private void moveBlock(Plan p, float[] block, float[] t, int tOff, int n0, int b, int c0, boolean toNchw) {
+        int hw = p.hw(), cols = b * hw;
+        pool.parallelFor(p.outG(), Math.max(1, 16_384 / cols), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                for (int i = 0; i < b; i++) {
+                    int plane = tOff + p.outPlane(n0 + i, c0 + r);
+                    if (toNchw) System.arraycopy(block, r * cols + i * hw, t, plane, hw);
+                    else System.arraycopy(t, plane, block, r * cols + i * hw, hw);
+                }
+            }
+        });
+    }
+
+    private void addBias(float[] y, int yOff, float[] bias, int bOff, int images, int channels, int hw) {
+        pool.parallelFor(images * channels, Math.max(1, 16_384 / hw), (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                float b = bias[bOff + p % channels];
+                int o = yOff + p * hw;
+                for (int q = 0; q < hw; q++) y[o + q] += b;
+            }
+        });
+    }
+
+    /** db[c] += Σ over images and positions of dy[n, c] (double accumulation). */
+    private void biasGradient(float[] dy, int dyOff, float[] db, int dbOff, int images, int channels, int hw) {
+        pool.parallelFor(channels, Math.max(1, 16_384 / (hw * images)), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                double acc = 0;
+                for (int n = 0; n < images; n++) {
+                    int o = dyOff + (n * channels + c) * hw;
+                    for (int q = 0; q < hw; q++) acc += dy[o + q];
+                }
+                db[dbOff + c] += (float) acc;
+            }
+        });
+    }
+}

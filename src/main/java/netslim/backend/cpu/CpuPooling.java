@@ -1,0 +1,184 @@
+package netslim.backend.cpu;
+
+import netslim.backend.PoolSpec;
+import netslim.tensor.Tensor;
+
+/**
+ * Max, average and global-average pooling, forward and backward, parallel over the N·C planes (a plane's windows
+ * overlap only within the plane, so backward tasks never write the same element). Window bounds follow PyTorch:
+ * a window is clipped to the image; max pooling keeps the first maximal element; the average divisor counts
+ * padding (up to the padded edge) when {@code countIncludePad}, else only the elements inside the image.
+ */
+final class CpuPooling {
+    private final WorkerPool pool;
+
+    CpuPooling(WorkerPool pool) {
+        this.pool = pool;
+    }
+
+    /** Plane geometry of one call. */
+    private record Planes(int count, int h, int w, int outH, int outW) {
+        static Planes of(Tensor x, PoolSpec s) {
+            var xs = x.shape();
+            return new Planes(xs.n() * xs.c(), xs.h(), xs.w(), s.outH(xs.h()), s.outW(xs.w()));
+        }
+
+        int grain() {
+            return Math.max(1, 8_192 / Math.max(1, h * w));
+        }
+    }
+
+    /** x (N, C, H, W) and y (N, C, outH, outW) (y may be dy, x may be dx). */
+    private static void checkPool(Tensor x, Tensor y, PoolSpec s) {
+        ShapeChecks.requireRank(x, 4, "pool", "x");
+        var xs = x.shape();
+        ShapeChecks.requireShape(y, "pool", "y", xs.n(), xs.c(), s.outH(xs.h()), s.outW(xs.w()));
+    }
+
+    void maxForward(Tensor x, Tensor y, PoolSpec s) {
+        checkPool(x, y, s);
+        Planes p = Planes.of(x, s);
+        float[] xd = x.data(), yd = y.data();
+        pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+            for (int pl = p0; pl < p1; pl++) {
+                int in = x.offset() + pl * p.h() * p.w();
+                int out = y.offset() + pl * p.outH() * p.outW();
+                for (int oy = 0; oy < p.outH(); oy++) {
+                    for (int ox = 0; ox < p.outW(); ox++) {
+                        yd[out + oy * p.outW() + ox] = xd[in + argMax(xd, in, p, s, oy, ox)];
+                    }
+                }
+            }
+        });
+    }
+
+    void maxBackward(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
+        checkPool(x, dy, s);
+        ShapeChecks.requireShape(dx, x.shape(), "maxPoolBackward", "dx");
+        Planes p = Planes.of(x, s);
+        float[] xd = x.data(), gd = dy.data(), dxd = dx.data();
+        pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+            for (int pl = p0; pl < p1; pl++) {
+                int in = x.offset() + pl * p.h() * p.w();
+                int grad = dx.offset() + pl * p.h() * p.w();
+                int out = dy.offset() + pl * p.outH() * p.outW();
+                for (int oy = 0; oy < p.outH(); oy++) {
+                    for (int ox = 0; ox < p.outW(); ox++) {
+                        dxd[grad + argMax(xd, in, p, s, oy, ox)] += gd[out + oy * p.outW() + ox];
+                    }
+                }
+            }
+        });
+    }
+
+    /** Offset within the plane of the first maximal element of window (oy, ox). */
+    private static int argMax(float[] x, int in, Planes p, PoolSpec s, int oy, int ox) {
+        int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
+        int y1 = Math.min(y0 + s.kh(), p.h()), x1 = Math.min(x0 + s.kw(), p.w());
+        y0 = Math.max(y0, 0);
+        x0 = Math.max(x0, 0);
+        int best = y0 * p.w() + x0;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int iy = y0; iy < y1; iy++) {
+            for (int ix = x0; ix < x1; ix++) {
+                float v = x[in + iy * p.w() + ix];
+                if (v > max || Float.isNaN(v)) { // NaN propagates, as in PyTorch
+                    max = v;
+                    best = iy * p.w() + ix;
+                }
+            }
+        }
+        return best;
+    }
+
+    void avgForward(Tensor x, Tensor y, PoolSpec s) {
+        checkPool(x, y, s);
+        Planes p = Planes.of(x, s);
+        float[] xd = x.data(), yd = y.data();
+        pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+            int[] win = new int[4];
+            for (int pl = p0; pl < p1; pl++) {
+                int in = x.offset() + pl * p.h() * p.w();
+                int out = y.offset() + pl * p.outH() * p.outW();
+                for (int oy = 0; oy < p.outH(); oy++) {
+                    for (int ox = 0; ox < p.outW(); ox++) {
+                        int divisor = avgWindow(p, s, oy, ox, win);
+                        double sum = 0;
+                        for (int iy = win[0]; iy < win[1]; iy++) {
+                            for (int ix = win[2]; ix < win[3]; ix++) sum += xd[in + iy * p.w() + ix];
+                        }
+                        yd[out + oy * p.outW() + ox] = (float) (sum / divisor);
+                    }
+                }
+            }
+        });
+    }
+
+    void avgBackward(Tensor dy, Tensor dx, PoolSpec s) {
+        checkPool(dx, dy, s);
+        Planes p = Planes.of(dx, s);
+        float[] gd = dy.data(), dxd = dx.data();
+        pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+            int[] win = new int[4];
+            for (int pl = p0; pl < p1; pl++) {
+                int grad = dx.offset() + pl * p.h() * p.w();
+                int out = dy.offset() + pl * p.outH() * p.outW();
+                for (int oy = 0; oy < p.outH(); oy++) {
+                    for (int ox = 0; ox < p.outW(); ox++) {
+                        int divisor = avgWindow(p, s, oy, ox, win);
+                        float g = gd[out + oy * p.outW() + ox] / divisor;
+                        for (int iy = win[0]; iy < win[1]; iy++) {
+                            for (int ix = win[2]; ix < win[3]; ix++) dxd[grad + iy * p.w() + ix] += g;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * PyTorch's avg_pool2d window: end = min(start + k, size + pad) gives the padded pool size; the window is then
+     * clipped to the image. Writes {y0, y1, x0, x1} into win and returns the divisor.
+     */
+    private static int avgWindow(Planes p, PoolSpec s, int oy, int ox, int[] win) {
+        int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
+        int y1 = Math.min(y0 + s.kh(), p.h() + s.padH()), x1 = Math.min(x0 + s.kw(), p.w() + s.padW());
+        int padded = (y1 - y0) * (x1 - x0);
+        win[0] = Math.max(y0, 0);
+        win[1] = Math.min(y1, p.h());
+        win[2] = Math.max(x0, 0);
+        win[3] = Math.min(x1, p.w());
+        return s.countIncludePad() ? padded : (win[1] - win[0]) * (win[3] - win[2]);
+    }
+
+    void globalAvgForward(Tensor x, Tensor y) {
+        var xs = x.shape();
+        ShapeChecks.require(xs.rank() == 4 && y.size() == xs.n() * xs.c(), "globalAvgPool",
+                "output " + y.shape() + " does not match input " + xs);
+        int hw = xs.h() * xs.w();
+        float[] xd = x.data(), yd = y.data();
+        pool.parallelFor(xs.n() * xs.c(), Math.max(1, 16_384 / Math.max(1, hw)), (p0, p1) -> {
+            for (int pl = p0; pl < p1; pl++) {
+                int in = x.offset() + pl * hw;
+                double sum = 0;
+                for (int q = 0; q < hw; q++) sum += xd[in + q];
+                yd[y.offset() + pl] = (float) (sum / hw);
+            }
+        });
+    }
+
+    void globalAvgBackward(Tensor dy, Tensor dx) {
+        var xs = dx.shape();
+        ShapeChecks.require(xs.rank() == 4 && dy.size() == xs.n() * xs.c(), "globalAvgPoolBackward",
+                "gradient " + dy.shape() + " does not match input " + xs);
+        int hw = xs.h() * xs.w();
+        float[] gd = dy.data(), dxd = dx.data();
+        pool.parallelFor(xs.n() * xs.c(), Math.max(1, 16_384 / Math.max(1, hw)), (p0, p1) -> {
+            for (int pl = p0; pl < p1; pl++) {
+                float g = gd[dy.offset() + pl] / hw;
+                int o = dx.offset() + pl * hw;
+                for (int q = 0; q < hw; q++) dxd[o + q] += g;
+            }
+        });
+    }
+}

@@ -1,0 +1,117 @@
+package netslim.backend.cpu;
+
+import java.util.Arrays;
+import netslim.backend.ConvSpec;
+
+/**
+ * Multi-threaded im2col / col2im over a block of consecutive images and a range of input channels. The column
+ * matrix has one row per (channel, i, j) — row {@code (c * kh + i) * kw + j} — and, for image b of the block,
+ * the columns {@code [b*outH*outW, (b+1)*outH*outW)} in {@code oy*outW + ox} order; {@code ldCol} is its row
+ * stride. With one image and all channels this is exactly {@link netslim.backend.Backend#im2col}.
+ */
+final class Im2col {
+    /** Aim for at least this many floats written per parallel chunk, so tiny layers stay on one thread. */
+    private static final int MIN_FLOATS_PER_CHUNK = 16_384;
+
+    private final WorkerPool pool;
+
+    Im2col(WorkerPool pool) {
+        this.pool = pool;
+    }
+
+    /** Geometry of one call: input (C, H, W) planes, output (outH, outW). */
+    record Geometry(ConvSpec spec, int channels, int h, int w, int outH, int outW) {
+        int planeIn() {
+            return h * w;
+        }
+
+        int planeOut() {
+            return outH * outW;
+        }
+
+        int taps() {
+            return spec.kh() * spec.kw();
+        }
+    }
+
+    /**
+     * Writes the columns of images [n0, n0 + images) and channels [c0, c0 + cg) of x (element offset xOff of
+     * image 0, channel 0) into col starting at colOff.
+     */
+    void unfold(float[] x, int xOff, Geometry g, int n0, int images, int c0, int cg,
+                float[] col, int colOff, int ldCol) {
+        int rows = cg * g.taps();
+        int grain = Math.max(1, MIN_FLOATS_PER_CHUNK / Math.max(1, images * g.planeOut()));
+        pool.parallelFor(rows, grain, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int c = c0 + r / g.taps();
+                int i = r / g.spec().kw() % g.spec().kh();
+                int j = r % g.spec().kw();
+                for (int b = 0; b < images; b++) {
+                    int plane = xOff + ((n0 + b) * g.channels() + c) * g.planeIn();
+                    unfoldRow(x, plane, g, i, j, col, colOff + r * ldCol + b * g.planeOut());
+                }
+            }
+        });
+    }
+
+    /** The adjoint of {@link #unfold}: adds the columns back into dx. Parallel over channels (disjoint planes). */
+    void fold(float[] col, int colOff, int ldCol, Geometry g, int n0, int images, int c0, int cg,
+              float[] dx, int dxOff) {
+        int grain = Math.max(1, MIN_FLOATS_PER_CHUNK / Math.max(1, images * g.planeOut() * g.taps()));
+        pool.parallelFor(cg, grain, (cc0, cc1) -> {
+            for (int cc = cc0; cc < cc1; cc++) {
+                for (int t = 0; t < g.taps(); t++) {
+                    int r = cc * g.taps() + t;
+                    int i = t / g.spec().kw();
+                    int j = t % g.spec().kw();
+                    for (int b = 0; b < images; b++) {
+                        int plane = dxOff + ((n0 + b) * g.channels() + c0 + cc) * g.planeIn();
+                        foldRow(col, colOff + r * ldCol + b * g.planeOut(), g, i, j, dx, plane);
+                    }
+                }
+            }
+        });
+    }
+
+    private static void unfoldRow(float[] x, int plane, Geometry g, int i, int j, float[] col, int dst) {
+        ConvSpec s = g.spec();
+        int sw = s.strideW();
+        int shift = ConvWindow.shift(s, j);
+        int lo = ConvWindow.firstValid(shift, sw, g.outW());
+        int hi = ConvWindow.endValid(shift, sw, g.w(), g.outW(), lo);
+        for (int oy = 0; oy < g.outH(); oy++, dst += g.outW()) {
+            int iy = ConvWindow.inputRow(s, oy, i);
+            if (iy < 0 || iy >= g.h()) {
+                Arrays.fill(col, dst, dst + g.outW(), 0f);
+                continue;
+            }
+            if (lo > 0) Arrays.fill(col, dst, dst + lo, 0f);
+            if (hi < g.outW()) Arrays.fill(col, dst + hi, dst + g.outW(), 0f);
+            int src = plane + iy * g.w() + shift;
+            if (sw == 1) {
+                System.arraycopy(x, src + lo, col, dst + lo, hi - lo);
+            } else {
+                for (int ox = lo; ox < hi; ox++) col[dst + ox] = x[src + ox * sw];
+            }
+        }
+    }
+
+    private static void foldRow(float[] col, int src, Geometry g, int i, int j, float[] dx, int plane) {
+        ConvSpec s = g.spec();
+        int sw = s.strideW();
+        int shift = ConvWindow.shift(s, j);
+        int lo = ConvWindow.firstValid(shift, sw, g.outW());
+        int hi = ConvWindow.endValid(shift, sw, g.w(), g.outW(), lo);
+        for (int oy = 0; oy < g.outH(); oy++, src += g.outW()) {
+            int iy = ConvWindow.inputRow(s, oy, i);
+            if (iy < 0 || iy >= g.h()) continue;
+            int dst = plane + iy * g.w() + shift;
+            if (sw == 1) {
+                for (int ox = lo; ox < hi; ox++) dx[dst + ox] += col[src + ox];
+            } else {
+                for (int ox = lo; ox < hi; ox++) dx[dst + ox * sw] += col[src + ox];
+            }
+        }
+    }
+}

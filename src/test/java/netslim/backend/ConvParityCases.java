@@ -1,0 +1,167 @@
+package netslim.backend;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import netslim.tensor.Tensor;
+
+/**
+ * Parity cases of the convolution family (conv2d forward / backward, im2col, col2im, gemm, linear). Shapes are
+ * chosen to reach every path of the fast backends: odd sizes, batches of one and three, groups, depthwise,
+ * stride, dilation, padding, non-square kernels, 1x1; feature maps both below and above the CPU backend's
+ * image-batching threshold (512 output positions), so both the batched and the per-image GEMM paths run.
+ */
+final class ConvParityCases {
+    private ConvParityCases() {
+    }
+
+    /** One convolution geometry under test: input (n, c, h, w), spec, with or without bias. */
+    record ConvShape(String label, int n, int h, int w, ConvSpec spec, boolean bias) {
+        int[] x() {
+            return new int[] {n, spec.inChannels(), h, w};
+        }
+
+        int[] weight() {
+            return new int[] {spec.outChannels(), spec.inChannels() / spec.groups(), spec.kh(), spec.kw()};
+        }
+
+        int[] y() {
+            return new int[] {n, spec.outChannels(), spec.outH(h), spec.outW(w)};
+        }
+    }
+
+    private static ConvSpec spec(int in, int out, int kh, int kw, int stride, int padH, int padW, int dilation,
+                                 int groups) {
+        return new ConvSpec(in, out, kh, kw, stride, stride, padH, padW, dilation, dilation, groups);
+    }
+
+    static List<ConvShape> shapes() {
+        return List.of(
+                new ConvShape("3x3 pad1 1x3x7x5", 1, 7, 5, spec(3, 4, 3, 3, 1, 1, 1, 1, 1), true),
+                new ConvShape("3x3 pad1 batch3", 3, 7, 5, spec(3, 4, 3, 3, 1, 1, 1, 1, 1), false),
+                new ConvShape("3x3 stride2", 2, 11, 10, spec(5, 6, 3, 3, 2, 1, 1, 1, 1), true),
+                new ConvShape("3x3 dilation2", 1, 12, 10, spec(3, 4, 3, 3, 1, 2, 2, 2, 1), true),
+                new ConvShape("1x7 non-square", 2, 6, 9, spec(4, 5, 1, 7, 1, 0, 3, 1, 1), false),
+                new ConvShape("5x2 non-square stride2", 2, 9, 8, spec(3, 4, 5, 2, 2, 2, 0, 1, 1), true),
+                new ConvShape("groups2", 3, 9, 9, spec(4, 6, 3, 3, 1, 1, 1, 1, 2), true),
+                new ConvShape("groups4 channel-multiplier2", 2, 6, 6, spec(4, 8, 3, 3, 1, 1, 1, 1, 4), false),
+                new ConvShape("depthwise8", 2, 9, 7, spec(8, 8, 3, 3, 1, 1, 1, 1, 8), true),
+                new ConvShape("depthwise8 stride2 dilation2", 2, 11, 10, spec(8, 8, 3, 3, 2, 2, 2, 2, 8), false),
+                new ConvShape("1x1 batched", 3, 5, 5, spec(6, 7, 1, 1, 1, 0, 0, 1, 1), true),
+                new ConvShape("1x1 direct 24x24", 2, 24, 24, spec(6, 5, 1, 1, 1, 0, 0, 1, 1), false),
+                new ConvShape("1x1 direct groups2", 2, 24, 24, spec(6, 4, 1, 1, 1, 0, 0, 1, 2), true),
+                new ConvShape("1x1 stride2", 2, 9, 9, spec(4, 5, 1, 1, 2, 0, 0, 1, 1), false),
+                new ConvShape("3x3 per-image 25x23", 2, 25, 23, spec(3, 4, 3, 3, 1, 1, 1, 1, 1), true),
+                new ConvShape("3x3 per-image groups2", 1, 24, 24, spec(4, 4, 3, 3, 1, 1, 1, 1, 2), false),
+                new ConvShape("7x7 stride2 pad3 stem", 1, 48, 46, spec(3, 8, 7, 7, 2, 3, 3, 1, 1), true));
+    }
+
+    static List<ParityCase> all() {
+        List<ParityCase> cases = new ArrayList<>();
+        for (ConvShape s : shapes()) {
+            cases.add(forward(s));
+            cases.add(backward(s));
+        }
+        ConvShape first = shapes().get(2);
+        cases.add(backwardPartial(first, true));
+        cases.add(backwardPartial(first, false));
+        cases.add(im2col(spec(3, 1, 3, 3, 1, 1, 1, 1, 1), 7, 5));
+        cases.add(im2col(spec(2, 1, 3, 2, 2, 2, 1, 2, 1), 9, 8));
+        cases.addAll(gemm());
+        cases.addAll(linear());
+        return cases;
+    }
+
+    private static ParityCase forward(ConvShape s) {
+        return new ParityCase("conv2d " + s.label(), Set.of("conv2d"), c -> {
+            Tensor x = c.in(s.x()), w = c.in(s.weight());
+            Tensor bias = s.bias() ? c.in(s.spec().outChannels()) : null;
+            Tensor y = c.out(s.y());
+            c.b.conv2d(x, w, bias, y, s.spec());
+            c.keep("y", y);
+        });
+    }
+
+    /** dx, dw, db start random: the backward pass must add to them. Sums over N·HW terms: looser atol. */
+    private static ParityCase backward(ConvShape s) {
+        return new ParityCase("conv2dBackward " + s.label(), Set.of("conv2dBackward"), 1e-4, 1e-4, c -> {
+            Tensor x = c.in(s.x()), w = c.in(s.weight()), dy = c.in(s.y());
+            Tensor dx = c.out(s.x()), dw = c.out(s.weight()), db = c.out(s.spec().outChannels());
+            c.b.conv2dBackward(x, w, dy, dx, dw, db, s.spec());
+            c.keep("dx", dx);
+            c.keep("dw", dw);
+            c.keep("db", db);
+        });
+    }
+
+    /** Null gradient outputs are skipped: only dw, or only dx. */
+    private static ParityCase backwardPartial(ConvShape s, boolean onlyDw) {
+        return new ParityCase("conv2dBackward " + s.label() + (onlyDw ? " dw only" : " dx only"),
+                Set.of("conv2dBackward"), 1e-4, 1e-4, c -> {
+                    Tensor x = c.in(s.x()), w = c.in(s.weight()), dy = c.in(s.y());
+                    Tensor g = onlyDw ? c.out(s.weight()) : c.out(s.x());
+                    c.b.conv2dBackward(x, w, dy, onlyDw ? null : g, onlyDw ? g : null, null, s.spec());
+                    c.keep(onlyDw ? "dw" : "dx", g);
+                });
+    }
+
+    /** im2col of image 1 of a batch of 2, then col2im of random columns into a pre-filled dx. */
+    private static ParityCase im2col(ConvSpec s, int h, int w) {
+        int rows = s.inChannels() * s.kh() * s.kw(), cols = s.outH(h) * s.outW(w);
+        return new ParityCase("im2col/col2im " + s, Set.of("im2col", "col2im"), c -> {
+            Tensor x = c.in(2, s.inChannels(), h, w);
+            Tensor col = c.out(rows, cols);
+            c.b.im2col(x, 1, s, col);
+            c.keep("col", col);
+            Tensor dcol = c.in(rows, cols), dx = c.out(2, s.inChannels(), h, w);
+            c.b.col2im(dcol, s, dx, 1);
+            c.keep("dx", dx);
+        });
+    }
+
+    /** Every transpose combination, offsets and leading dimensions wider than the matrix, beta 0 and not. */
+    private static List<ParityCase> gemm() {
+        List<ParityCase> cases = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+            for (float beta : new float[] {0f, 0.7f}) {
+                int m = 13, n = 9, k = 11, pad = 3, off = 5;
+                int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+                int aRows = ta ? k : m, bRows = tb ? n : k;
+                cases.add(new ParityCase("gemm ta=" + ta + " tb=" + tb + " beta=" + beta, Set.of("gemm"), c -> {
+                    Tensor a = c.in(off + aRows * lda), b = c.in(off + bRows * ldb), cm = c.out(off + m * ldc);
+                    c.b.gemm(ta, tb, m, n, k, 0.5f, a, off, lda, b, off, ldb, beta, cm, off, ldc);
+                    c.keep("c", cm);
+                }));
+            }
+        }
+        return cases;
+    }
+
+    private static List<ParityCase> linear() {
+        return List.of(
+                new ParityCase("linear with bias", Set.of("linear"), c -> {
+                    Tensor x = c.in(5, 17), w = c.in(10, 17), b = c.in(10), y = c.out(5, 10);
+                    c.b.linear(x, w, b, y);
+                    c.keep("y", y);
+                }),
+                new ParityCase("linear 4-D input no bias", Set.of("linear"), c -> {
+                    Tensor x = c.in(3, 8, 1, 1), w = c.in(6, 8), y = c.out(3, 6);
+                    c.b.linear(x, w, null, y);
+                    c.keep("y", y);
+                }),
+                new ParityCase("linearBackward", Set.of("linearBackward"), c -> {
+                    Tensor x = c.in(5, 17), w = c.in(10, 17), dy = c.in(5, 10);
+                    Tensor dx = c.out(5, 17), dw = c.out(10, 17), db = c.out(10);
+                    c.b.linearBackward(x, w, dy, dx, dw, db);
+                    c.keep("dx", dx);
+                    c.keep("dw", dw);
+                    c.keep("db", db);
+                }),
+                new ParityCase("linearBackward dw only", Set.of("linearBackward"), c -> {
+                    Tensor x = c.in(5, 17), w = c.in(10, 17), dy = c.in(5, 10), dw = c.out(10, 17);
+                    c.b.linearBackward(x, w, dy, null, dw, null);
+                    c.keep("dw", dw);
+                }));
+    }
+}

@@ -1,0 +1,229 @@
+package netslim.backend;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+
+/**
+ * Parity cases of every op outside the convolution family: memory, BatchNorm, activations, pools, elementwise and
+ * data movement, dropout, loss, SGD. Some tensors exceed 32k elements so the CPU backend's parallel split runs.
+ */
+final class OpParityCases {
+    private OpParityCases() {
+    }
+
+    static List<ParityCase> all() {
+        List<ParityCase> cases = new ArrayList<>();
+        cases.addAll(memory());
+        cases.addAll(batchNorm(new int[] {3, 5, 4, 3}));
+        cases.addAll(batchNorm(new int[] {2, 6, 40, 40}));
+        cases.addAll(batchNorm(new int[] {7, 9}));
+        cases.addAll(activations(new int[] {2, 3, 5, 7}));
+        cases.addAll(activations(new int[] {2, 8, 64, 65}));
+        cases.addAll(pools());
+        cases.addAll(elementwise());
+        cases.addAll(lossAndSgd());
+        return cases;
+    }
+
+    private static List<ParityCase> memory() {
+        return List.of(
+                new ParityCase("upload/copy/download", Set.of("upload", "download", "copy"), c -> {
+                    Tensor a = c.in(3, 70, 200), b = c.out(3 * 70 * 200);
+                    c.b.copy(a, b);
+                    c.keep("b", b);
+                }),
+                new ParityCase("fill", Set.of("fill"), c -> {
+                    Tensor a = c.out(2, 3, 5), big = c.out(5, 100, 101);
+                    c.b.fill(a, 1.5f);
+                    c.b.fill(big, -0.25f);
+                    c.keep("a", a);
+                    c.keep("big", big);
+                }));
+    }
+
+    /** Train (y, saved and running statistics), eval, backward into pre-filled gradients. */
+    private static List<ParityCase> batchNorm(int[] dims) {
+        int ch = dims[1];
+        String shape = Shape.of(dims).toString();
+        return List.of(
+                new ParityCase("batchNormTrain " + shape, Set.of("batchNormTrain"), c -> {
+                    Tensor x = c.uniform(-2f, 3f, dims), gamma = c.in(ch), beta = c.in(ch);
+                    Tensor runMean = c.in(ch), runVar = c.uniform(0.5f, 2f, ch);
+                    Tensor y = c.out(dims), mean = c.out(ch), invStd = c.out(ch);
+                    c.b.batchNormTrain(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+                    c.keep("y", y);
+                    c.keep("saveMean", mean);
+                    c.keep("saveInvStd", invStd);
+                    c.keep("runMean", runMean);
+                    c.keep("runVar", runVar);
+                }),
+                new ParityCase("batchNormEval " + shape, Set.of("batchNormEval"), c -> {
+                    Tensor x = c.in(dims), gamma = c.in(ch), beta = c.in(ch);
+                    Tensor mean = c.in(ch), var = c.uniform(0.1f, 2f, ch), y = c.out(dims);
+                    c.b.batchNormEval(x, gamma, beta, mean, var, 1e-5f, y);
+                    c.keep("y", y);
+                }),
+                // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)) subtracts nearly equal sums: looser atol.
+                new ParityCase("batchNormBackward " + shape, Set.of("batchNormBackward"), 1e-4, 1e-4, c -> {
+                    Tensor x = c.in(dims), dy = c.in(dims), gamma = c.in(ch);
+                    Tensor mean = c.in(ch), invStd = c.uniform(0.5f, 2f, ch);
+                    Tensor dx = c.out(dims), dgamma = c.out(ch), dbeta = c.out(ch);
+                    c.b.batchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+                    c.keep("dx", dx);
+                    c.keep("dgamma", dgamma);
+                    c.keep("dbeta", dbeta);
+                }));
+    }
+
+    private static List<ParityCase> activations(int[] dims) {
+        String shape = Shape.of(dims).toString();
+        return List.of(
+                new ParityCase("relu " + shape, Set.of("relu"), c -> {
+                    Tensor x = c.in(dims), y = c.out(dims);
+                    c.b.relu(x, y);
+                    c.keep("y", y);
+                }),
+                new ParityCase("reluBackward " + shape, Set.of("reluBackward"), c -> {
+                    Tensor y = c.in(dims), dy = c.in(dims), dx = c.out(dims);
+                    c.b.reluBackward(y, dy, dx);
+                    c.keep("dx", dx);
+                }),
+                new ParityCase("clip " + shape, Set.of("clip"), c -> {
+                    Tensor x = c.uniform(-2f, 8f, dims), y = c.out(dims);
+                    c.b.clip(x, 0f, 6f, y);
+                    c.keep("y", y);
+                }),
+                new ParityCase("clipBackward " + shape, Set.of("clipBackward"), c -> {
+                    Tensor x = c.uniform(-2f, 8f, dims), dy = c.in(dims), dx = c.out(dims);
+                    c.b.clipBackward(x, 0f, 6f, dy, dx);
+                    c.keep("dx", dx);
+                }));
+    }
+
+    private static List<ParityCase> pools() {
+        List<ParityCase> cases = new ArrayList<>();
+        // (label, input dims, spec): GoogLeNet's 3x3 s2 ceil-mode pool, padded, non-square, overlapping, plain.
+        record Pool(String label, int[] x, PoolSpec spec) {
+        }
+        List<Pool> pools = List.of(
+                new Pool("3x3 s2 ceil", new int[] {2, 3, 7, 7}, PoolSpec.of(3, 2, 0, true)),
+                new Pool("3x3 s2 pad1 ceil", new int[] {1, 2, 8, 9}, PoolSpec.of(3, 2, 1, true)),
+                new Pool("3x3 s1 pad1", new int[] {2, 3, 5, 6}, PoolSpec.of(3, 1, 1, false)),
+                new Pool("2x2 s2 odd", new int[] {3, 2, 7, 5}, PoolSpec.of(2, 2, 0, false)),
+                new Pool("3x2 s(2,1) pad(1,1) no-count-pad", new int[] {2, 2, 7, 6},
+                        new PoolSpec(3, 2, 2, 1, 1, 1, true, false)),
+                new Pool("3x3 s2 32x32 planes", new int[] {2, 16, 32, 32}, PoolSpec.of(3, 2, 1, false)));
+        for (Pool p : pools) {
+            int[] y = {p.x()[0], p.x()[1], p.spec().outH(p.x()[2]), p.spec().outW(p.x()[3])};
+            cases.add(new ParityCase("maxPool " + p.label(), Set.of("maxPool", "maxPoolBackward"), c -> {
+                Tensor x = c.in(p.x()), out = c.out(y);
+                c.b.maxPool(x, out, p.spec());
+                c.keep("y", out);
+                Tensor dy = c.in(y), dx = c.out(p.x());
+                c.b.maxPoolBackward(x, dy, dx, p.spec());
+                c.keep("dx", dx);
+            }));
+            cases.add(new ParityCase("maxPool ties " + p.label(), Set.of("maxPool", "maxPoolBackward"), c -> {
+                Tensor x = c.coarse(p.x()), out = c.out(y), dy = c.in(y), dx = c.out(p.x());
+                c.b.maxPool(x, out, p.spec());
+                c.b.maxPoolBackward(x, dy, dx, p.spec());
+                c.keep("y", out);
+                c.keep("dx", dx);
+            }));
+            cases.add(new ParityCase("avgPool " + p.label(), Set.of("avgPool", "avgPoolBackward"), c -> {
+                Tensor x = c.in(p.x()), out = c.out(y);
+                c.b.avgPool(x, out, p.spec());
+                c.keep("y", out);
+                Tensor dy = c.in(y), dx = c.out(p.x());
+                c.b.avgPoolBackward(dy, dx, p.spec());
+                c.keep("dx", dx);
+            }));
+        }
+        for (int[] x : new int[][] {{2, 3, 5, 7}, {4, 32, 17, 16}}) {
+            cases.add(new ParityCase("globalAvgPool " + Shape.of(x),
+                    Set.of("globalAvgPool", "globalAvgPoolBackward"), c -> {
+                        Tensor in = c.in(x), y = c.out(x[0], x[1], 1, 1);
+                        c.b.globalAvgPool(in, y);
+                        c.keep("y", y);
+                        Tensor dy = c.in(x[0], x[1], 1, 1), dx = c.out(x);
+                        c.b.globalAvgPoolBackward(dy, dx);
+                        c.keep("dx", dx);
+                    }));
+        }
+        return cases;
+    }
+
+    private static List<ParityCase> elementwise() {
+        List<ParityCase> cases = new ArrayList<>();
+        for (int[] d : new int[][] {{3, 5, 7}, {2, 4, 90, 100}}) {
+            String shape = Shape.of(d).toString();
+            cases.add(new ParityCase("add " + shape, Set.of("add"), c -> {
+                Tensor a = c.in(d), b = c.in(d), y = c.out(d);
+                c.b.add(a, b, y);
+                c.keep("y", y);
+            }));
+            cases.add(new ParityCase("axpy " + shape, Set.of("axpy"), c -> {
+                Tensor src = c.in(d), dst = c.out(d);
+                c.b.axpy(-0.75f, src, dst);
+                c.keep("dst", dst);
+            }));
+            for (float p : new float[] {0f, 0.3f, 1f}) {
+                cases.add(new ParityCase("dropout p=" + p + " " + shape, Set.of("dropout", "dropoutBackward"), c -> {
+                    Tensor x = c.in(d), mask = c.out(d), y = c.out(d);
+                    c.b.dropout(x, p, 12345L, mask, y);
+                    c.keep("mask", mask);
+                    c.keep("y", y);
+                    Tensor dy = c.in(d), dx = c.out(d);
+                    c.b.dropoutBackward(dy, mask, dx);
+                    c.keep("dx", dx);
+                }));
+            }
+        }
+        for (boolean acc : new boolean[] {false, true}) {
+            cases.add(new ParityCase("copyChannels accumulate=" + acc, Set.of("copyChannels"), c -> {
+                Tensor src = c.in(3, 5, 4, 3), dst = c.out(3, 9, 4, 3);
+                c.b.copyChannels(src, 1, dst, 4, 3, acc);
+                c.keep("dst", dst);
+            }));
+        }
+        cases.add(new ParityCase("copyChannels large", Set.of("copyChannels"), c -> {
+            Tensor src = c.in(4, 64, 28, 28), dst = c.out(4, 128, 28, 28);
+            c.b.copyChannels(src, 0, dst, 64, 64, false);
+            c.b.copyChannels(src, 32, dst, 0, 32, true);
+            c.keep("dst", dst);
+        }));
+        return cases;
+    }
+
+    private static List<ParityCase> lossAndSgd() {
+        List<ParityCase> cases = new ArrayList<>();
+        for (float eps : new float[] {0f, 0.1f}) {
+            cases.add(new ParityCase("softmaxCrossEntropy smoothing=" + eps,
+                    Set.of("softmaxCrossEntropy", "softmaxCrossEntropyBackward"), c -> {
+                        Tensor logits = c.uniform(-6f, 6f, 6, 11), probs = c.out(6, 11), dl = c.out(6, 11);
+                        int[] labels = new int[6];
+                        for (int i = 0; i < labels.length; i++) labels[i] = c.rng().nextInt(11);
+                        c.keep("loss", c.b.softmaxCrossEntropy(logits, labels, eps, probs));
+                        c.keep("probs", probs);
+                        c.b.softmaxCrossEntropyBackward(probs, labels, eps, 2f, dl);
+                        c.keep("dlogits", dl);
+                    }));
+        }
+        record Sgd(float momentum, float wd, boolean nesterov, boolean velocity) {
+        }
+        for (Sgd s : List.of(new Sgd(0.9f, 5e-4f, false, true), new Sgd(0.9f, 1e-3f, true, true),
+                new Sgd(0f, 1e-4f, false, false), new Sgd(0f, 0f, false, true))) {
+            cases.add(new ParityCase("sgdStep " + s, Set.of("sgdStep"), c -> {
+                Tensor p = c.in(3, 100, 120), g = c.in(3, 100, 120);
+                Tensor v = s.velocity() ? c.in(3, 100, 120) : null;
+                c.b.sgdStep(p, g, v, 0.05f, s.momentum(), s.wd(), s.nesterov());
+                c.keep("param", p);
+                if (v != null) c.keep("velocity", v);
+            }));
+        }
+        return cases;
+    }
+}
