@@ -62,6 +62,34 @@ class ZooTest {
         assertEquals(g.params().totalElements() - buffers, Zoo.parameterCount(g));
     }
 
+    /** Conv and Linear multiply-accumulates (no bias adds), as counted by hooks on the PyTorch twins. */
+    static Stream<Arguments> macCounts() {
+        return Stream.of(
+                Arguments.of("googlenet", Shape.of(3, 224, 224), 1000, 1_498_376_192L), // ALGORITHMS.md: ≈1.50 G
+                Arguments.of("resnet18", Shape.of(3, 224, 224), 1000, 1_814_073_344L),
+                Arguments.of("googlenet-cifar", Shape.of(3, 32, 32), 10, 1_521_756_160L), // HRank: 1.52 G
+                Arguments.of("googlenet-cifar", Shape.of(1, 28, 28), 10, 1_162_387_456L),
+                Arguments.of("vgg11-cifar", Shape.of(1, 28, 28), 10, 133_756_928L),
+                Arguments.of("resnet20-cifar", Shape.of(3, 32, 32), 10, 40_813_184L));
+    }
+
+    @ParameterizedTest(name = "{0} at {1}: {3} MACs")
+    @MethodSource("macCounts")
+    void macCountMatchesPyTorch(String name, Shape input, int classes, long expected) {
+        Graph g = create(name, classes, input, 1.0, 0);
+        Map<String, Shape> shapes = g.shapes(1);
+        long macs = 0;
+        for (Node n : g.nodes()) {
+            if (n.layer() instanceof Layer.Conv2d c) {
+                Shape out = shapes.get(n.name());
+                macs += (long) c.spec().fanIn() * out.c() * out.h() * out.w();
+            } else if (n.layer() instanceof Layer.Linear lin) {
+                macs += (long) lin.in() * lin.out();
+            }
+        }
+        assertEquals(expected, macs);
+    }
+
     // ---- structure and shapes ---------------------------------------------------------------------------------
 
     static Stream<Arguments> supportedInputs() {
