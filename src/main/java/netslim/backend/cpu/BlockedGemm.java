@@ -53,7 +53,7 @@ final class BlockedGemm {
             for (int pc = 0; pc < g.k(); pc += KC) {
                 int kc = Math.min(KC, g.k() - pc);
                 float beta = pc == 0 ? g.beta() : 1f; // later k-blocks accumulate onto the first
-                packB(g, pc, kc, jc, nc, nr, packB);
+                packB(g, pc, kc, jc, nc, nr, kernel.narrow().nr(), packB);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     packA(g, ic, mc, pc, kc, mr, packA);
@@ -68,16 +68,17 @@ final class BlockedGemm {
     private static void sweep(MicroKernel kernel, int kc, float[] packA, int mc, float[] packB, int nc, float beta,
                               float[] c, int cOff, int ldc, float[] tile) {
         int mr = kernel.mr();
-        int nr = kernel.nr();
-        for (int jr = 0; jr < nc; jr += nr) {
-            int cols = Math.min(nr, nc - jr);
+        for (int jr = 0; jr < nc; jr += kernel.nr()) {
+            int cols = Math.min(kernel.nr(), nc - jr);
+            MicroKernel k = panelKernel(kernel, cols);
+            int nr = k.nr();
             for (int ir = 0; ir < mc; ir += mr) {
                 int rows = Math.min(mr, mc - ir);
                 int at = cOff + ir * ldc + jr;
                 if (rows == mr && cols == nr) {
-                    kernel.run(kc, packA, ir * kc, packB, jr * kc, beta, c, at, ldc);
+                    k.run(kc, packA, ir * kc, packB, jr * kc, beta, c, at, ldc);
                 } else {
-                    kernel.run(kc, packA, ir * kc, packB, jr * kc, 0f, tile, 0, nr);
+                    k.run(kc, packA, ir * kc, packB, jr * kc, 0f, tile, 0, nr);
                     for (int i = 0; i < rows; i++) {
                         int row = at + i * ldc;
                         for (int j = 0; j < cols; j++) {
@@ -87,6 +88,12 @@ final class BlockedGemm {
                 }
             }
         }
+    }
+
+    /** The kernel for a B panel of {@code cols} columns: the narrow one when the panel fits it. */
+    private static MicroKernel panelKernel(MicroKernel kernel, int cols) {
+        MicroKernel narrow = kernel.narrow();
+        return cols <= narrow.nr() ? narrow : kernel;
     }
 
     /**
@@ -125,12 +132,14 @@ final class BlockedGemm {
 
     /**
      * Packs op(B)[pc, pc+kc) x [jc, jc+nc) into panels of nr columns: panel q at q·nr·kc, element (p, j) at
-     * p·nr + j; columns past nc are zero.
+     * p·nr + j; columns past nc are zero. A last panel of at most {@code narrowNr} columns is packed that wide
+     * (for the narrow kernel) instead.
      */
-    static void packB(GemmCall g, int pc, int kc, int jc, int nc, int nr, float[] dst) {
+    static void packB(GemmCall g, int pc, int kc, int jc, int nc, int fullNr, int narrowNr, float[] dst) {
         float[] b = g.b();
-        for (int jr = 0; jr < nc; jr += nr) {
-            int cols = Math.min(nr, nc - jr);
+        for (int jr = 0; jr < nc; jr += fullNr) {
+            int cols = Math.min(fullNr, nc - jr);
+            int nr = cols <= narrowNr ? narrowNr : fullNr;
             int base = jr * kc;
             if (g.transB()) { // op(B)(p, j) = B[j][p]: walk each stored row contiguously
                 for (int j = 0; j < cols; j++) {

@@ -10,5 +10,13 @@ interface MicroKernel {
 
     int nr();
 
+    /**
+     * The kernel for a last B panel of at most {@code narrow().nr()} columns (same mr), which wastes fewer FMAs on
+     * zero padding than this one; packing uses its nr for that panel.
+     */
+    default MicroKernel narrow() {
+        return this;
+    }
+
     void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff, int ldc);
 }

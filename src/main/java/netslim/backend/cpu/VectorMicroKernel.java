@@ -25,6 +25,13 @@ final class VectorMicroKernel implements MicroKernel {
         return NR;
     }
 
+    private static final MicroKernel NARROW = new Narrow();
+
+    @Override
+    public MicroKernel narrow() {
+        return NARROW;
+    }
+
     @Override
     public void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
@@ -98,6 +105,67 @@ final class VectorMicroKernel implements MicroKernel {
             r += ldc;
             FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
             FloatVector.fromArray(S, c, r + V).fma(bv, c51).intoArray(c, r + V);
+        }
+    }
+
+    /** The 6 x (1 vector) kernel for a last B panel at most one vector wide (e.g. n = 49 = 3·16 + 1). */
+    static final class Narrow implements MicroKernel {
+        @Override
+        public int mr() {
+            return MR;
+        }
+
+        @Override
+        public int nr() {
+            return V;
+        }
+
+        @Override
+        public void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff,
+                        int ldc) {
+            FloatVector c0 = FloatVector.zero(S);
+            FloatVector c1 = FloatVector.zero(S);
+            FloatVector c2 = FloatVector.zero(S);
+            FloatVector c3 = FloatVector.zero(S);
+            FloatVector c4 = FloatVector.zero(S);
+            FloatVector c5 = FloatVector.zero(S);
+            for (int p = 0; p < kc; p++) {
+                FloatVector b0 = FloatVector.fromArray(S, pb, bOff + p * V);
+                int ai = aOff + p * MR;
+                c0 = FloatVector.broadcast(S, pa[ai + 0]).fma(b0, c0);
+                c1 = FloatVector.broadcast(S, pa[ai + 1]).fma(b0, c1);
+                c2 = FloatVector.broadcast(S, pa[ai + 2]).fma(b0, c2);
+                c3 = FloatVector.broadcast(S, pa[ai + 3]).fma(b0, c3);
+                c4 = FloatVector.broadcast(S, pa[ai + 4]).fma(b0, c4);
+                c5 = FloatVector.broadcast(S, pa[ai + 5]).fma(b0, c5);
+            }
+            int r = cOff;
+            if (beta == 0f) {
+                c0.intoArray(c, r);
+                r += ldc;
+                c1.intoArray(c, r);
+                r += ldc;
+                c2.intoArray(c, r);
+                r += ldc;
+                c3.intoArray(c, r);
+                r += ldc;
+                c4.intoArray(c, r);
+                r += ldc;
+                c5.intoArray(c, r);
+            } else {
+                FloatVector bv = FloatVector.broadcast(S, beta);
+                FloatVector.fromArray(S, c, r).fma(bv, c0).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c1).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c2).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c3).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c4).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c5).intoArray(c, r);
+            }
         }
     }
 }
