@@ -14,6 +14,8 @@ final class BlockedGemm {
     static final int MC = 96;
     /** Columns of B per packed block: KC·NC·4 = 2 MiB, a share of the L3. Multiple of every kernel's nr. */
     static final int NC = 2048;
+    /** Up to this many columns of C per thread, the kernel reads A in place instead of packing it. */
+    static final int A_IN_PLACE_MAX_N = 192;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -48,6 +50,9 @@ final class BlockedGemm {
         float[] packA = ws.packA(roundUp(Math.min(MC, i1 - i0), mr) * kcMax);
         float[] packB = ws.packB(roundUp(Math.min(NC, j1 - j0), nr) * kcMax);
         float[] tile = ws.tile(mr * nr);
+        // For a narrow C, packing A would cost as much as a good part of the product (~2 cycles per element against
+        // n/12 cycles of FMAs), so the kernel reads op(A)'s rows in place instead (~9% slower kernel).
+        boolean aInPlace = !g.transA() && j1 - j0 <= A_IN_PLACE_MAX_N;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < g.k(); pc += KC) {
@@ -56,18 +61,34 @@ final class BlockedGemm {
                 packB(g, pc, kc, jc, nc, nr, kernel.narrow().nr(), packB);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    packA(g, ic, mc, pc, kc, mr, packA);
-                    sweep(kernel, kc, packA, mc, packB, nc, beta, g.c(), g.offC() + ic * g.ldc() + jc, g.ldc(),
-                            tile);
+                    int packedFrom = aInPlace ? mc - mc % mr : 0; // in place: only a last partial panel is packed
+                    packA(g, ic + packedFrom, mc - packedFrom, pc, kc, mr, packA);
+                    Block block = new Block(g, ic, pc, kc, packedFrom, packA, packB, beta);
+                    sweep(kernel, block, mc, nc, g.offC() + ic * g.ldc() + jc, tile);
                 }
             }
         }
     }
 
+    /** One mc x nc block's operands: A rows [ic, ic+packedFrom) read in place, the rest packed in packA. */
+    private record Block(GemmCall g, int ic, int pc, int kc, int packedFrom, float[] packA, float[] packB,
+                         float beta) {
+        /** Runs {@code k} on row panel {@code ir} and B panel {@code jr}, writing C at {@code cOff}. */
+        void run(MicroKernel k, int ir, int jr, float beta, float[] c, int cOff, int ldc) {
+            if (ir < packedFrom) {
+                k.run(kc, g.a(), g.indexA(ic + ir, pc), g.lda(), 1, g.alpha(), packB, jr * kc, beta, c, cOff, ldc);
+            } else {
+                k.run(kc, packA, (ir - packedFrom) * kc, 1, k.mr(), 1f, packB, jr * kc, beta, c, cOff, ldc);
+            }
+        }
+    }
+
     /** Runs the kernel over all mr x nr tiles of an mc x nc block of C at {@code cOff}. */
-    private static void sweep(MicroKernel kernel, int kc, float[] packA, int mc, float[] packB, int nc, float beta,
-                              float[] c, int cOff, int ldc, float[] tile) {
+    private static void sweep(MicroKernel kernel, Block block, int mc, int nc, int cOff, float[] tile) {
         int mr = kernel.mr();
+        float[] c = block.g().c();
+        int ldc = block.g().ldc();
+        float beta = block.beta();
         for (int jr = 0; jr < nc; jr += kernel.nr()) {
             int cols = Math.min(kernel.nr(), nc - jr);
             MicroKernel k = panelKernel(kernel, cols);
@@ -76,9 +97,9 @@ final class BlockedGemm {
                 int rows = Math.min(mr, mc - ir);
                 int at = cOff + ir * ldc + jr;
                 if (rows == mr && cols == nr) {
-                    k.run(kc, packA, ir * kc, packB, jr * kc, beta, c, at, ldc);
+                    block.run(k, ir, jr, beta, c, at, ldc);
                 } else {
-                    k.run(kc, packA, ir * kc, packB, jr * kc, 0f, tile, 0, nr);
+                    block.run(k, ir, jr, 0f, tile, 0, nr);
                     for (int i = 0; i < rows; i++) {
                         int row = at + i * ldc;
                         for (int j = 0; j < cols; j++) {

@@ -1,9 +1,10 @@
 package netslim.backend.cpu;
 
 /**
- * The register-blocked inner step of the packed GEMM: {@code C[mr x nr] = beta · C + Apanel · Bpanel} over
- * {@code kc}, where the A panel holds {@code mr} values per p (column of op(A)) and the B panel {@code nr} values
- * per p. {@code beta == 0} must overwrite C without reading it.
+ * The register-blocked inner step of the blocked GEMM:
+ * {@code C[i][j] = beta · C[i][j] + alpha · Σ_{p < kc} A(i, p) · Bpanel[p·nr + j]} for an mr x nr tile, where
+ * {@code A(i, p) = a[aOff + i·aRowStride + p·aPStride]} (a packed panel: strides 1 and mr, alpha already folded in;
+ * or op(A)'s rows in place). {@code beta == 0} must overwrite C without reading it.
  */
 interface MicroKernel {
     int mr();
@@ -18,5 +19,6 @@ interface MicroKernel {
         return this;
     }
 
-    void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff, int ldc);
+    void run(int kc, float[] a, int aOff, int aRowStride, int aPStride, float alpha, float[] pb, int bOff,
+             float beta, float[] c, int cOff, int ldc);
 }
