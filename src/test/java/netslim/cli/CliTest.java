@@ -135,6 +135,30 @@ class CliTest {
         assertFalse(Files.exists(out));
     }
 
+    /** Corrupt or truncated model and input files: one line naming the file, exit 2, no output written. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"model.onnx", "model.nsm", "input.npy"})
+    void corruptFilesAreOneLineErrorsNamingTheFile(String broken, @TempDir Path dir) throws Exception {
+        Path model = dir.resolve("model.nsm"), input = dir.resolve("input.npy"), out = dir.resolve("y.npy");
+        Nsm.save(Zoo.create("resnet20-cifar", Zoo.Options.defaults()), model);
+        Npy.write(input, new Rng(1).uniform(Shape.of(1, 1, 28, 28)));
+        Path bad = dir.resolve(broken);
+        if (broken.endsWith(".onnx")) {
+            Files.write(bad, new byte[] {8, 7, 18, 4, 't', 'o', 'r', 'c', 0x3a, (byte) 0xff, 1, 2, 3});
+        } else {
+            byte[] whole = Files.readAllBytes(bad);
+            Files.write(bad, java.util.Arrays.copyOf(whole, whole.length * 2 / 3)); // truncated
+        }
+        Path usedModel = broken.endsWith(".onnx") ? bad : model;
+        Result r = cli("run", "--model", usedModel.toString(), "--input", input.toString(), "--output", out.toString(),
+                "--device", "cpu");
+        assertEquals(2, r.code(), r.err());
+        String err = r.err().strip();
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.contains(broken), "message must name " + broken + ": " + err);
+        assertFalse(Files.exists(out), "no output on failure");
+    }
+
     @Test
     void debugPrintsTheStackTrace() {
         Result r = cli("stats", "--model", "nosuchnet", "--debug");
