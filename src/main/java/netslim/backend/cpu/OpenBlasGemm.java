@@ -93,12 +93,12 @@ public final class OpenBlasGemm implements Gemm {
         if (g.finishTrivial() || Gemv.tryRun(g, VectorGemm.VECTOR_BY_DEFAULT, threads)) {
             return;
         }
-        useThreads(threads);
         NativeStaging s = NativeStaging.get();
         FloatBuffer na = s.a.stage(a, offA, g.rowsA(), g.colsA(), lda);
         FloatBuffer nb = s.b.stage(b, offB, g.rowsB(), g.colsB(), ldb);
         // With beta == 0 OpenBLAS overwrites C without reading it, so C need not be copied in.
         FloatBuffer nc = beta == 0f ? s.c.reserve(m * n) : s.c.stage(c, offC, m, n, ldc);
+        useThreads(threads);
         openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
                 alpha, na, g.colsA(), nb, g.colsB(), beta, nc, n);
         s.c.unstage(c, offC, m, n, ldc);
