@@ -60,7 +60,8 @@ public final class GemmSideBySide {
             for (int i = 0; i < impls.length; i++) {
                 List<Double> r = rates.get(i);
                 r.sort(null);
-                line.append(String.format("  %s %.1f / %.1f", impls[i].name(), r.get(r.size() / 2), r.get(r.size() - 1)));
+                line.append(String.format("  %s %.1f / %.1f", impls[i].name(), r.get(r.size() / 2),
+                        r.get(r.size() - 1)));
             }
             System.out.println(line + "  (" + rates.get(0).size() + " calls each)");
         }
@@ -77,7 +78,8 @@ public final class GemmSideBySide {
         openblas_nolapack.blas_set_num_threads(1);
         int rm = openblas_nolapack.CblasRowMajor, nt = openblas_nolapack.CblasNoTrans;
         float[] flush = new float[16 << 20]; // 64 MiB, beyond the 16 MiB L3
-        System.out.println("microseconds, best of 20: float[] overload | FloatBuffer.wrap | staging as OpenBlasGemm does");
+        System.out.println("microseconds, best of 20: float[] overload | FloatBuffer.wrap | staging as OpenBlasGemm"
+                + " does");
         for (int[] s : SHAPES) {
             int m = s[0], k = s[1], n = s[2];
             Rng rng = new Rng(42);

@@ -27,8 +27,8 @@ record GemmSplit(int m, int n, boolean columns, int units, int unit, int parts, 
         int units = columns ? colUnits : rowUnits;
         long flops = 2L * m * n * k;
         int parts = (int) Math.max(1, Math.min(Math.min(threads, units), flops / MIN_FLOPS_PER_CHUNK));
-        int chunks = parts == 1 ? 1
-                : (int) Math.max(parts, Math.min(Math.min(units, CHUNKS_PER_THREAD * parts), flops / MIN_FLOPS_PER_CHUNK));
+        long wanted = Math.min(Math.min(units, CHUNKS_PER_THREAD * parts), flops / MIN_FLOPS_PER_CHUNK);
+        int chunks = parts == 1 ? 1 : (int) Math.max(parts, wanted);
         return new GemmSplit(m, n, columns, units, columns ? colUnit : rowUnit, parts, chunks);
     }
 
