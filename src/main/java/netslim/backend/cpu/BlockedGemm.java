@@ -3,9 +3,10 @@ package netslim.backend.cpu;
 /**
  * One thread's share of the packed GEMM (Goto / BLIS loop nest): for a block of C rows [i0, i1) and columns
  * [j0, j1) it packs op(B) into kc x nc panels of {@code nr} columns (kept in L2/L3, each micro-panel reused from L1)
- * and op(A), scaled by alpha, into mc x kc panels of {@code mr} rows (kept in L2), then sweeps the micro-kernel over
- * the tiles. The first k-block applies beta (no separate pass over C), later ones accumulate. Edge tiles go through
- * a small tile buffer, so the kernel only ever sees full, zero-padded panels.
+ * and op(A), scaled by alpha, into mc x kc panels of {@code mr} rows (kept in L2) — or, for a narrow C, lets the
+ * kernel read op(A)'s rows in place — then sweeps the micro-kernel over the tiles. The first k-block applies beta
+ * (no separate pass over C), later ones accumulate. Edge tiles go through a small tile buffer, so the kernel only
+ * ever sees full, zero-padded panels.
  */
 final class BlockedGemm {
     /** Depth of one packed block: a B micro-panel is KC·nr·4 bytes = 16 KiB for nr = 16, half of L1. */

@@ -1,22 +1,17 @@
 package netslim.backend.cpu;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
  * The matrix-vector fast path for GEMMs with {@code n == 1} or {@code m == 1} (batch-1 Linear layers): packing
  * panels for one column is pure overhead, and the product is bound by reading the matrix once (2 FLOPs per 4
  * bytes). Both shapes become {@code y = alpha · M · x + beta · y} with M (rows x cols) stored either row-contiguous
  * (a dot product per output, {@link #dotRows}) or column-contiguous (a sum of scaled rows, {@link #axpyRows}).
+ * The Vector-API loops live in {@link GemvVectorKernels}, so the scalar path never loads the incubator module.
  */
 final class Gemv {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int V = S.length();
     /** Below this many multiply-adds a second thread costs more to wake than it saves. */
     private static final long MIN_MACS_PER_PART = 1L << 16;
     /** Outputs per unit of work split between threads in the column-contiguous form. */
-    private static final int AXPY_BLOCK = 4 * V;
+    private static final int AXPY_BLOCK = 32;
 
     private Gemv() {
     }
@@ -77,23 +72,14 @@ final class Gemv {
         float[] m = mat.data();
         int i = r0;
         if (vector) {
+            int rs = mat.rowStride();
+            float[] sums = new float[4];
             for (; i + 4 <= r1; i += 4) { // 4 rows share each load of x
-                int o = mat.off() + i * mat.rowStride();
-                int rs = mat.rowStride();
-                FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
-                FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-                int p = 0;
-                for (; p <= cols - V; p += V) {
-                    FloatVector xv = FloatVector.fromArray(S, x, p);
-                    s0 = FloatVector.fromArray(S, m, o + p).fma(xv, s0);
-                    s1 = FloatVector.fromArray(S, m, o + rs + p).fma(xv, s1);
-                    s2 = FloatVector.fromArray(S, m, o + 2 * rs + p).fma(xv, s2);
-                    s3 = FloatVector.fromArray(S, m, o + 3 * rs + p).fma(xv, s3);
+                int o = mat.off() + i * rs;
+                int p = GemvVectorKernels.dot4(m, o, rs, x, cols, sums);
+                for (int r = 0; r < 4; r++) {
+                    store(g, incY, i + r, sums[r] + dotTail(m, o + r * rs, x, p, cols));
                 }
-                store(g, incY, i, s0.reduceLanes(VectorOperators.ADD) + dotTail(m, o, x, p, cols));
-                store(g, incY, i + 1, s1.reduceLanes(VectorOperators.ADD) + dotTail(m, o + rs, x, p, cols));
-                store(g, incY, i + 2, s2.reduceLanes(VectorOperators.ADD) + dotTail(m, o + 2 * rs, x, p, cols));
-                store(g, incY, i + 3, s3.reduceLanes(VectorOperators.ADD) + dotTail(m, o + 3 * rs, x, p, cols));
             }
         }
         for (; i < r1; i++) {
@@ -125,23 +111,12 @@ final class Gemv {
         int base = mat.off() + r0;
         int p = 0;
         if (vector) {
-            int vecEnd = len - len % V;
             for (; p + 4 <= cols; p += 4) {
-                FloatVector x0 = FloatVector.broadcast(S, x[p]), x1 = FloatVector.broadcast(S, x[p + 1]);
-                FloatVector x2 = FloatVector.broadcast(S, x[p + 2]), x3 = FloatVector.broadcast(S, x[p + 3]);
                 int q0 = base + p * cs;
-                int q1 = q0 + cs, q2 = q1 + cs, q3 = q2 + cs;
-                int i = 0;
-                for (; i < vecEnd; i += V) {
-                    FloatVector s = FloatVector.fromArray(S, acc, i);
-                    s = FloatVector.fromArray(S, m, q0 + i).fma(x0, s);
-                    s = FloatVector.fromArray(S, m, q1 + i).fma(x1, s);
-                    s = FloatVector.fromArray(S, m, q2 + i).fma(x2, s);
-                    s = FloatVector.fromArray(S, m, q3 + i).fma(x3, s);
-                    s.intoArray(acc, i);
-                }
+                int i = GemvVectorKernels.axpy4(m, q0, cs, x, p, acc, len);
                 for (; i < len; i++) {
-                    acc[i] += m[q0 + i] * x[p] + m[q1 + i] * x[p + 1] + m[q2 + i] * x[p + 2] + m[q3 + i] * x[p + 3];
+                    acc[i] += m[q0 + i] * x[p] + m[q0 + cs + i] * x[p + 1] + m[q0 + 2 * cs + i] * x[p + 2]
+                            + m[q0 + 3 * cs + i] * x[p + 3];
                 }
             }
         }

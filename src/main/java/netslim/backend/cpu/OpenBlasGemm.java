@@ -9,10 +9,12 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 /**
  * SGEMM through OpenBLAS ({@code cblas_sgemm}, row-major) from Maven Central's {@code org.bytedeco:openblas}
  * (bundled native library, the BLAS-only {@code openblas_nolapack} binding). OpenBLAS's own thread count is set to
- * {@code threads} before each call that needs a different one (it is a process-wide setting).
+ * {@code threads} with {@code blas_set_num_threads} (which resolves and calls {@code openblas_set_num_threads})
+ * before each call that needs a different one; it is a process-wide setting.
  *
  * <p><b>How operands reach the native code.</b> The JavaCPP binding has three overloads; disassembling the
- * generated JNI functions in {@code libjniopenblas_nolapack.so} shows:
+ * generated JNI functions in {@code libjniopenblas_nolapack.so} (objdump; JNI function-table slots 189/197/230)
+ * shows:
  * <ul>
  * <li>{@code float[]}: {@code GetFloatArrayElements} on all three arrays, then {@code ReleaseFloatArrayElements}
  * with {@code JNI_ABORT} for A and B and mode 0 (copy back) for C. HotSpot never pins for this call: it mallocs and
@@ -26,9 +28,18 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * </ul>
  * No overload uses {@code GetPrimitiveArrayCritical}, so a copy of heap data is unavoidable. We therefore copy each
  * operand ourselves into a reused per-thread direct buffer ({@link NativeStaging}): only the matrix itself (not the
- * whole array), densely, C only when beta != 0, with no malloc and no fresh page faults per call. Measured costs
- * are in bench/RESULTS.md. Matrix-vector shapes (m or n = 1) skip OpenBLAS entirely: {@link Gemv} reads the heap
- * arrays in place, while the native route would first copy the whole matrix (as many bytes as the product reads).
+ * whole array), densely, C in only when beta != 0, with no malloc and no fresh page faults per call. Measured with
+ * caches flushed ({@code GemmSideBySide --copies}, bench/RESULTS.md): 1024³ operands (12.6 MB) cost 1.5 ms staged
+ * against 5.5 ms through the float[] overload; for GoogLeNet's 64x147x12544 conv1 (10.6 MB) 1.3 ms against 1.7 ms,
+ * i.e. a third of the 2-thread product time there. Copying on two threads saved only ~15% and is not done.
+ *
+ * <p>Matrix-vector shapes (m or n = 1) skip OpenBLAS: {@link Gemv} reads the heap arrays in place, while the native
+ * route would first copy the whole matrix, and {@code cblas_sgemm} itself is slow there (~4 GFLOP/s for
+ * 1000x1024x1 against ~30 for the Java GEMV).
+ *
+ * <p>Caveat measured on this shared 2-core machine: with 2 OpenBLAS threads and the other core busy (other
+ * processes, or the engine's own threads), OpenBLAS's spinning thread hand-off collapses (256³ fell from ~120 to
+ * 2 GFLOP/s), where the Java GEMM's pool degrades gracefully. Do not run other parallel work next to it.
  */
 public final class OpenBlasGemm implements Gemm {
     // CBLAS enum values (compile-time constants, so reading them does not load the library).
@@ -93,12 +104,12 @@ public final class OpenBlasGemm implements Gemm {
         if (g.finishTrivial() || Gemv.tryRun(g, VectorGemm.VECTOR_BY_DEFAULT, threads)) {
             return;
         }
-        useThreads(threads);
         NativeStaging s = NativeStaging.get();
         FloatBuffer na = s.a.stage(a, offA, g.rowsA(), g.colsA(), lda);
         FloatBuffer nb = s.b.stage(b, offB, g.rowsB(), g.colsB(), ldb);
         // With beta == 0 OpenBLAS overwrites C without reading it, so C need not be copied in.
         FloatBuffer nc = beta == 0f ? s.c.reserve(m * n) : s.c.stage(c, offC, m, n, ldc);
+        useThreads(threads);
         openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
                 alpha, na, g.colsA(), nb, g.colsB(), beta, nc, n);
         s.c.unstage(c, offC, m, n, ldc);

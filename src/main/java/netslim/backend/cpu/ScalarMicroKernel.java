@@ -1,6 +1,6 @@
 package netslim.backend.cpu;
 
-/** The plain-Java micro-kernel used with {@code -Dnetslim.vector=false}: a 4 x 8 tile, same packing as the vector one. */
+/** The plain-Java micro-kernel used with {@code -Dnetslim.vector=false}: a 4 x 8 tile, same packing scheme. */
 final class ScalarMicroKernel implements MicroKernel {
     static final int MR = 4;
     static final int NR = 8;

@@ -190,6 +190,18 @@ class GemmTest {
         packed.assertMatches(packed.run(impl(impl)), impl + " packed A");
     }
 
+    /** Products big enough to be cut into chunks for two threads, by columns (wide C) and by rows (tall C). */
+    @ParameterizedTest
+    @MethodSource("impls")
+    void splitAcrossThreads(String impl) {
+        for (int t = 0; t < 4; t++) {
+            Problem wide = new Problem(60 + t, (t & 2) != 0, (t & 1) != 0, 70, 190, 400, 1f, t % 2 == 0 ? 0f : 0.5f);
+            wide.assertMatches(wide.run(impl(impl)), impl + " wide split t=" + t);
+            Problem tall = new Problem(70 + t, (t & 2) != 0, (t & 1) != 0, 330, 21, 700, -2f, 1f);
+            tall.assertMatches(tall.run(impl(impl)), impl + " tall split t=" + t);
+        }
+    }
+
     /** The GEMV path with a strided output column (n = 1, ldc > 1) and strided x, both transposes. */
     @ParameterizedTest
     @MethodSource("impls")
