@@ -13,7 +13,7 @@ final class Json {
     private Json() {
     }
 
-    static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
+    static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeSpecialFloatingPointValues().create();
 
     static JsonArray ints(int... v) {
         JsonArray a = new JsonArray();
