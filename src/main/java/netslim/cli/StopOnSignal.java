@@ -21,6 +21,8 @@ final class StopOnSignal implements AutoCloseable {
     StopOnSignal(Trainer trainer) {
         hook = new Thread(() -> {
             fired = true;
+            System.err.println("netslim: signal received; stopping at the next step boundary to write a checkpoint");
+            System.err.flush();
             trainer.requestStop();
             try {
                 done.await(WAIT_SECONDS, TimeUnit.SECONDS);

@@ -99,21 +99,31 @@ final class TrainingRun {
             err.println(header(g, backend, train, test, config, trainer, ck));
             err.flush();
             try (StopOnSignal stop = new StopOnSignal(trainer)) {
-                TrainResult r;
                 try {
-                    r = trainer.train();
-                } finally {
-                    progress.closeBar();
+                    return trainAndReport(trainer, progress, g);
+                } catch (RuntimeException | Error e) {
+                    // After a signal the JVM exits as soon as the hook is released: report before releasing it.
+                    if (!stop.fired()) throw e;
+                    return Main.handle(e, err);
                 }
-                if (r.stopped()) {
-                    err.println("netslim: stopped at " + where(r) + "; checkpoint written to " + opts.out
-                            + " (continue with the same command and --resume)");
-                    err.flush();
-                    return INTERRUPTED;
-                }
-                printSummary(r, g);
             }
         }
+    }
+
+    private int trainAndReport(Trainer trainer, ProgressReporter progress, Graph g) {
+        TrainResult r;
+        try {
+            r = trainer.train();
+        } finally {
+            progress.closeBar();
+        }
+        if (r.stopped()) {
+            err.println("netslim: stopped at " + where(r) + "; checkpoint written to " + opts.out
+                    + " (continue with the same command and --resume)");
+            err.flush();
+            return INTERRUPTED;
+        }
+        printSummary(r, g);
         return 0;
     }
 
@@ -179,11 +189,17 @@ final class TrainingRun {
                 ck.state().stepInEpoch(), c.epochs());
         return String.format(Locale.ROOT,
                 "netslim: %s %s (%,d parameters) on %s: %d train / %d test images, %d batches of %d per epoch, "
-                        + "%d epochs, lr %.4g %s%s, momentum %s%s, wd %.2g; %s%s",
+                        + "%d epoch%s, lr %s %s%s, momentum %s%s, wd %s%s; %s%s",
                 kind.command, model.displayName(), Zoo.parameterCount(g), opts.data, train.size(), test.size(),
-                t.batchesPerEpoch(), c.batchSize(), c.epochs(), c.lr(), c.schedule(),
-                c.warmupEpochs() > 0 ? " (warm-up " + c.warmupEpochs() + " epochs)" : "", c.momentum(),
-                c.nesterov() ? " nesterov" : "", c.weightDecay(), b, from);
+                t.batchesPerEpoch(), c.batchSize(), c.epochs(), c.epochs() == 1 ? "" : "s", num(c.lr()), c.schedule(),
+                c.warmupEpochs() > 0 ? " (warm-up " + num(c.warmupEpochs()) + " epochs)" : "", num(c.momentum()),
+                c.nesterov() ? " nesterov" : "", num(c.weightDecay()),
+                c.labelSmoothing() > 0 ? ", label smoothing " + num(c.labelSmoothing()) : "", b, from);
+    }
+
+    /** A setting as a person writes it: 0.1, 0.0005, 5 (at most 4 significant digits). */
+    static String num(double v) {
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
     }
 
     private static String where(TrainResult r) {

@@ -1,10 +1,18 @@
 package netslim.train;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import netslim.data.Dataset;
 import netslim.data.Normalization;
+import java.util.zip.GZIPOutputStream;
+
 import netslim.tensor.Rng;
 
 /**
@@ -12,13 +20,13 @@ import netslim.tensor.Rng;
  * of {@code classes} horizontal bands (value ~0.9) over a noisy background (~0.1), so the classes are linearly
  * separable and a tiny conv net learns them perfectly.
  */
-final class SyntheticData implements Dataset {
+public final class SyntheticData implements Dataset {
     private final String name;
     private final int size, side, classes;
     private final float[] pixels;
     private final int[] labels;
 
-    SyntheticData(String name, int size, int side, int classes, long seed) {
+    public SyntheticData(String name, int size, int side, int classes, long seed) {
         this.name = name;
         this.size = size;
         this.side = side;
@@ -36,6 +44,38 @@ final class SyntheticData implements Dataset {
                     pixels[i * side * side + y * side + x] = (lit ? 0.8f : 0.05f) + 0.15f * rng.nextFloat();
                 }
             }
+        }
+    }
+
+    /**
+     * Writes an IDX directory (gzipped train-/t10k- images and labels, as Fashion-MNIST ships) with {@code train}
+     * and {@code test} examples of 10 classes of 1×side×side images, for CLI tests with {@code --data idx:DIR}.
+     */
+    public static void writeIdxDir(Path dir, int side, int train, int test, long seed) throws IOException {
+        Files.createDirectories(dir);
+        new SyntheticData("train", train, side, 10, seed).writeIdx(dir, "train");
+        new SyntheticData("test", test, side, 10, seed + 1).writeIdx(dir, "t10k");
+    }
+
+    private void writeIdx(Path dir, String prefix) throws IOException {
+        ByteArrayOutputStream images = new ByteArrayOutputStream(), labs = new ByteArrayOutputStream();
+        try (DataOutputStream img = new DataOutputStream(images); DataOutputStream lab = new DataOutputStream(labs)) {
+            img.writeInt(0x803);
+            img.writeInt(size);
+            img.writeInt(side);
+            img.writeInt(side);
+            for (float v : pixels) img.writeByte(Math.min(255, Math.round(v * 255)));
+            lab.writeInt(0x801);
+            lab.writeInt(size);
+            for (int l : labels) lab.writeByte(l);
+        }
+        gzip(dir.resolve(prefix + "-images-idx3-ubyte.gz"), images.toByteArray());
+        gzip(dir.resolve(prefix + "-labels-idx1-ubyte.gz"), labs.toByteArray());
+    }
+
+    private static void gzip(Path file, byte[] bytes) throws IOException {
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file))) {
+            out.write(bytes);
         }
     }
 

@@ -7,7 +7,7 @@ import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 
 /** Small graphs for trainer tests, with seeded weights. */
-final class TinyModels {
+public final class TinyModels {
     private TinyModels() {
     }
 
@@ -16,7 +16,7 @@ final class TinyModels {
      * → linear (bias): every kind of parameter the weight-decay rules distinguish, and a dropout so the executor's
      * RNG matters.
      */
-    static Graph convNet(int side, int channels, int classes, float dropout, long seed) {
+    public static Graph convNet(int side, int channels, int classes, float dropout, long seed) {
         GraphBuilder b = new GraphBuilder("input", Shape.of(1, side, side));
         String x = b.conv("conv1", b.input(), 1, channels, 3, 1, 1, true);
         x = b.bn("bn1", x, channels);
