@@ -12,12 +12,7 @@ import com.google.gson.JsonObject;
 
 import netslim.NetslimException;
 import netslim.backend.Backend;
-import netslim.data.Augmentation;
-import netslim.data.ByteImageDataset;
 import netslim.data.DataSpec;
-import netslim.data.Loader;
-import netslim.data.LoaderOptions;
-import netslim.data.Split;
 import netslim.io.Nsm;
 import netslim.nn.Graph;
 import netslim.nn.Layer;
@@ -27,8 +22,9 @@ import netslim.prune.FineTuner;
 import netslim.prune.Importance;
 import netslim.prune.PruneOptions;
 import netslim.prune.PruneRound;
+import netslim.prune.TrainerFineTuner;
 import netslim.report.ModelStats;
-import netslim.tensor.Shape;
+import netslim.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -89,6 +85,14 @@ final class PruneCommand implements Callable<Integer> {
             description = "Use only the first N training examples (default all).")
     int trainLimit;
 
+    @Option(names = "--test-limit", paramLabel = "N", defaultValue = "0",
+            description = "Evaluate fine-tuned models on only the first N test examples (default all).")
+    int testLimit;
+
+    @Option(names = "--lr", paramLabel = "LR", defaultValue = "0.01",
+            description = "Fine-tuning learning rate (default 0.01: 0.1x the training default; cosine, Nesterov).")
+    double lr;
+
     @Option(names = "--rank-batches", paramLabel = "N", defaultValue = "16",
             description = "Batches the taylor criteria average over, per round (default 16).")
     int rankBatches;
@@ -106,28 +110,40 @@ final class PruneCommand implements Callable<Integer> {
     public Integer call() {
         Importance.Criterion crit = Importance.Criterion.parse(criterion);
         PruneOptions options = new PruneOptions(ratio, steps, perLayer, floor, roundTo, layers);
-        if (finetuneEpochs < 0) throw new NetslimException("--finetune-epochs must be ≥ 0, got " + finetuneEpochs);
-        if (batch <= 0) throw new NetslimException("--batch must be positive, got " + batch);
-        if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".nsm")) {
-            throw new NetslimException("--out " + out + ": the pruned model is written as .nsm");
-        }
+        checkOptions();
         boolean needsData = crit.needsData() || finetuneEpochs > 0;
         if (needsData && data == null) {
             throw new NetslimException("--data is needed for " + (crit.needsData() ? "criterion " + crit.cliName()
                     : "--finetune-epochs " + finetuneEpochs));
         }
         DataSpec dataSpec = data == null ? null : DataSpec.parse(data);
+        PrintWriter err = spec.commandLine().getErr();
+        java.util.function.Consumer<String> progress = m -> {
+            err.println("netslim: " + m);
+            err.flush();
+        };
         Graph g = model.load(ModelOptions.parseInputShape(input));
         ModelStats before = ModelStats.of(model.displayName(), g);
         long t0 = System.nanoTime();
         FilterPruner.Result result;
+        Accuracy acc = new Accuracy();
         try (Backend backend = needsData ? device.open() : null;
-             Loader loader = needsData ? trainingLoader(dataSpec, g) : null) {
-            Importance importance = Importance.of(crit, loader == null ? null : new LoaderBatches(loader), rankBatches,
-                    backend);
-            FineTuner tuner = FineTuning.create(finetuneEpochs, loader, backend);
+             PruneData d = needsData ? PruneData.open(dataSpec, g, model.displayName(), batch, trainLimit,
+                     finetuneEpochs > 0 ? testLimit : -1, model.seed) : null) {
+            Importance importance = Importance.of(crit, d == null ? null : d.batches(), rankBatches, backend);
+            FineTuner tuner = FineTuner.NONE;
+            if (finetuneEpochs > 0) {
+                acc.before = d.top1(g, backend);
+                progress.accept(String.format(Locale.ROOT, "%s before pruning: test top-1 %.2f %%",
+                        model.displayName(), 100 * acc.before));
+                TrainConfig config = TrainConfig.defaults(finetuneEpochs).withLr(lr).withBatchSize(d.batch())
+                        .withSeed(model.seed);
+                acc.tuner = new TrainerFineTuner(backend, d.train(), d.test(), config, model.displayName(),
+                        progress);
+                tuner = acc.tuner;
+            }
             result = new FilterPruner(options, importance, tuner)
-                    .messages(m -> System.err.println("netslim: " + m)).prune(g);
+                    .messages(progress).prune(g);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         Graph pruned = result.graph();
@@ -136,24 +152,36 @@ final class PruneCommand implements Callable<Integer> {
         List<LayerWidth> widths = layerWidths(g, pruned);
         PrintWriter w = spec.commandLine().getOut();
         if (json) {
-            w.println(Json.write(toJson(crit, options, before, after, widths, result.rounds(), seconds)));
+            w.println(Json.write(toJson(crit, options, before, after, widths, result.rounds(), acc, seconds)));
         } else {
-            print(w, before, after, widths, seconds);
+            print(w, before, after, widths, acc, seconds);
         }
-        System.err.println("netslim: wrote " + out);
+        progress.accept("wrote " + out);
         return 0;
     }
 
-    /** Training split, limited, shuffled with --seed, no augmentation (ranking wants the data as it is). */
-    private Loader trainingLoader(DataSpec spec, Graph g) {
-        ByteImageDataset ds = spec.open(Split.TRAIN, trainLimit, g.inputShape());
-        Shape images = Shape.of(ds.channels(), ds.height(), ds.width());
-        if (!images.equals(g.inputShape())) {
-            throw new NetslimException("model " + model.displayName() + " takes input " + g.inputShape() + " but "
-                    + ds.name() + " has " + images + " images");
+    private void checkOptions() {
+        if (finetuneEpochs < 0) throw new NetslimException("--finetune-epochs must be ≥ 0, got " + finetuneEpochs);
+        if (batch <= 0) throw new NetslimException("--batch must be positive, got " + batch);
+        if (!(lr > 0)) throw new NetslimException("--lr must be > 0, got " + lr);
+        if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".nsm")) {
+            throw new NetslimException("--out " + out + ": the pruned model is written as .nsm");
         }
-        int b = Math.min(batch, ds.size());
-        return new Loader(ds, LoaderOptions.training(ds, b, model.seed).withAugmentation(Augmentation.NONE));
+    }
+
+    /** Test top-1 before pruning and after each round's fine-tuning (when fine-tuning). */
+    static final class Accuracy {
+        double before = Double.NaN;
+        TrainerFineTuner tuner;
+
+        List<Double> rounds() {
+            return tuner == null ? List.of() : tuner.top1();
+        }
+
+        double after() {
+            List<Double> r = rounds();
+            return r.isEmpty() ? Double.NaN : r.get(r.size() - 1);
+        }
     }
 
     /** A conv's (or depthwise conv's) out-channels before and after. */
@@ -170,7 +198,8 @@ final class PruneCommand implements Callable<Integer> {
         return out;
     }
 
-    private static void print(PrintWriter w, ModelStats before, ModelStats after, List<LayerWidth> widths, double secs) {
+    private static void print(PrintWriter w, ModelStats before, ModelStats after, List<LayerWidth> widths, Accuracy acc,
+                              double secs) {
         w.printf("%-40s %15s%n", "layer", "kept/original");
         for (LayerWidth l : widths) {
             w.printf("%-40s %7d/%-7d%s%n", l.name(), l.kept(), l.original(), l.kept() < l.original()
@@ -179,10 +208,14 @@ final class PruneCommand implements Callable<Integer> {
         w.printf(Locale.ROOT, "%nparams %,d -> %,d (%.2fx smaller), MACs %,d -> %,d (%.2fx fewer), %.1f s%n",
                 before.params(), after.params(), (double) before.params() / after.params(), before.macs(),
                 after.macs(), (double) before.macs() / after.macs(), secs);
+        if (!Double.isNaN(acc.before)) {
+            w.printf(Locale.ROOT, "test top-1 %.2f %% before pruning, %.2f %% after (fine-tuned)%n", 100 * acc.before,
+                    100 * acc.after());
+        }
     }
 
     private JsonObject toJson(Importance.Criterion crit, PruneOptions o, ModelStats before, ModelStats after,
-                              List<LayerWidth> widths, List<PruneRound> rounds, double seconds) {
+                              List<LayerWidth> widths, List<PruneRound> rounds, Accuracy acc, double seconds) {
         JsonObject j = new JsonObject();
         j.addProperty("model", model.displayName());
         j.addProperty("criterion", crit.cliName());
@@ -210,12 +243,17 @@ final class PruneCommand implements Callable<Integer> {
         JsonArray roundsJson = new JsonArray();
         for (PruneRound r : rounds) {
             JsonObject rj = new JsonObject();
+            if (r.round() <= acc.rounds().size()) rj.addProperty("top1", acc.rounds().get(r.round() - 1));
             rj.addProperty("round", r.round());
             rj.addProperty("removed", r.removed());
             rj.addProperty("kept_fraction", r.keptFraction());
             roundsJson.add(rj);
         }
         j.add("rounds", roundsJson);
+        if (!Double.isNaN(acc.before)) {
+            j.addProperty("top1_before", acc.before);
+            j.addProperty("top1_after", acc.after());
+        }
         j.addProperty("seconds", seconds);
         j.addProperty("out", out.toString());
         return j;

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import netslim.NetslimException;
 import netslim.nn.Graph;
 import netslim.prune.ChannelGroups.Group;
 
@@ -61,7 +62,14 @@ public final class FilterPruner {
 
     public Result prune(Graph model) {
         Graph g = model.copy();
-        Map<String, Integer> originals = eligibleWidths(ChannelGroups.of(g));
+        ChannelGroups initial = ChannelGroups.of(g);
+        Map<String, Integer> originals = eligibleWidths(initial);
+        reportUnprunable(initial);
+        if (originals.isEmpty() && options.ratio() > 0) {
+            throw new NetslimException("no prunable channel group has a conv matching --layers '" + options.layers()
+                    + "' (" + initial.prunable().size() + " prunable groups, e.g. "
+                    + initial.prunable().stream().limit(3).map(Group::name).toList() + ")");
+        }
         List<PruneRound> rounds = new ArrayList<>();
         for (int round = 1; round <= options.steps(); round++) {
             ChannelGroups groups = ChannelGroups.of(g);
@@ -78,6 +86,15 @@ public final class FilterPruner {
         }
         PruneHistory.append(g, importance.name(), options, rounds);
         return new Result(g, rounds);
+    }
+
+    /** Says which groups stay whole and why, except the expected ones (graph input, Linear outputs). */
+    private void reportUnprunable(ChannelGroups groups) {
+        for (Group g : groups.groups()) {
+            boolean expected = !g.members(ChannelGroups.Role.INPUT).isEmpty()
+                    || !g.members(ChannelGroups.Role.FIXED).isEmpty();
+            if (!g.prunable() && !expected) listener.message("not pruned: " + g.name() + ": " + g.blockedReason());
+        }
     }
 
     /** Original widths of the groups the options allow to lose channels, by group name. */

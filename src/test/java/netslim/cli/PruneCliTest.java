@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 
 import com.google.gson.JsonArray;
@@ -25,6 +26,7 @@ import netslim.io.Npy;
 import netslim.io.Nsm;
 import netslim.nn.Executor;
 import netslim.nn.Graph;
+import netslim.nn.GraphBuilder;
 import netslim.prune.PruneHistory;
 import netslim.tensor.Rng;
 import netslim.tensor.Shape;
@@ -61,7 +63,7 @@ class PruneCliTest {
         Path in = dir.resolve("x.npy"), out = dir.resolve("y.npy");
         Npy.write(in, x);
         CliTest.Result run = CliTest.cli("run", "--model", model.toString(), "--input", in.toString(), "--output",
-                out.toString(), "--device", "cpu");
+                out.toString(), "--device", "cpu", "--gemm", "java");
         assertEquals(0, run.code(), run.err());
         Tensor expected;
         try (Executor ex = new Executor(loaded, new ReferenceKernels(), 2, Executor.Mode.INFERENCE)) {
@@ -86,7 +88,7 @@ class PruneCliTest {
         writeIdx(data, 48, 28, 28, 10, 3);
         Path model = dir.resolve("t.nsm");
         CliTest.Result r = CliTest.cli("prune", "--model", "resnet20-cifar", "--data", "idx:" + data, "--criterion",
-                "taylor", "--ratio", "0.2", "--steps", "2", "--batch", "16", "--rank-batches", "2", "--device", "cpu",
+                "taylor", "--ratio", "0.2", "--steps", "2", "--batch", "16", "--rank-batches", "2", "--device", "cpu", "--gemm", "java",
                 "--out", model.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
@@ -94,6 +96,28 @@ class PruneCliTest {
         JsonObject run = PruneHistory.read(Nsm.load(model)).get(0).getAsJsonObject();
         assertEquals("taylor", run.get("criterion").getAsString());
         assertTrue(o.get("params_after").getAsLong() < o.get("params_before").getAsLong());
+    }
+
+    @Test
+    void fineTuningBetweenRoundsReportsAccuracy(@TempDir Path dir) throws IOException {
+        Path data = dir.resolve("idx");
+        writeIdx(data, 48, 28, 28, 10, 4);
+        Path tiny = dir.resolve("tiny.nsm");
+        Nsm.save(tinyNet(), tiny);
+        CliTest.Result r = CliTest.cli("prune", "--model", tiny.toString(), "--data", "idx:" + data, "--ratio", "0.3",
+                "--steps", "2", "--finetune-epochs", "1", "--batch", "16", "--test-limit", "16", "--device", "cpu", "--gemm", "java",
+                "--out", dir.resolve("ft.nsm").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertTrue(o.has("top1_before") && o.has("top1_after"), r.out());
+        JsonArray rounds = o.getAsJsonArray("rounds");
+        assertEquals(2, rounds.size());
+        for (var round : rounds) {
+            double top1 = round.getAsJsonObject().get("top1").getAsDouble();
+            assertTrue(top1 >= 0 && top1 <= 1, r.out());
+        }
+        assertTrue(r.err().contains("round 2/2: fine-tuned 1 epoch(s)"), r.err());
+        assertEquals(o.get("params_after").getAsLong(), netslim.nn.models.Zoo.parameterCount(Nsm.load(dir.resolve("ft.nsm"))));
     }
 
     static Stream<Arguments> badInvocations() {
@@ -132,6 +156,18 @@ class PruneCliTest {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** conv(1→8, /2) → BN → ReLU → conv(8→16, /2) → BN → ReLU → global pool → Linear(16→10): fast to fine-tune. */
+    static Graph tinyNet() {
+        GraphBuilder b = new GraphBuilder("input", Shape.of(1, 28, 28));
+        String x = b.relu("r1", b.bn("bn1", b.conv("c1", b.input(), 1, 8, 3, 2, 1, false), 8));
+        x = b.relu("r2", b.bn("bn2", b.conv("c2", x, 8, 16, 3, 2, 1, false), 16));
+        x = b.flatten("flat", b.globalAvgPool("gap", x));
+        Graph g = b.build(b.linear("fc", x, 16, 10, true));
+        Rng rng = new Rng(6);
+        for (String name : List.of("c1.weight", "c2.weight", "fc.weight")) rng.fillUniform(g.params().get(name), -0.3f, 0.3f);
+        return g;
     }
 
     /** An MNIST-layout IDX directory (train and t10k, uncompressed) of random images and labels. */

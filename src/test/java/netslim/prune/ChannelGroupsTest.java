@@ -141,6 +141,12 @@ class ChannelGroupsTest {
         Group out = groups.group(groups.tensor("fc").group()[0]);
         assertTrue(out.blockedReason().contains("Linear fc"), out.blockedReason());
         assertNull(groups.groupOfProducer("expand").blockedReason());
+        // the pruner says which groups it leaves whole, and why (the input and class scores go unmentioned)
+        java.util.List<String> messages = new java.util.ArrayList<>();
+        new FilterPruner(PruneOptions.ratio(0.2), Importance.l1(), FineTuner.NONE).messages(messages::add)
+                .prune(PruneFixtures.mobileNetLike(1));
+        assertEquals(1, messages.stream().filter(m -> m.startsWith("not pruned:")).count(), messages.toString());
+        assertTrue(messages.get(0).startsWith("not pruned: grouped: grouped conv grouped"), messages.get(0));
     }
 
     @Test

@@ -159,12 +159,23 @@ class SelectionTest {
         assertEquals(Map.of("a", 10, "b", 5, "c", 10),
                 widths(prune(chain(), PruneOptions.ratio(0.5).withPerLayer(true).withLayers("b,c*"), imp).graph()));
         assertThrows(NetslimException.class, () -> PruneOptions.ratio(0.5).withLayers("a,,b"));
+        NetslimException e = assertThrows(NetslimException.class,
+                () -> prune(chain(), PruneOptions.ratio(0.5).withLayers("fc,nothing*"), imp));
+        assertTrue(e.getMessage().contains("no prunable channel group has a conv matching --layers 'fc,nothing*'"),
+                e.getMessage());
     }
 
     @Test
     void stepsSplitTheRatioAndRerankEachRound() {
         StubImportance imp = new StubImportance(SelectionTest::ascending);
-        FilterPruner.Result r = prune(chain(), PruneOptions.ratio(0.3).withSteps(3).withPerLayer(true), imp);
+        List<String> tuned = new ArrayList<>();
+        FineTuner recorder = (g, round, rounds) -> {
+            tuned.add(round + "/" + rounds + ":" + widths(g));
+            return g;
+        };
+        FilterPruner.Result r = new FilterPruner(PruneOptions.ratio(0.3).withSteps(3).withPerLayer(true), imp, recorder)
+                .prune(chain());
+        assertEquals(List.of("1/3:{a=9, b=9, c=18}", "2/3:{a=8, b=8, c=16}", "3/3:{a=7, b=7, c=14}"), tuned);
         assertEquals(3, imp.calls.size());
         assertEquals(Map.of("a", 10, "b", 10, "c", 20), imp.calls.get(0));
         assertEquals(Map.of("a", 9, "b", 9, "c", 18), imp.calls.get(1));   // 10 % per round
