@@ -99,6 +99,51 @@ class MaskCompactTest {
         assertTrue(ModelStats.of(name, pruned).macs() < ModelStats.of(name, original).macs());
     }
 
+    /**
+     * Why fine-tuning the compacted model equals fine-tuning the masked one (with masks held): in training mode
+     * (BatchNorm on batch statistics) both give the same logits, and every kept weight gets the same gradient.
+     */
+    @Test
+    void maskedAndCompactedModelsTrainAlike() {
+        Graph original = PruneFixtures.mobileNetLike(8);
+        PruneFixtures.randomizeBatchNormAndBias(original, 9);
+        Capture capture = new Capture();
+        Graph compacted = new FilterPruner(PruneOptions.ratio(0.3).withPerLayer(true), Importance.l1(), FineTuner.NONE)
+                .listener(capture).prune(original).graph();
+        Graph masked = capture.masked.get(0);
+        Tensor x = PruneFixtures.input(original, 4, 2);
+        Tensor dLogits = new netslim.tensor.Rng(3).uniform(Shape.of(4, 5));
+        Tensor[] m = trainStep(masked, x, dLogits), c = trainStep(compacted, x, dLogits);
+        Close.assertClose(c[0], m[0], 1e-6, 1e-5, "training-mode logits");
+        ChannelGroups groups = capture.groups.get(0);
+        ChannelMask mask = capture.masks.get(0);
+        for (String conv : List.of("stem", "expand", "project", "tail")) {
+            String in = masked.node(conv).inputs().get(0);
+            Tensor g = masked.params().grad(conv + ".weight");
+            Tensor kept = Slices.select(Slices.select(g, 0, kept(groups, mask, conv)), 1, kept(groups, mask, in));
+            Close.assertClose(compacted.params().grad(conv + ".weight"), kept, 1e-6, 1e-5, conv + " weight gradient");
+        }
+        Tensor fc = Slices.select(masked.params().grad("fc.weight"), 1, Slices.columns(kept(groups, mask, "flatten"), 4));
+        Close.assertClose(compacted.params().grad("fc.weight"), fc, 1e-6, 1e-5, "fc weight gradient");
+    }
+
+    /** Training-mode forward and backward of dLogits on the reference kernels: logits, with gradients in the graph. */
+    private static Tensor[] trainStep(Graph g, Tensor x, Tensor dLogits) {
+        try (netslim.nn.Executor ex = new netslim.nn.Executor(g, netslim.backend.cpu.ReferenceKernels.create(),
+                x.shape().dim(0), netslim.nn.Executor.Mode.TRAINING)) {
+            Tensor logits = ex.forwardToHost(x);
+            ex.backward(dLogits);
+            return new Tensor[] {logits};
+        }
+    }
+
+    /** Channels of a tensor that the mask keeps. */
+    private static int[] kept(ChannelGroups groups, ChannelMask mask, String tensor) {
+        ChannelGroups.TensorChannels t = groups.tensor(tensor);
+        return java.util.stream.IntStream.range(0, t.channels())
+                .filter(c -> java.util.Arrays.binarySearch(mask.removed(t.group()[c]), t.index()[c]) < 0).toArray();
+    }
+
     /** The group kinds the cases above cover: a regression guard on the case list itself. */
     @Test
     void theCasesCoverEveryGroupKind() {
