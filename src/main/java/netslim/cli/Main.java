@@ -13,8 +13,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "netslim", mixinStandardHelpOptions = true, version = "netslim 0.1.0",
         description = "Prune, Tucker-2 decompose and fine-tune CNNs; measure params, MACs and latency.",
-        subcommands = {StatsCommand.class, RunCommand.class, BenchCommand.class, DemoCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {StatsCommand.class, RunCommand.class, BenchCommand.class, DecomposeCommand.class,
+                DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Set by any command's --debug flag: print stack traces. */
