@@ -56,6 +56,10 @@ final class DecomposeCommand implements Callable<Integer> {
     @Option(names = "--pointwise", description = "Also factor 1x1 convs as low-rank matrix products (off by default).")
     boolean pointwise;
 
+    @Option(names = "--threads", paramLabel = "T", defaultValue = "0",
+            description = "Layers decomposed at once (default 0: one per core).")
+    int threads;
+
     @Option(names = "--device", paramLabel = "D", defaultValue = "cpu",
             description = "Where the SVDs run: cpu (the only one so far).")
     String device;
@@ -76,11 +80,15 @@ final class DecomposeCommand implements Callable<Integer> {
         if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".nsm")) {
             throw new NetslimException("--out " + out + ": decompose writes .nsm files");
         }
+        TuckerDecomposer.Options options = new TuckerDecomposer.Options(policy, hooiIters, layers, pointwise,
+                threads);
         Graph g = model.load(ModelOptions.parseInputShape(input));
+        PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
-        TuckerDecomposer.Result r = new TuckerDecomposer(
-                new TuckerDecomposer.Options(policy, hooiIters, layers, pointwise), svd,
-                line -> System.err.println("netslim: " + line)).decompose(g);
+        TuckerDecomposer.Result r = new TuckerDecomposer(options, svd, line -> {
+                    err.println("netslim: " + line);
+                    err.flush();
+                }).decompose(g);
         double seconds = (System.nanoTime() - start) / 1e9;
         ModelStats before = ModelStats.of(model.displayName(), g);
         ModelStats after = ModelStats.of(out.getFileName().toString(), r.graph());
@@ -91,7 +99,7 @@ final class DecomposeCommand implements Callable<Integer> {
         } else {
             printTable(r, before, after, seconds, o);
         }
-        System.err.println("netslim: wrote " + out);
+        err.println("netslim: wrote " + out);
         return 0;
     }
 

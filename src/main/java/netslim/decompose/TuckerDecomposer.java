@@ -7,6 +7,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import netslim.NetslimException;
@@ -37,13 +42,20 @@ public final class TuckerDecomposer {
     public static final String METADATA_KEY = TuckerMetadata.KEY;
 
     /**
-     * Rank policy, HOOI sweep cap, {@code --layers} globs (null: every conv) and whether 1x1 convs are factored as
-     * low-rank matrices (off by default).
+     * Rank policy, HOOI sweep cap, {@code --layers} globs (null: every conv), whether 1x1 convs are factored as
+     * low-rank matrices (off by default), and how many layers are decomposed at once ({@code threads}; 0 = one per
+     * core). Layers are independent, so the result does not depend on the thread count.
      */
-    public record Options(RankPolicy policy, int hooiIters, String layers, boolean pointwise) {
+    public record Options(RankPolicy policy, int hooiIters, String layers, boolean pointwise, int threads) {
         public Options {
             if (policy == null) throw new IllegalArgumentException("rank policy is required");
             if (hooiIters < 0) throw new NetslimException("--hooi-iters must be ≥ 0, got " + hooiIters);
+            if (threads < 0) throw new NetslimException("--threads must be ≥ 0, got " + threads);
+        }
+
+        /** One thread per core. */
+        public Options(RankPolicy policy, int hooiIters, String layers, boolean pointwise) {
+            this(policy, hooiIters, layers, pointwise, 0);
         }
     }
 
@@ -81,16 +93,12 @@ public final class TuckerDecomposer {
                     : "--layers '" + glob + "' matches no Conv2d node");
         }
         Map<String, Shape> shapes = g.shapes(1);
+        List<Rewrite> rewrites = rewriteAll(g, selected, shapes);
         Map<String, Replacement> replacements = new HashMap<>();
         List<LayerReport> reports = new ArrayList<>();
-        for (int i = 0; i < selected.size(); i++) {
-            Node n = selected.get(i);
-            long start = System.nanoTime();
-            Rewrite r = rewrite(n, shapes.get(n.inputs().get(0)), shapes.get(n.name()), g.params());
-            LayerReport report = r.report().withSeconds(seconds(start));
-            reports.add(report);
-            if (r.replacement() != null) replacements.put(n.name(), r.replacement());
-            progress.accept(progressLine(i + 1, selected.size(), report));
+        for (Rewrite r : rewrites) {
+            reports.add(r.report());
+            if (r.replacement() != null) replacements.put(r.report().name(), r.replacement());
         }
         Graph out = rebuild(g, replacements);
         List<LayerReport> replaced = reports.stream().filter(LayerReport::replaced).toList();
@@ -99,6 +107,45 @@ public final class TuckerDecomposer {
                     TuckerMetadata.merge(g.metadata().get(METADATA_KEY), replaced, options.policy()));
         }
         return new Result(out, reports);
+    }
+
+    /** Rewrites the selected convs on a pool of threads; results in graph order, progress as layers finish. */
+    private List<Rewrite> rewriteAll(Graph g, List<Node> selected, Map<String, Shape> shapes) {
+        int threads = Math.min(selected.size(),
+                options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors());
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "netslim-decompose");
+            t.setDaemon(true);
+            return t;
+        });
+        AtomicInteger done = new AtomicInteger();
+        try {
+            List<Future<Rewrite>> futures = new ArrayList<>();
+            for (Node n : selected) {
+                futures.add(pool.submit(() -> {
+                    long start = System.nanoTime();
+                    Rewrite r = rewrite(n, shapes.get(n.inputs().get(0)), shapes.get(n.name()), g.params());
+                    Rewrite timed = new Rewrite(r.replacement(), r.report().withSeconds(seconds(start)));
+                    String line = progressLine(done.incrementAndGet(), selected.size(), timed.report());
+                    synchronized (progress) {
+                        progress.accept(line);
+                    }
+                    return timed;
+                }));
+            }
+            List<Rewrite> out = new ArrayList<>();
+            for (Future<Rewrite> f : futures) out.add(f.get());
+            return out;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NetslimException("decomposition interrupted");
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** A layer's outcome: its replacement (null when skipped) and its report. */
