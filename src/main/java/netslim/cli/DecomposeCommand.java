@@ -50,7 +50,8 @@ final class DecomposeCommand implements Callable<Integer> {
     int roundTo;
 
     @Option(names = "--rank-floor", paramLabel = "F", defaultValue = "0.03",
-            description = "Rank floor of evbmf/energy policies: max(1, ceil(F x full rank)) (default ${DEFAULT-VALUE}).")
+            description = "Rank floor of the evbmf, evbmf-weak and energy policies: max(1, ceil(F x full rank)) "
+                    + "(default ${DEFAULT-VALUE}).")
     double rankFloor;
 
     @Option(names = "--pointwise", description = "Also factor 1x1 convs as low-rank matrix products (off by default).")
@@ -67,7 +68,8 @@ final class DecomposeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object on stdout.")
     boolean json;
 
-    @Option(names = "--out", required = true, paramLabel = "F.nsm", description = "Where to write the decomposed model.")
+    @Option(names = "--out", required = true, paramLabel = "F.nsm",
+            description = "Where to write the decomposed model.")
     Path out;
 
     @Spec

@@ -20,7 +20,8 @@ public final class Evbmf {
      * Estimate for a matrix with L ≤ M after transposition: {@code rank} (can be 0), the noise variance
      * {@code sigma2}, the singular-value {@code threshold}, and the search interval of σ².
      */
-    public record Result(int rank, double sigma2, double threshold, double lowerBound, double upperBound, int l, int m) {
+    public record Result(int rank, double sigma2, double threshold, double lowerBound, double upperBound, int l,
+                         int m) {
     }
 
     /**

@@ -31,8 +31,8 @@ public interface Svd {
         String d = device == null ? "cpu" : device.toLowerCase(Locale.ROOT);
         return switch (d) {
             case "cpu" -> new EjmlSvd();
-            case "cuda", "auto" -> throw new NetslimException("decompose --device " + d + ": only the CPU SVD exists so "
-                    + "far (cuSOLVER comes with the CUDA backend); use --device cpu");
+            case "cuda", "auto" -> throw new NetslimException("decompose --device " + d
+                    + ": only the CPU SVD exists so far (cuSOLVER comes with the CUDA backend); use --device cpu");
             default -> throw new NetslimException("unknown --device '" + device + "' for decompose (expected cpu)");
         };
     }

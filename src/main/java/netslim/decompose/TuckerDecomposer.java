@@ -158,6 +158,12 @@ public final class TuckerDecomposer {
         Tensor weight = params.get(n.name() + ".weight");
         Tensor bias = conv.bias() ? params.get(n.name() + ".bias") : null;
         long macs = Replacement.macs(s, out), p = Replacement.params(s, conv.bias());
+        for (float v : weight.toArray()) {
+            if (!Float.isFinite(v)) {
+                throw new NetslimException("layer " + n.name()
+                        + ": weight has NaN or infinite values; cannot decompose");
+            }
+        }
         if (s.groups() != 1) {
             return skip(n, weight, macs, p, "grouped conv (groups=" + s.groups() + ")");
         }
@@ -185,7 +191,8 @@ public final class TuckerDecomposer {
                 s.dilationH(), s.dilationW(), 1);
         ConvSpec outSpec = Replacement.pointwise(r4, t, 1, 1);
         long perPosition = (long) c * r3 + (long) r3 * r4 * k + (long) r4 * t;
-        long macsAfter = Replacement.macs(inSpec, in) + Replacement.macs(coreSpec, out) + Replacement.macs(outSpec, out);
+        long macsAfter = Replacement.macs(inSpec, in) + Replacement.macs(coreSpec, out)
+                + Replacement.macs(outSpec, out);
         if (perPosition >= (long) c * t * k || macsAfter >= macs) {
             String reason = String.format(Locale.ROOT, "factored MACs not smaller at ranks [%d, %d] (%,d vs %,d)",
                     r3, r4, macsAfter, macs);

@@ -100,7 +100,7 @@ class TuckerDecomposerTest {
         ModelStats sb = ModelStats.of(model, g), sa = ModelStats.of(model, d);
         assertEquals(sb.macs() - macsSaved, sa.macs(), "per-layer MACs add up to the model's");
         assertEquals(r.replacedCount(), TuckerMetadata.records(d).size());
-        g.params().values().forEach((k, v) -> assertArrayEquals(before.get(k), v.toArray(), "input graph changed: " + k));
+        g.params().values().forEach((k, v) -> assertArrayEquals(before.get(k), v.toArray(), "input changed: " + k));
         assertNull(g.metadata().get(TuckerMetadata.KEY));
     }
 
@@ -292,5 +292,9 @@ class TuckerDecomposerTest {
         b.relu("r", b.input());
         Graph g = b.build("r");
         assertThrows(NetslimException.class, () -> decompose(g, "evbmf", null, false));
+        Graph nan = zoo("resnet20-cifar");
+        nan.params().get("layer2.1.conv1.weight").set(5, Float.NaN);
+        NetslimException e = assertThrows(NetslimException.class, () -> decompose(nan, "evbmf", null, false));
+        assertTrue(e.getMessage().contains("layer2.1.conv1"), e.getMessage());
     }
 }
