@@ -96,11 +96,6 @@ public final class CudaBackend implements Backend {
         return new Tensor(shape, s, 0);
     }
 
-    private static Pointer host(Tensor t) {
-        Pointer p = Pointer.to(t.data());
-        return t.offset() == 0 ? p : p.withByteOffset((long) t.offset() * Float.BYTES);
-    }
-
     @Override
     public void upload(Tensor host, Tensor dst) {
         CudaChecks.sameSize(host, dst, "upload");
@@ -108,17 +103,22 @@ public final class CudaBackend implements Backend {
             copy(host, dst);
             return;
         }
+        // A host view at an offset goes through a copy: JCuda host pointers are only used at offset 0 here.
+        float[] src = host.offset() == 0 ? host.data() : host.toArray();
         ctx.makeCurrent();
-        CudaContext.check(cuMemcpyHtoD(at(dst), host(host), (long) host.size() * Float.BYTES), "upload " + dst.shape());
+        CudaContext.check(cuMemcpyHtoD(at(dst), Pointer.to(src), (long) host.size() * Float.BYTES),
+                "upload " + dst.shape());
     }
 
     @Override
     public void download(Tensor src, Tensor host) {
         CudaChecks.sameSize(src, host, "download");
+        float[] dst = host.offset() == 0 ? host.data() : new float[host.size()];
         ctx.makeCurrent();
         // Synchronous on the legacy default stream, which waits for our (blocking) stream: the results are final.
-        CudaContext.check(cuMemcpyDtoH(host(host), at(src), (long) src.size() * Float.BYTES),
+        CudaContext.check(cuMemcpyDtoH(Pointer.to(dst), at(src), (long) src.size() * Float.BYTES),
                 "download " + src.shape() + " (or an earlier asynchronous kernel failed)");
+        if (dst != host.data()) System.arraycopy(dst, 0, host.data(), host.offset(), dst.length);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package netslim.backend.cuda;
 
+import static netslim.backend.cuda.KernelArgs.dev;
 import static netslim.backend.cuda.KernelArgs.i;
 import static netslim.backend.cuda.KernelArgs.l;
 import static netslim.backend.cuda.KernelArgs.ptr;
@@ -68,7 +69,7 @@ final class CudaConv {
     private CUdeviceptr im2col(Tensor x, ConvSpec s, Dims d, int n0, int images) {
         CUdeviceptr c = col.get(d.colPerImage(s) * images * Float.BYTES);
         ctx.launch1d(CudaKernel.IM2COL, d.colPerImage(s) * images, ptr(x), geometry(s, d.h(), d.w()), i(n0),
-                i(images), Pointer.to(c));
+                i(images), dev(c));
         return c;
     }
 
@@ -153,7 +154,7 @@ final class CudaConv {
                     at(dy, ((long) n0 * out + (long) g * d.coutG()) * p), p, (long) out * p, 0f,
                     c.withByteOffset((long) g * d.k() * p * Float.BYTES), p, d.colPerImage(s), nb);
         }
-        ctx.launch1d(CudaKernel.COL2IM, (long) nb * s.inChannels() * d.h() * d.w(), Pointer.to(c),
+        ctx.launch1d(CudaKernel.COL2IM, (long) nb * s.inChannels() * d.h() * d.w(), dev(c),
                 geometry(s, d.h(), d.w()), i(n0), i(nb), ptr(dx));
     }
 

@@ -3,6 +3,7 @@ package netslim.backend.cuda;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static netslim.backend.cuda.KernelArgs.f;
+import static netslim.backend.cuda.KernelArgs.dev;
 import static netslim.backend.cuda.KernelArgs.i;
 import static netslim.backend.cuda.KernelArgs.ptr;
 
@@ -53,8 +54,8 @@ final class CudaLoss {
         int n = d[0], k = d[1];
         CUdeviceptr lab = uploadLabels(labels);
         CUdeviceptr rows = lossBuffer.get((long) n * Double.BYTES);
-        ctx.launch(CudaKernel.XENT, n, CudaKernel.THREADS, ptr(logits), Pointer.to(lab), f(smoothing), i(k),
-                ptr(probs), Pointer.to(rows));
+        ctx.launch(CudaKernel.XENT, n, CudaKernel.THREADS, ptr(logits), dev(lab), f(smoothing), i(k),
+                ptr(probs), dev(rows));
         double[] rowLoss = new double[n];
         CudaContext.check(cuMemcpyDtoH(Pointer.to(rowLoss), rows, (long) n * Double.BYTES), "download losses");
         double total = 0;
@@ -65,7 +66,7 @@ final class CudaLoss {
     void backward(Tensor probs, int[] labels, float smoothing, float scale, Tensor dlogits) {
         int[] d = check(probs, labels, smoothing, dlogits, "softmaxCrossEntropyBackward");
         CUdeviceptr lab = uploadLabels(labels);
-        ctx.launch1d(CudaKernel.XENT_BACKWARD, (long) d[0] * d[1], ptr(probs), Pointer.to(lab), f(smoothing),
+        ctx.launch1d(CudaKernel.XENT_BACKWARD, (long) d[0] * d[1], ptr(probs), dev(lab), f(smoothing),
                 f(scale), i(d[0]), i(d[1]), ptr(dlogits));
     }
 

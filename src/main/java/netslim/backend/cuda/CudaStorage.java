@@ -7,10 +7,12 @@ import netslim.tensor.Tensor;
 /** Device memory of the CUDA backend: a device pointer and a capacity in floats. Freed by the backend. */
 final class CudaStorage implements Storage {
     private final CUdeviceptr base;
+    private final long baseAddress; // the device address, for kernel arguments (see KernelArgs)
     private final long capacity;
 
     CudaStorage(CUdeviceptr base, long capacity) {
         this.base = base;
+        this.baseAddress = KernelArgs.address(base);
         this.capacity = capacity;
     }
 
@@ -25,6 +27,11 @@ final class CudaStorage implements Storage {
     /** Device address of float element {@code offset}. */
     CUdeviceptr at(long offset) {
         return offset == 0 ? base : base.withByteOffset(offset * Float.BYTES);
+    }
+
+    /** Device address of float element {@code offset}, as a number. */
+    long address(long offset) {
+        return baseAddress + offset * Float.BYTES;
     }
 
     CUdeviceptr base() {
