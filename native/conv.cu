@@ -3,7 +3,10 @@
 // The GEMMs of conv2d (W · col per image and group) run in cuBLAS (CudaConv.java); these kernels are the glue.
 //
 // Launch shapes (THREADS = 256 per block, grid-stride, grid capped on the Java side):
-//   im2col_batch  : one thread per col element, images × C·kh·kw × oh·ow.
+//   im2col_batch  : one thread per col element, images × C·kh·kw × oh·ow; image-major layout col[img][row][p],
+//                   or (imageMajor = 0) row-major over the whole chunk, col[row][img·P + p], for weight gradients.
+//   nchw_to_cnhw  : one thread per element; dst[c][img·P + p] = src[n0 + img][c][p] (dy or a 1x1 conv's x
+//                   laid out so one GEMM with k = images·P sums the weight gradient over the chunk).
 //   col2im_batch  : one thread per input element (images × C × H × W), gathering its taps: no atomics, so the
 //                   sum order is fixed and runs are bit-for-bit repeatable.
 //   channel_bias  : one thread per y element; y (N, C, HW) += b[c]. With HW = 1 it is linear's row bias.
@@ -15,9 +18,10 @@
 // implicit-GEMM kernel yet. channel_bias reads+writes 4 B each per element: bandwidth-bound, ≈ 2.7 µs per 4 MB.
 #include "common.cuh"
 
-// col[img][(c*kh + i)*kw + j][oy*ow + ox] = x[n0 + img][c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], 0 in the padding.
+// col[img][(c*kh + i)*kw + j][oy*ow + ox] = x[n0 + img][c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], 0 in the padding;
+// with imageMajor = 0 the same value goes to col[(c*kh + i)*kw + j][img*oh*ow + oy*ow + ox].
 extern "C" __global__ void im2col_batch(const float* __restrict__ x, ConvGeom g, int n0, int images,
-                                        float* __restrict__ col) {
+                                        int imageMajor, float* __restrict__ col) {
     long long ohw = (long long)g.oh * g.ow, rows = (long long)g.C * g.kh * g.kw;
     GRID_STRIDE(idx, images * rows * ohw) {
         long long p = idx % ohw, row = (idx / ohw) % rows, img = idx / (ohw * rows);
@@ -28,7 +32,16 @@ extern "C" __global__ void im2col_batch(const float* __restrict__ x, ConvGeom g,
         if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) {
             v = x[(((long long)(n0 + img) * g.C + c) * g.H + iy) * g.W + ix];
         }
-        col[idx] = v;
+        col[imageMajor ? idx : (row * images + img) * ohw + p] = v;
+    }
+}
+
+// dst[c][img*P + p] = src[n0 + img][c][p] for img < images, c < C, p < P.
+extern "C" __global__ void nchw_to_cnhw(const float* __restrict__ src, int n0, int images, int C, int P,
+                                        float* __restrict__ dst) {
+    GRID_STRIDE(idx, (long long)images * C * P) {
+        long long p = idx % P, img = (idx / P) % images, c = idx / ((long long)P * images);
+        dst[idx] = src[((n0 + img) * C + c) * P + p];
     }
 }
 

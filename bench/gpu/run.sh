@@ -119,6 +119,11 @@ else
 fi
 step "netslim train steps googlenet-cifar b128 fp32" 150 bash -o pipefail -c "'$java_bin' $jflags -cp '$jar:$work/test-classes' \
   netslim.backend.cuda.TrainStepBench googlenet-cifar 128 20 cuda | tee -a '$OUT/train.jsonl'"
+# The batched weight-gradient path (unverified until the parity suite above passes for cuda/fp32/batched-dw).
+step "netslim train steps googlenet-cifar b128 fp32 batched-dw" 150 bash -o pipefail -c "'$java_bin' $jflags \
+  -Dnetslim.cuda.batchedWeightGrad=true -cp '$jar:$work/test-classes' \
+  netslim.backend.cuda.TrainStepBench googlenet-cifar 128 20 cuda | sed 's/}\$/,\"variant\":\"batched-dw\"}/' \
+  | tee -a '$OUT/train.jsonl'"
 
 # ---- PyTorch on the same GPU ---------------------------------------------------------------------------------
 : > "$OUT/torch.jsonl"

@@ -46,7 +46,7 @@ def main():
         print("| training step | images/s | median step ms |")
         print("|---|---:|---:|")
         for r in tr:
-            who = r.get("device", "torch " + r.get("mode", ""))
+            who = r.get("device", "torch " + r.get("mode", "")) + (" " + r["variant"] if "variant" in r else "")
             print(f"| {who} {r.get('model')} b{r.get('batch')} {r.get('precision', 'tf32' if r.get('tf32') else 'fp32')}"
                   f" | {r.get('images_per_s')} | {r.get('median_step_ms')} |")
 

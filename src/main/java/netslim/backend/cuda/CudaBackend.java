@@ -42,17 +42,30 @@ public final class CudaBackend implements Backend {
     private final List<CudaStorage> allocations = new ArrayList<>();
     private boolean closed;
 
-    private CudaBackend(CudaProbe.Result device, boolean tf32) {
+    /**
+     * Choices of the CUDA backend. {@code tf32}: cuBLAS may use TF32 tensor cores. {@code batchedWeightGrad}: conv
+     * weight gradients as one GEMM per group and image chunk instead of one per image (UNVERIFIED on a GPU: off by
+     * default; the parity suite runs it as "cuda/fp32/batched-dw").
+     */
+    public record Options(boolean tf32, boolean batchedWeightGrad) {
+        public static Options fp32() {
+            return new Options(false, false);
+        }
+    }
+
+    private CudaBackend(CudaProbe.Result device, Options options) {
         this.ctx = new CudaContext();
+        boolean tf32 = options.tf32();
         try {
             this.blas = new CudaBlas(ctx, tf32, device.driverVersion());
         } catch (RuntimeException e) {
             ctx.close();
             throw e;
         }
-        this.conv = new CudaConv(ctx, blas);
+        this.conv = new CudaConv(ctx, blas, options.batchedWeightGrad());
         this.loss = new CudaLoss(ctx);
-        this.description = "cuda (" + device.device() + ", " + (tf32 ? "TF32" : "FP32") + " GEMM)";
+        this.description = "cuda (" + device.device() + ", " + (tf32 ? "TF32" : "FP32") + " GEMM"
+                + (options.batchedWeightGrad() ? ", batched dW" : "") + ")";
     }
 
     /** Whether a CUDA device works here (probed once, cached); never throws. */
@@ -62,9 +75,14 @@ public final class CudaBackend implements Backend {
 
     /** The CUDA backend on device 0, FP32 or TF32 GEMMs; a one-line {@link NetslimException} when none works. */
     public static CudaBackend create(boolean tf32) {
+        return create(new Options(tf32, Boolean.getBoolean("netslim.cuda.batchedWeightGrad")));
+    }
+
+    /** The CUDA backend with explicit options; a one-line {@link NetslimException} when no device works. */
+    public static CudaBackend create(Options options) {
         CudaProbe.Result r = probe();
         if (!r.available()) throw new NetslimException("no CUDA device: " + r.reason());
-        return new CudaBackend(r, tf32);
+        return new CudaBackend(r, options);
     }
 
     @Override

@@ -18,17 +18,26 @@ import netslim.tensor.Tensor;
  * Pointwise convolutions (1x1, stride 1, no padding, one group) skip im2col: the input image is already the column
  * matrix. Backward: dW accumulates one GEMM per image and group (sums over images must be sequential in one
  * buffer); dX is a batched GEMM into the column buffer then one col2im launch (a gather, no atomics).
+ *
+ * <p>With {@link CudaBackend.Options#batchedWeightGrad} (unverified on a GPU, off by default) dW instead takes one
+ * GEMM per group and chunk: dy and the columns are laid out channel-major over the whole chunk
+ * ({@code (out, images·P)} and {@code (C·kh·kw, images·P)}), so k = images·P sums over the images inside cuBLAS,
+ * at the cost of one transpose of dy (and of x for 1x1 convs).
  */
 final class CudaConv {
     private final CudaContext ctx;
     private final CudaBlas blas;
     private final DeviceScratch col;
+    private final DeviceScratch transposed;
+    private final boolean batchedWeightGrad;
     private final long colLimitFloats = Long.getLong("netslim.cuda.colMB", 256L) << 18; // MB → floats
 
-    CudaConv(CudaContext ctx, CudaBlas blas) {
+    CudaConv(CudaContext ctx, CudaBlas blas, boolean batchedWeightGrad) {
         this.ctx = ctx;
         this.blas = blas;
+        this.batchedWeightGrad = batchedWeightGrad;
         this.col = new DeviceScratch(ctx, "im2col");
+        this.transposed = new DeviceScratch(ctx, "dy transposed");
     }
 
     /** The checked sizes of one call: batch, planes, per-group GEMM dimensions. */
@@ -66,11 +75,20 @@ final class CudaConv {
         return (int) Math.max(1, Math.min(d.n(), colLimitFloats / Math.max(1, d.colPerImage(s))));
     }
 
-    private CUdeviceptr im2col(Tensor x, ConvSpec s, Dims d, int n0, int images) {
+    /** Columns of images [n0, n0 + images): image-major (col[img][row][p]) or row-major (col[row][img·P + p]). */
+    private CUdeviceptr im2col(Tensor x, ConvSpec s, Dims d, int n0, int images, boolean imageMajor) {
         CUdeviceptr c = col.get(d.colPerImage(s) * images * Float.BYTES);
         ctx.launch1d(CudaKernel.IM2COL, d.colPerImage(s) * images, ptr(x), geometry(s, d.h(), d.w()), i(n0),
-                i(images), dev(c));
+                i(images), i(imageMajor ? 1 : 0), dev(c));
         return c;
+    }
+
+    /** dst (C, images·P) = src[n0 .. n0 + images) (N, C, P) channel-major, in the given scratch. */
+    private CUdeviceptr channelMajor(Tensor src, int n0, int images, int channels, int p, DeviceScratch into) {
+        CUdeviceptr t = into.get((long) channels * images * p * Float.BYTES);
+        ctx.launch1d(CudaKernel.NCHW_TO_CNHW, (long) channels * images * p, ptr(src), i(n0), i(images), i(channels),
+                i(p), dev(t));
+        return t;
     }
 
     void forward(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
@@ -85,7 +103,7 @@ final class CudaConv {
             int chunk = chunkImages(d, s);
             for (int n0 = 0; n0 < d.n(); n0 += chunk) {
                 int nb = Math.min(chunk, d.n() - n0);
-                CUdeviceptr c = im2col(x, s, d, n0, nb);
+                CUdeviceptr c = im2col(x, s, d, n0, nb, true);
                 for (int g = 0; g < s.groups(); g++) {
                     // Y_n,g (coutG x P) = W_g (coutG x K) · col_n,g (K x P)
                     blas.gemmBatched(false, false, d.coutG(), p, d.k(), 1f, at(w, (long) g * d.coutG() * d.k()),
@@ -110,7 +128,10 @@ final class CudaConv {
         }
         if (s.isPointwise()) {
             int c = s.inChannels();
-            for (int n = 0; dw != null && n < d.n(); n++) {
+            if (dw != null && batchedWeightGrad) {
+                pointwiseWeightGradBatched(x, dy, dw, s, d);
+            }
+            for (int n = 0; dw != null && !batchedWeightGrad && n < d.n(); n++) {
                 // dW (out x C) += dY_n (out x P) · X_nᵀ (P x C)
                 blas.gemm(false, true, out, c, p, 1f, at(dy, (long) n * out * p), p, at(x, (long) n * c * p), p,
                         1f, at(dw, 0), c);
@@ -126,14 +147,15 @@ final class CudaConv {
         int chunk = chunkImages(d, s);
         for (int n0 = 0; n0 < d.n(); n0 += chunk) {
             int nb = Math.min(chunk, d.n() - n0);
-            if (dw != null) weightGradChunk(x, dy, dw, s, d, n0, nb);
+            if (dw != null && batchedWeightGrad) weightGradChunkBatched(x, dy, dw, s, d, n0, nb);
+            if (dw != null && !batchedWeightGrad) weightGradChunk(x, dy, dw, s, d, n0, nb);
             if (dx != null) inputGradChunk(w, dy, dx, s, d, n0, nb);
         }
     }
 
     /** dW_g (coutG x K) += dY_n,g (coutG x P) · col_n,gᵀ (P x K) for every image of the chunk. */
     private void weightGradChunk(Tensor x, Tensor dy, Tensor dw, ConvSpec s, Dims d, int n0, int nb) {
-        CUdeviceptr c = im2col(x, s, d, n0, nb);
+        CUdeviceptr c = im2col(x, s, d, n0, nb, true);
         int out = s.outChannels(), p = d.p();
         for (int img = 0; img < nb; img++) {
             for (int g = 0; g < s.groups(); g++) {
@@ -142,6 +164,34 @@ final class CudaConv {
                         at(dy, ((long) (n0 + img) * out + (long) g * d.coutG()) * p), p,
                         c.withByteOffset(colOff * Float.BYTES), p, 1f, at(dw, (long) g * d.coutG() * d.k()), d.k());
             }
+        }
+    }
+
+    /** dW_g (coutG x K) += dyT_g (coutG x nb·P) · colT_gᵀ (nb·P x K): one GEMM per group for the whole chunk. */
+    private void weightGradChunkBatched(Tensor x, Tensor dy, Tensor dw, ConvSpec s, Dims d, int n0, int nb) {
+        CUdeviceptr c = im2col(x, s, d, n0, nb, false);
+        int out = s.outChannels();
+        long np = (long) nb * d.p();
+        CUdeviceptr dyT = channelMajor(dy, n0, nb, out, d.p(), transposed);
+        for (int g = 0; g < s.groups(); g++) {
+            blas.gemm(false, true, d.coutG(), d.k(), (int) np, 1f,
+                    dyT.withByteOffset((long) g * d.coutG() * np * Float.BYTES), (int) np,
+                    c.withByteOffset((long) g * d.k() * np * Float.BYTES), (int) np, 1f,
+                    at(dw, (long) g * d.coutG() * d.k()), d.k());
+        }
+    }
+
+    /** 1x1: dW (out x C) += dyT (out x nb·P) · xTᵀ (nb·P x C) per chunk, x and dy made channel-major. */
+    private void pointwiseWeightGradBatched(Tensor x, Tensor dy, Tensor dw, ConvSpec s, Dims d) {
+        int out = s.outChannels(), c = s.inChannels();
+        long perImage = (long) Math.max(out, c) * d.p();
+        int chunk = (int) Math.max(1, Math.min(d.n(), colLimitFloats / Math.max(1, perImage)));
+        for (int n0 = 0; n0 < d.n(); n0 += chunk) {
+            int nb = Math.min(chunk, d.n() - n0);
+            int np = nb * d.p();
+            CUdeviceptr dyT = channelMajor(dy, n0, nb, out, d.p(), transposed);
+            CUdeviceptr xT = channelMajor(x, n0, nb, c, d.p(), col);
+            blas.gemm(false, true, out, c, np, 1f, dyT, np, xT, np, 1f, at(dw, 0), c);
         }
     }
 
@@ -161,7 +211,8 @@ final class CudaConv {
     /** The Backend's single-image im2col: col (C·kh·kw, oh·ow) of image {@code image}. */
     void im2colImage(Tensor x, int image, ConvSpec s, Tensor colOut) {
         int[] g = checkCol(x, image, s, colOut, "im2col");
-        ctx.launch1d(CudaKernel.IM2COL, colOut.size(), ptr(x), geometry(s, g[0], g[1]), i(image), i(1), ptr(colOut));
+        ctx.launch1d(CudaKernel.IM2COL, colOut.size(), ptr(x), geometry(s, g[0], g[1]), i(image), i(1), i(1),
+                ptr(colOut));
     }
 
     /** The Backend's single-image col2im: dx[image] += fold(col). */
@@ -184,5 +235,6 @@ final class CudaConv {
 
     void close() {
         col.release();
+        transposed.release();
     }
 }

@@ -8,6 +8,7 @@ package netslim.backend.cuda;
 public enum CudaKernel {
     IM2COL("conv", "im2col_batch"),
     COL2IM("conv", "col2im_batch"),
+    NCHW_TO_CNHW("conv", "nchw_to_cnhw"),
     CHANNEL_BIAS("conv", "channel_bias"),
     CHANNEL_SUM("conv", "channel_sum"),
     RELU("act", "relu_fwd"),
