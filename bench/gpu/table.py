@@ -28,19 +28,27 @@ def main():
     tr = load(sys.argv[3]) if len(sys.argv) > 3 else []
     print("| workload | netslim ms | torch eager ms | torch compile ms | netslim / eager |")
     print("|---|---:|---:|---:|---:|")
-    keys = sorted({(r.get("model"), r.get("batch"), r.get("precision")) for r in ns + th
-                   if "median_ms" in r}, key=lambda k: (str(k[0]), k[2] or "", k[1] or 0))
-    for model, batch, prec in keys:
-        def pick(rows, mode=None):
-            for r in rows:
-                if (r.get("model"), r.get("batch"), r.get("precision")) == (model, batch, prec) \
-                        and (mode is None or r.get("mode") == mode) and "median_ms" in r:
-                    return r["median_ms"]
-            return None
-        n, e, c = pick(ns), pick(th, "eager"), pick(th, "compile")
+    def torch_ms(model, batch, prec, mode):
+        for r in th:
+            if (r.get("model"), r.get("batch"), r.get("precision"), r.get("mode")) == (model, batch, prec, mode):
+                return r.get("median_ms")
+        return None
+
+    fmt = lambda v: f"{v:.2f}" if v else "-"
+    seen = set()
+    for r in sorted(ns, key=lambda r: (r.get("variant", ""), r.get("precision", ""), r.get("batch", 0))):
+        model, batch, prec, variant = r.get("model"), r.get("batch"), r.get("precision"), r.get("variant", "dense")
+        n = r.get("median_ms")
+        e = torch_ms(model, batch, prec, "eager") if variant == "dense" else None
+        c = torch_ms(model, batch, prec, "compile") if variant == "dense" else None
+        seen.add((model, batch, prec))
         ratio = f"{n / e:.2f}x" if n and e else "-"
-        fmt = lambda v: f"{v:.2f}" if v else "-"
-        print(f"| {model} b{batch} {prec} | {fmt(n)} | {fmt(e)} | {fmt(c)} | {ratio} |")
+        print(f"| {model} {variant} b{batch} {prec} | {fmt(n)} | {fmt(e)} | {fmt(c)} | {ratio} |")
+    for r in th:  # torch workloads netslim did not produce (its step failed)
+        key = (r.get("model"), r.get("batch"), r.get("precision"))
+        if key not in seen and r.get("mode") == "eager":
+            print(f"| {key[0]} dense b{key[1]} {key[2]} | - | {fmt(r.get('median_ms'))} | "
+                  f"{fmt(torch_ms(*key, 'compile'))} | - |")
     if tr:
         print()
         print("| training step | images/s | median step ms |")
