@@ -129,7 +129,7 @@ step "netslim train steps googlenet-cifar b128 fp32 batched-dw" 150 bash -o pipe
 : > "$OUT/torch.jsonl"
 step "torch eager inference" 120 bash -o pipefail -c "python3 bench/gpu/torch_bench.py infer | tee -a '$OUT/torch.jsonl'"
 step "torch train steps" 90 bash -o pipefail -c "python3 bench/gpu/torch_bench.py train --batch 128 --steps 20 | tee -a '$OUT/train.jsonl'"
-step "torch.compile inference" 150 bash -o pipefail -c "python3 bench/gpu/torch_bench.py infer --compile --batches 1,256 --iters 10 \
+step "torch.compile inference" 150 bash -o pipefail -c "python3 bench/gpu/torch_bench.py infer --compile --precisions fp32 --batches 1,256 --iters 10 \
   | tee -a '$OUT/torch.jsonl'"
 
 # ---- table ------------------------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def timed(fn, warmup, iters):
 def infer(args):
     dev = torch.device("cuda")
     torch.backends.cudnn.benchmark = True
-    for tf32 in (False, True):
+    for tf32 in [p == "tf32" for p in args.precisions.split(",")]:
         precision(tf32)
         for b in [int(v) for v in args.batches.split(",")]:
             model = googlenet().to(dev).eval()
@@ -142,6 +142,7 @@ def main():
     p.add_argument("what", choices=["infer", "train"])
     p.add_argument("--batches", default="1,32,256")
     p.add_argument("--iters", type=int, default=20)
+    p.add_argument("--precisions", default="fp32,tf32")
     p.add_argument("--compile", action="store_true")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int, default=30)
