@@ -4,7 +4,8 @@
 # then, on the device: carry ["gpu-carry"], command "bash bench/gpu/run.sh" (see README "CUDA backend").
 # gpu-carry/ holds (≈ 35 MB, well under the 64 MiB that may cross):
 #   jre.tar.gz        jlink'ed JDK 17 runtime (java.base, java.logging, java.management, jdk.incubator.vector,
-#                     jdk.unsupported): the GPU machine may have no Java. java.desktop (ImageIO, only for PNG
+#                     jdk.unsupported, and java.xml for the JUnit console's XML report): the GPU machine may have
+#                     no Java. java.desktop (ImageIO, only for PNG
 #                     reports and ImageFolder data) is left out: +12 MB.
 #   netslim.jar       the CLI jar (with the fatbins and shims of native/, the JCudaDriver + JCublas2 natives) minus
 #                     OpenBLAS's 20 MB of natives: there the CPU side (parity references) uses the Java GEMM.
@@ -35,7 +36,7 @@ junit="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone
 cp "$junit" "$out/junit.jar"
 
 echo "prepare: jlink runtime"
-jlink --add-modules java.base,java.logging,java.management,jdk.incubator.vector,jdk.unsupported \
+jlink --add-modules java.base,java.logging,java.management,java.xml,jdk.incubator.vector,jdk.unsupported \
   --strip-debug --no-man-pages --no-header-files --compress=2 --output "$out/jre"
 tar -C "$out" -czf "$out/jre.tar.gz" jre
 rm -rf "$out/jre"

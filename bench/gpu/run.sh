@@ -56,7 +56,11 @@ echo "java: ${java_bin:-none}"
 
 # cuBLAS 13 for the shim: a full path (NETSLIM_LIBCUBLAS) and its folder on the library path (for libcublasLt).
 cublas="$(ldconfig -p | awk '/libcublas\.so\.13/ {print $NF; exit}')"
-[[ -z "$cublas" ]] && cublas="$(find / -xdev -name 'libcublas.so.13' 2>/dev/null | grep -v '^/proc' | head -1)"
+if [[ -z "$cublas" ]]; then # the pip wheel nvidia-cublas (PyTorch's), then anywhere
+  pipdir="$(timeout 30 python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null)"
+  [[ -n "$pipdir" && -f "$pipdir/libcublas.so.13" ]] && cublas="$pipdir/libcublas.so.13"
+fi
+[[ -z "$cublas" ]] && cublas="$(timeout 60 find / -xdev -name 'libcublas.so.13' 2>/dev/null | grep -v '^/proc' | head -1)"
 if [[ -n "$cublas" ]]; then
   export NETSLIM_LIBCUBLAS="$cublas"
   export LD_LIBRARY_PATH="$(dirname "$cublas")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
