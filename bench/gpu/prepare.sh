@@ -2,7 +2,7 @@
 # Prepares gpu-carry/ (ignored by git) for bench/gpu/run.sh on a lent GPU machine. Run HERE, from the repo root:
 #   bench/gpu/prepare.sh
 # then, on the device: carry ["gpu-carry"], command "bash bench/gpu/run.sh" (see README "CUDA backend").
-# gpu-carry/ holds (≈ 35 MB, well under the 64 MiB that may cross):
+# gpu-carry/ holds (≈ 37 MB, well under the 64 MiB that may cross):
 #   jre.tar.gz        jlink'ed JDK 17 runtime (java.base, java.logging, java.management, jdk.incubator.vector,
 #                     jdk.unsupported, and java.xml for the JUnit console's XML report): the GPU machine may have
 #                     no Java. java.desktop (ImageIO, only for PNG

@@ -19,7 +19,8 @@ public final class Backends {
 
     /**
      * "cpu" → the CPU backend; "cuda" → the CUDA backend or a one-line {@link NetslimException}
-     * "no CUDA device: reason" when none works; "auto" → CUDA when a device works, else the CPU. The choice (and
+     * "no CUDA device: reason" when none works; "auto" → CUDA when a device works (and the backend starts), else
+     * the CPU. The choice (and
      * for auto without a GPU, the reason) is reported through {@code log}. {@code tf32} lets cuBLAS use TF32 tensor
      * cores (GPU only).
      */
@@ -35,9 +36,14 @@ public final class Backends {
             case "auto": {
                 CudaProbe.Result r = CudaBackend.probe();
                 if (r.available()) {
-                    Backend b = CudaBackend.create(tf32);
-                    log.accept("device: " + b);
-                    return b;
+                    try {
+                        Backend b = CudaBackend.create(tf32);
+                        log.accept("device: " + b);
+                        return b;
+                    } catch (NetslimException e) {
+                        log.accept("device: cpu (the CUDA backend failed to start: " + e.getMessage() + ")");
+                        return CpuBackend.createDefault();
+                    }
                 }
                 log.accept("device: cpu (no CUDA device: " + r.reason() + ")");
                 return CpuBackend.createDefault();
