@@ -2,7 +2,7 @@
 # One call on a lent GPU machine, from the repo root, with gpu-carry/ carried (made by bench/gpu/prepare.sh):
 #   run: command "bash bench/gpu/run.sh", carry ["gpu-carry"], timeout_s 600
 # Steps (each with its own timeout; a failure does not stop the later ones):
-#   1 environment  2 Java (carried runtime if none)  3 GPU test suite (parity, poisoned parity, model parity,
+#   1 environment  2 Java (carried runtime if none)  3 smoke (CudaSmoke), GPU test suite (parity, poisoned parity, model parity,
 #   training step)  4 netslim bench googlenet 224 b1/32/256 FP32+TF32  5 decomposed model (if the build can)
 #   6 training-step throughput  7 PyTorch eager + torch.compile + training  8 side-by-side table
 # Writes to $OUT (at most 8 files): run.log (everything), env.txt, tests.txt, junit.xml, netslim.jsonl,
@@ -74,6 +74,10 @@ jflags="--add-modules jdk.incubator.vector -XX:+UseParallelGC -Xss8m -Xmx24g --a
 netslim() { "$java_bin" $jflags -jar "$jar" "$@"; }
 export java_bin jar jflags
 export -f netslim
+
+# ---- smoke: the basics, one line each, in seconds ---------------------------------------------------------------
+[[ -n "$java_bin" ]] && step smoke 90 "$java_bin" $jflags -Dnetslim.cuda.sync=true -cp "$jar:$work/test-classes" \
+  netslim.backend.cuda.CudaSmoke
 
 # ---- GPU test suite -----------------------------------------------------------------------------------------
 if [[ -n "$java_bin" && -f "$carry/junit.jar" ]]; then
