@@ -7,11 +7,14 @@ import netslim.backend.cpu.CpuBackend;
 import netslim.backend.cpu.Gemm;
 import picocli.CommandLine.Option;
 
-/** --device, --threads and --gemm. */
+/** --device, --tf32, --threads and --gemm. */
 final class DeviceOptions {
     @Option(names = "--device", paramLabel = "D", defaultValue = "auto",
             description = "cpu, cuda or auto (default: cuda when a GPU works, else cpu).")
     String device;
+
+    @Option(names = "--tf32", description = "On the GPU, let cuBLAS use TF32 tensor cores (faster, ~1e-3 relative error).")
+    boolean tf32;
 
     @Option(names = "--threads", paramLabel = "T", defaultValue = "0",
             description = "CPU threads (default: all cores).")
@@ -25,7 +28,7 @@ final class DeviceOptions {
         if (threads < 0) throw new NetslimException("--threads must be ≥ 0, got " + threads);
         String d = device;
         if (d.equals("auto") || d.equals("cuda")) {
-            Backend b = Backends.select(d, msg -> System.err.println("netslim: " + msg));
+            Backend b = Backends.select(d, tf32, msg -> System.err.println("netslim: " + msg));
             if (!"cpu".equals(b.name())) return b;
             b.close();
         } else if (!d.equals("cpu")) {

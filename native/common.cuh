@@ -1,0 +1,70 @@
+// Shared device helpers for the netslim kernels (included by every native/*.cu file).
+//
+// Conventions: every kernel is extern "C" (unmangled names, looked up by CudaKernels.java); 1-D launches use
+// THREADS threads per block and a grid-stride loop, so any grid size is correct and the Java side caps the grid;
+// indices are 64-bit (long long) so a grid-stride step can never overflow; sums of many terms are taken in double,
+// as ReferenceKernels does, and rounded to float once.
+#pragma once
+
+#define THREADS 256
+
+// for (long long i = first; i < n; i += stride) over a 1-D grid.
+#define GRID_STRIDE(i, n) \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); \
+         i += (long long)blockDim.x * gridDim.x)
+
+// Sum of v over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+// scratch: 32 doubles of shared memory. Ends with a barrier so scratch can be reused at once.
+__device__ __forceinline__ double block_sum(double v, double* scratch) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        v = lane < warps ? scratch[lane] : 0.0;
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+        if (lane == 0) scratch[0] = v;
+    }
+    __syncthreads();
+    v = scratch[0];
+    __syncthreads();
+    return v;
+}
+
+// Maximum of v over the block, NaN-propagating (fmaxf would drop NaN). Same shape rules as block_sum.
+__device__ __forceinline__ float nan_max(float a, float b) {
+    return (a > b || a != a) ? a : b;
+}
+
+__device__ __forceinline__ float block_max(float v, float* scratch) {
+    for (int o = 16; o > 0; o >>= 1) v = nan_max(v, __shfl_down_sync(0xffffffffu, v, o));
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        v = lane < warps ? scratch[lane] : -__int_as_float(0x7f800000);
+        for (int o = 16; o > 0; o >>= 1) v = nan_max(v, __shfl_down_sync(0xffffffffu, v, o));
+        if (lane == 0) scratch[0] = v;
+    }
+    __syncthreads();
+    v = scratch[0];
+    __syncthreads();
+    return v;
+}
+
+// Convolution geometry, passed by value; field order matches CudaConv.geometry() on the Java side.
+struct ConvGeom {
+    int C, H, W;      // input channels (all groups) and plane
+    int kh, kw;       // kernel
+    int sh, sw;       // stride
+    int ph, pw;       // padding
+    int dh, dw;       // dilation
+    int oh, ow;       // output plane
+};
+
+// Pooling geometry, passed by value; field order matches CudaPool.geometry() on the Java side.
+struct PoolGeom {
+    int H, W, oh, ow;
+    int kh, kw, sh, sw, ph, pw;
+    int countIncludePad;
+};

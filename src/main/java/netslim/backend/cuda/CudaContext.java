@@ -1,0 +1,172 @@
+package netslim.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuGetErrorName;
+import static jcuda.driver.JCudaDriver.cuGetErrorString;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+import static jcuda.driver.JCudaDriver.cuModuleUnload;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import netslim.NetslimException;
+
+/**
+ * The driver-API side of the CUDA backend: device 0's primary context (made current on every thread that calls in,
+ * so JCuda, cuBLAS and later cuSOLVER share memory and the stream), one blocking stream, our kernel modules loaded
+ * from the classpath fatbins, launches, raw allocations. Every CUDA return code is checked: an error becomes a
+ * {@link NetslimException} naming the operation and the CUDA error. With {@code -Dnetslim.cuda.sync=true} every
+ * launch is followed by a stream synchronisation, so an asynchronous kernel fault is reported against its kernel.
+ */
+final class CudaContext implements AutoCloseable {
+    private static final ThreadLocal<CUcontext> CURRENT = new ThreadLocal<>();
+
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final CUstream stream = new CUstream();
+    private final Map<String, CUmodule> modules = new HashMap<>();
+    private final Map<CudaKernel, CUfunction> functions = new EnumMap<>(CudaKernel.class);
+    private final boolean syncEveryLaunch = Boolean.getBoolean("netslim.cuda.sync");
+    private final int maxGrid;
+    private boolean closed;
+
+    CudaContext() {
+        check(cuDeviceGet(device, 0), "cuDeviceGet");
+        check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+        makeCurrent();
+        // Blocking (not CU_STREAM_NON_BLOCKING): synchronous cuMemcpyHtoD/DtoH on the legacy default stream are then
+        // ordered after our kernels, which is what upload/download rely on.
+        check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
+        int[] sms = {0};
+        check(cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device),
+                "cuDeviceGetAttribute(SM count)");
+        maxGrid = Math.max(1, sms[0]) * 32; // grid-stride kernels: 32 blocks of 256 per SM saturate any SM
+        for (String m : CudaProbe.modules()) modules.put(m, load(m));
+        for (CudaKernel k : CudaKernel.values()) {
+            CUfunction f = new CUfunction();
+            check(cuModuleGetFunction(f, modules.get(k.module()), k.symbol()), "cuModuleGetFunction " + k.symbol());
+            functions.put(k, f);
+        }
+    }
+
+    private static CUmodule load(String module) {
+        String res = CudaKernel.resource(module);
+        byte[] image;
+        try (InputStream in = CudaContext.class.getResourceAsStream(res)) {
+            if (in == null) throw new NetslimException("CUDA kernels " + res + " are not in this build (no nvcc)");
+            image = in.readAllBytes();
+        } catch (IOException e) {
+            throw new NetslimException("cannot read CUDA kernels " + res + ": " + e.getMessage());
+        }
+        CUmodule m = new CUmodule();
+        check(cuModuleLoadData(m, image), "cuModuleLoadData " + res);
+        return m;
+    }
+
+    CUstream stream() {
+        return stream;
+    }
+
+    CUcontext context() {
+        return context;
+    }
+
+    /** Makes the primary context current on the calling thread (once per thread). */
+    void makeCurrent() {
+        if (CURRENT.get() != context) {
+            check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+            CURRENT.set(context);
+        }
+    }
+
+    /** A launch of {@code blocks} x {@code threads} with the given kernel parameters (see {@link KernelArgs}). */
+    void launch(CudaKernel k, int blocks, int threads, Pointer... args) {
+        if (blocks == 0) return;
+        makeCurrent();
+        check(cuLaunchKernel(functions.get(k), blocks, 1, 1, threads, 1, 1, 0, stream, Pointer.to(args), null),
+                "launch " + k.symbol());
+        if (syncEveryLaunch) check(cuStreamSynchronize(stream), "kernel " + k.symbol());
+    }
+
+    /** A grid-stride launch covering {@code n} elements, one thread each. */
+    void launch1d(CudaKernel k, long n, Pointer... args) {
+        long blocks = Math.min((n + CudaKernel.THREADS - 1) / CudaKernel.THREADS, maxGrid);
+        launch(k, (int) blocks, CudaKernel.THREADS, args);
+    }
+
+    /** Zero-filled device memory of {@code bytes} bytes. */
+    CUdeviceptr allocate(long bytes) {
+        makeCurrent();
+        CUdeviceptr p = new CUdeviceptr();
+        int rc = cuMemAlloc(p, Math.max(bytes, 4));
+        if (rc != 0) {
+            throw new NetslimException("CUDA out of memory or error allocating " + bytes + " bytes: " + errorName(rc));
+        }
+        check(cuMemsetD32Async(p, 0, Math.max(bytes, 4) / 4, stream), "cuMemsetD32Async (zero)");
+        return p;
+    }
+
+    void free(CUdeviceptr p) {
+        if (closed) return;
+        makeCurrent();
+        check(cuMemFree(p), "cuMemFree");
+    }
+
+    void synchronize(String what) {
+        makeCurrent();
+        check(cuStreamSynchronize(stream), what);
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        makeCurrent();
+        cuStreamSynchronize(stream);
+        for (CUmodule m : modules.values()) cuModuleUnload(m);
+        cuStreamDestroy(stream);
+        closed = true;
+        cuDevicePrimaryCtxRelease(device);
+        CURRENT.remove();
+    }
+
+    /** Throws a one-line {@link NetslimException} for a failed CUDA driver call. */
+    static void check(int rc, String what) {
+        if (rc != 0) throw new NetslimException("CUDA error in " + what + ": " + errorName(rc));
+    }
+
+    /** "CUDA_ERROR_X (description)" for a driver result code. */
+    static String errorName(int rc) {
+        String[] name = {null}, text = {null};
+        try {
+            cuGetErrorName(rc, name);
+            cuGetErrorString(rc, text);
+        } catch (Throwable ignored) {
+            // the names are a nicety; the code is enough
+        }
+        return (name[0] != null ? name[0] : "CUresult " + rc) + (text[0] != null ? " (" + text[0] + ")" : "");
+    }
+}
