@@ -52,7 +52,9 @@ class DecomposeCliTest {
         assertTrue(r.out().contains("skipped: 1x1 conv"), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.startsWith("total: 19 of 21 convs replaced; params 272,186 -> ")),
                 r.out());
-        assertTrue(r.err().contains("decompose [21/21] layer3.2.conv2"), "progress on stderr: " + r.err());
+        // Layers run in parallel, so completion order varies: check that every layer reported, not which was last.
+        assertTrue(r.err().contains("decompose [21/21] "), "progress on stderr: " + r.err());
+        assertTrue(r.err().contains("] layer3.2.conv2 64x64x3x3: ranks"), "progress on stderr: " + r.err());
         Graph g = Nsm.load(model);
         assertEquals(19, TuckerMetadata.records(g).size());
 
