@@ -14,6 +14,8 @@ final class BlockedGemm {
     static final int MC = 96;
     /** Columns of B per packed block: KC·NC·4 = 2 MiB, a share of the L3. Multiple of every kernel's nr. */
     static final int NC = 2048;
+    /** Up to this many columns of C per thread, the kernel reads A in place instead of packing it. */
+    static final int A_IN_PLACE_MAX_N = 192;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -48,36 +50,56 @@ final class BlockedGemm {
         float[] packA = ws.packA(roundUp(Math.min(MC, i1 - i0), mr) * kcMax);
         float[] packB = ws.packB(roundUp(Math.min(NC, j1 - j0), nr) * kcMax);
         float[] tile = ws.tile(mr * nr);
+        // For a narrow C, packing A would cost as much as a good part of the product (~2 cycles per element against
+        // n/12 cycles of FMAs), so the kernel reads op(A)'s rows in place instead (~9% slower kernel).
+        boolean aInPlace = !g.transA() && j1 - j0 <= A_IN_PLACE_MAX_N;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = 0; pc < g.k(); pc += KC) {
                 int kc = Math.min(KC, g.k() - pc);
                 float beta = pc == 0 ? g.beta() : 1f; // later k-blocks accumulate onto the first
-                packB(g, pc, kc, jc, nc, nr, packB);
+                packB(g, pc, kc, jc, nc, nr, kernel.narrow().nr(), packB);
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    packA(g, ic, mc, pc, kc, mr, packA);
-                    sweep(kernel, kc, packA, mc, packB, nc, beta, g.c(), g.offC() + ic * g.ldc() + jc, g.ldc(),
-                            tile);
+                    int packedFrom = aInPlace ? mc - mc % mr : 0; // in place: only a last partial panel is packed
+                    packA(g, ic + packedFrom, mc - packedFrom, pc, kc, mr, packA);
+                    Block block = new Block(g, ic, pc, kc, packedFrom, packA, packB, beta);
+                    sweep(kernel, block, mc, nc, g.offC() + ic * g.ldc() + jc, tile);
                 }
             }
         }
     }
 
+    /** One mc x nc block's operands: A rows [ic, ic+packedFrom) read in place, the rest packed in packA. */
+    private record Block(GemmCall g, int ic, int pc, int kc, int packedFrom, float[] packA, float[] packB,
+                         float beta) {
+        /** Runs {@code k} on row panel {@code ir} and B panel {@code jr}, writing C at {@code cOff}. */
+        void run(MicroKernel k, int ir, int jr, float beta, float[] c, int cOff, int ldc) {
+            if (ir < packedFrom) {
+                k.run(kc, g.a(), g.indexA(ic + ir, pc), g.lda(), 1, g.alpha(), packB, jr * kc, beta, c, cOff, ldc);
+            } else {
+                k.run(kc, packA, (ir - packedFrom) * kc, 1, k.mr(), 1f, packB, jr * kc, beta, c, cOff, ldc);
+            }
+        }
+    }
+
     /** Runs the kernel over all mr x nr tiles of an mc x nc block of C at {@code cOff}. */
-    private static void sweep(MicroKernel kernel, int kc, float[] packA, int mc, float[] packB, int nc, float beta,
-                              float[] c, int cOff, int ldc, float[] tile) {
+    private static void sweep(MicroKernel kernel, Block block, int mc, int nc, int cOff, float[] tile) {
         int mr = kernel.mr();
-        int nr = kernel.nr();
-        for (int jr = 0; jr < nc; jr += nr) {
-            int cols = Math.min(nr, nc - jr);
+        float[] c = block.g().c();
+        int ldc = block.g().ldc();
+        float beta = block.beta();
+        for (int jr = 0; jr < nc; jr += kernel.nr()) {
+            int cols = Math.min(kernel.nr(), nc - jr);
+            MicroKernel k = panelKernel(kernel, cols);
+            int nr = k.nr();
             for (int ir = 0; ir < mc; ir += mr) {
                 int rows = Math.min(mr, mc - ir);
                 int at = cOff + ir * ldc + jr;
                 if (rows == mr && cols == nr) {
-                    kernel.run(kc, packA, ir * kc, packB, jr * kc, beta, c, at, ldc);
+                    block.run(k, ir, jr, beta, c, at, ldc);
                 } else {
-                    kernel.run(kc, packA, ir * kc, packB, jr * kc, 0f, tile, 0, nr);
+                    block.run(k, ir, jr, 0f, tile, 0, nr);
                     for (int i = 0; i < rows; i++) {
                         int row = at + i * ldc;
                         for (int j = 0; j < cols; j++) {
@@ -87,6 +109,12 @@ final class BlockedGemm {
                 }
             }
         }
+    }
+
+    /** The kernel for a B panel of {@code cols} columns: the narrow one when the panel fits it. */
+    private static MicroKernel panelKernel(MicroKernel kernel, int cols) {
+        MicroKernel narrow = kernel.narrow();
+        return cols <= narrow.nr() ? narrow : kernel;
     }
 
     /**
@@ -125,12 +153,14 @@ final class BlockedGemm {
 
     /**
      * Packs op(B)[pc, pc+kc) x [jc, jc+nc) into panels of nr columns: panel q at q·nr·kc, element (p, j) at
-     * p·nr + j; columns past nc are zero.
+     * p·nr + j; columns past nc are zero. A last panel of at most {@code narrowNr} columns is packed that wide
+     * (for the narrow kernel) instead.
      */
-    static void packB(GemmCall g, int pc, int kc, int jc, int nc, int nr, float[] dst) {
+    static void packB(GemmCall g, int pc, int kc, int jc, int nc, int fullNr, int narrowNr, float[] dst) {
         float[] b = g.b();
-        for (int jr = 0; jr < nc; jr += nr) {
-            int cols = Math.min(nr, nc - jr);
+        for (int jr = 0; jr < nc; jr += fullNr) {
+            int cols = Math.min(fullNr, nc - jr);
+            int nr = cols <= narrowNr ? narrowNr : fullNr;
             int base = jr * kc;
             if (g.transB()) { // op(B)(p, j) = B[j][p]: walk each stored row contiguously
                 for (int j = 0; j < cols; j++) {

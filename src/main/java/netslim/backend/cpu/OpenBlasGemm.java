@@ -3,6 +3,7 @@ package netslim.backend.cpu;
 import java.nio.FloatBuffer;
 
 import netslim.NetslimException;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
@@ -46,7 +47,7 @@ public final class OpenBlasGemm implements Gemm {
         Throwable failure = loadFailure();
         if (failure != null) {
             throw new NetslimException("OpenBLAS native library could not be loaded (" + oneLine(failure)
-                    + "); use --gemm java / -Dnetslim.gemm=java");
+                    + "); use the Java GEMM (-Dnetslim.gemm=java)");
         }
         this.threads = threads;
     }
@@ -57,7 +58,9 @@ public final class OpenBlasGemm implements Gemm {
 
         private static Throwable tryLoad() {
             try {
-                openblas_nolapack.blas_get_num_threads(); // forces class init, which loads the JNI library
+                // Loads libopenblas and its JNI binding (extracted once to ~/.javacpp/cache). Static methods such as
+                // blas_get_num_threads() are declared in the presets superclass and would not trigger this.
+                Loader.load(openblas_nolapack.class);
                 return null;
             } catch (Throwable t) {
                 return t;

@@ -16,11 +16,13 @@ final class ScalarMicroKernel implements MicroKernel {
     }
 
     @Override
-    public void run(int kc, float[] pa, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff, int ldc) {
+    public void run(int kc, float[] a, int aOff, int aRowStride, int aPStride, float alpha, float[] pb, int bOff,
+                    float beta, float[] c, int cOff, int ldc) {
+        float[] acc = new float[NR];
         for (int i = 0; i < MR; i++) {
-            float[] acc = new float[NR];
+            java.util.Arrays.fill(acc, 0f);
             for (int p = 0; p < kc; p++) {
-                float aip = pa[aOff + p * MR + i];
+                float aip = a[aOff + i * aRowStride + p * aPStride];
                 int bp = bOff + p * NR;
                 for (int j = 0; j < NR; j++) {
                     acc[j] += aip * pb[bp + j];
@@ -28,7 +30,7 @@ final class ScalarMicroKernel implements MicroKernel {
             }
             int row = cOff + i * ldc;
             for (int j = 0; j < NR; j++) {
-                c[row + j] = beta == 0f ? acc[j] : beta * c[row + j] + acc[j];
+                c[row + j] = beta == 0f ? alpha * acc[j] : beta * c[row + j] + alpha * acc[j];
             }
         }
     }

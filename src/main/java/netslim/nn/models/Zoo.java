@@ -39,6 +39,9 @@ public final class Zoo {
         }
     }
 
+    /** Largest width multiplier: googlenet-cifar at width 16 already has ~1.6 G parameters. */
+    private static final int MAX_WIDTH = 16;
+
     /** How an entry builds its graph from validated options. */
     @FunctionalInterface
     private interface Builder {
@@ -70,8 +73,8 @@ public final class Zoo {
             throw new NetslimException(name + ": number of classes must be ≥ 1 (0 = default " + e.defaultClasses()
                     + "), got " + o.numClasses());
         }
-        if (!(o.width() > 0) || Double.isInfinite(o.width())) {
-            throw new NetslimException(name + ": width multiplier must be a finite number > 0, got " + o.width());
+        if (!(o.width() > 0 && o.width() <= MAX_WIDTH)) {
+            throw new NetslimException(name + ": width multiplier must be in (0, " + MAX_WIDTH + "], got " + o.width());
         }
         if (!e.hasWidth() && o.width() != 1.0) {
             throw new NetslimException(name + " has no width multiplier (only googlenet-cifar has one); width must be 1, got "

@@ -186,6 +186,8 @@ class GemmTest {
         wide.assertMatches(wide.run(impl(impl)), impl + " wide");
         Problem deep = new Problem(12, true, true, 130, 70, 600, -1f, 0f); // k > 2·KC, m > MC
         deep.assertMatches(deep.run(impl(impl)), impl + " deep");
+        Problem packed = new Problem(13, false, true, 97, 300, 300, 0.5f, 1f); // A packed (n > 192 on one thread)
+        packed.assertMatches(packed.run(impl(impl)), impl + " packed A");
     }
 
     /** The GEMV path with a strided output column (n = 1, ldc > 1) and strided x, both transposes. */

@@ -301,6 +301,7 @@ class ZooTest {
                 Arguments.of("googlenet-cifar", new Zoo.Options(0, null, -1, 0), "width"),
                 Arguments.of("googlenet-cifar", new Zoo.Options(0, null, Double.NaN, 0), "width"),
                 Arguments.of("googlenet-cifar", new Zoo.Options(0, null, Double.POSITIVE_INFINITY, 0), "width"),
+                Arguments.of("googlenet-cifar", new Zoo.Options(0, null, 1e9, 0), "(0, 16]"),
                 Arguments.of("resnet18", new Zoo.Options(0, null, 0.5, 0), "only googlenet-cifar"),
                 Arguments.of("vgg11-cifar", new Zoo.Options(-3, null, 1, 0), "classes"),
                 Arguments.of("vgg11-cifar", new Zoo.Options(0, Shape.of(1, 4, 4), 1, 0), "H, W ≥ 8"),
