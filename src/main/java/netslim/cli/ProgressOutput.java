@@ -44,7 +44,7 @@ final class ProgressOutput {
         private final PrintWriter err;
         private final long intervalMs;
         private long lastPrinted = System.currentTimeMillis();
-        private String pending;
+        private String pending, lastLine;
 
         PlainLines(PrintWriter err, long intervalMs) {
             this.err = err;
@@ -65,9 +65,12 @@ final class ProgressOutput {
 
         private void flushPending(long now) {
             if (pending == null) return;
-            err.println(pending.stripTrailing());
-            err.flush();
+            String line = pending.stripTrailing();
             pending = null;
+            if (line.equals(lastLine)) return; // the closing refresh repeats the last rendering
+            err.println(line);
+            err.flush();
+            lastLine = line;
             lastPrinted = now;
         }
 

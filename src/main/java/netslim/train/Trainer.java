@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import netslim.NetslimException;
 import netslim.backend.Backend;
 import netslim.data.Augmentation;
 import netslim.data.Batch;
@@ -93,6 +94,14 @@ public final class Trainer implements AutoCloseable {
 
     /** Continues from a checkpoint whose graph is this trainer's graph (its weights are already in it). */
     public Trainer resume(Checkpoint.Loaded ck, String source) {
+        if (ck.graph() != graph) throw new IllegalArgumentException("resume: the trainer must train the checkpoint's graph");
+        if (!ck.state().config().equals(config)) {
+            throw new IllegalArgumentException("resume: the trainer's config differs from the checkpoint's");
+        }
+        if (ck.state().stepInEpoch() > loader.batchesPerEpoch()) {
+            throw new NetslimException(source + ": stopped after step " + ck.state().stepInEpoch() + " of an epoch, "
+                    + "but the data now has " + loader.batchesPerEpoch() + " batches per epoch (different data?)");
+        }
         sgd.loadVelocities(ck.velocities(), source);
         this.state = ck.state();
         this.lastSaved = ck.state();
