@@ -17,8 +17,12 @@ public interface Gemm {
                float[] c, int offC, int ldc);
 
     /**
-     * Selects an implementation: "openblas", "java", or "auto" (OpenBLAS when its native library loads, else the
-     * Java kernel, saying so on stderr). {@code threads} is the number of threads the GEMM may use.
+     * Selects an implementation: "openblas", "java", or "auto". {@code threads} is the number of threads the GEMM
+     * may use. "auto" picks OpenBLAS for one thread (when its native library loads, else the Java kernel, saying so
+     * on stderr) and the Java kernel for several: multi-threaded OpenBLAS spins its workers and collapses when they
+     * share the cores with our own worker pool or other load (measured on 2 cores under load: googlenet-cifar
+     * training at 2–3 images/s with 2-thread OpenBLAS against 13–20 with the 2-thread Java GEMM and 24 with
+     * 1-thread OpenBLAS; see bench/RESULTS.md). Ask for "openblas" explicitly on a quiet machine.
      */
     static Gemm select(String which, int threads) {
         if (threads < 1) {
@@ -31,6 +35,9 @@ public interface Gemm {
             case "java":
                 return new VectorGemm(threads);
             case "auto":
+                if (threads > 1) {
+                    return new VectorGemm(threads);
+                }
                 if (OpenBlasGemm.loadFailure() == null) {
                     return new OpenBlasGemm(threads);
                 }
