@@ -37,6 +37,7 @@ class TrainCliTest {
     static void fixtures() throws IOException {
         data = dir.resolve("idx");
         SyntheticData.writeIdxDir(data, 10, 320, 60, 31);
+        Files.createDirectories(dir.resolve("isdir.nsm"));
         model = dir.resolve("tiny.nsm");
         Nsm.save(TinyModels.convNet(10, 6, 10, 0.2f, 1), model);
         model3 = dir.resolve("tiny3.nsm");
@@ -160,7 +161,7 @@ class TrainCliTest {
                 bad("--schedule", trainArgs("--epochs", "1", "--schedule", "linear")),
                 bad("--augment", trainArgs("--epochs", "1", "--augment", "rotate")),
                 bad("unwritable --out", trainArgs("--epochs", "1", "--out", "/nonexistent/dir/m.nsm")),
-                bad("--out is a directory", trainArgs("--epochs", "1", "--out", dir + "/x.nsm/..")),
+                bad("--out is a directory", trainArgs("--epochs", "1", "--out", dir.resolve("isdir.nsm").toString())),
                 bad("--out not .nsm", trainArgs("--epochs", "1", "--out", dir.resolve("m.onnx").toString())),
                 bad("unknown data", trainArgs("--epochs", "1", "--data", "mnist")),
                 bad("channels", trainArgs("--epochs", "1", "--model", m3)),
