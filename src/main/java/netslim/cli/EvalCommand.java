@@ -57,11 +57,11 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         if (batch <= 0) throw new NetslimException("--batch must be positive, got " + batch);
         if (testLimit < 0) throw new NetslimException("--test-limit must be ≥ 0, got " + testLimit);
-        DataSpec spec = DataSpec.parse(data);
+        DataSpec dataSpec = DataSpec.parse(data);
         Graph g = model.isFile() ? model.load(null) : null;
         Shape in = g != null ? g.inputShape() : ModelOptions.parseInputShape(input);
-        if (in == null && spec.kind() == DataSpec.Kind.FOLDER) in = Zoo.defaultInput(model.model);
-        Dataset test = spec.open(Split.TEST, testLimit, in);
+        if (in == null && dataSpec.kind() == DataSpec.Kind.FOLDER) in = Zoo.defaultInput(model.model);
+        Dataset test = dataSpec.open(Split.TEST, testLimit, in);
         if (g == null) {
             if (model.numClasses == 0) model.numClasses = test.numClasses();
             g = model.load(in != null ? in : Shape.of(test.channels(), test.height(), test.width()));
@@ -78,7 +78,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private void print(EvalResult r, double secs) {
-        PrintWriter out = this.spec.commandLine().getOut();
+        PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(Json.write(toJson(r, model.displayName(), data, secs)));
             return;

@@ -37,6 +37,7 @@ class TrainCliTest {
     static void fixtures() throws IOException {
         data = dir.resolve("idx");
         SyntheticData.writeIdxDir(data, 10, 320, 60, 31);
+        Files.createDirectories(dir.resolve("isdir.nsm"));
         model = dir.resolve("tiny.nsm");
         Nsm.save(TinyModels.convNet(10, 6, 10, 0.2f, 1), model);
         model3 = dir.resolve("tiny3.nsm");
@@ -136,25 +137,41 @@ class TrainCliTest {
         assertTrue(changed.err().contains("--wd 0.01 differs from the checkpoint's 5.0E-4"), changed.err());
     }
 
+    /** {@code train} with {@code extra}, and {@code --model tiny --data idx:DIR --out never.nsm} unless given. */
+    private static String[] trainArgs(String... extra) {
+        List<String> a = new ArrayList<>(List.of("train"));
+        a.addAll(List.of(extra));
+        if (!a.contains("--model")) a.addAll(List.of("--model", model.toString()));
+        if (!a.contains("--data")) a.addAll(List.of("--data", "idx:" + data));
+        if (!a.contains("--out")) a.addAll(List.of("--out", dir.resolve("never.nsm").toString()));
+        return a.toArray(new String[0]);
+    }
+
+    private static Arguments bad(String what, String... args) {
+        return Arguments.of(what, args);
+    }
+
     static Stream<Arguments> badTrainings() {
-        String d = "idx:" + data, m = model.toString(), out = dir.resolve("never.nsm").toString();
+        String d = "idx:" + data, m3 = model3.toString();
         return Stream.of(
-                Arguments.of("--epochs 0", new String[] {"train", "--model", m, "--data", d, "--epochs", "0", "--out", out}),
-                Arguments.of("no --epochs", new String[] {"train", "--model", m, "--data", d, "--out", out}),
-                Arguments.of("--batch 0", new String[] {"train", "--model", m, "--data", d, "--epochs", "1", "--batch", "0", "--out", out}),
-                Arguments.of("--lr -1", new String[] {"train", "--model", m, "--data", d, "--epochs", "1", "--lr", "-1", "--out", out}),
-                Arguments.of("--schedule", new String[] {"train", "--model", m, "--data", d, "--epochs", "1", "--schedule", "linear", "--out", out}),
-                Arguments.of("--augment", new String[] {"train", "--model", m, "--data", d, "--epochs", "1", "--augment", "rotate", "--out", out}),
-                Arguments.of("unwritable --out", new String[] {"train", "--model", m, "--data", d, "--epochs", "1", "--out", "/nonexistent/dir/m.nsm"}),
-                Arguments.of("--out is a directory", new String[] {"train", "--model", m, "--data", d, "--epochs", "1", "--out", dir.toString() + "/x.nsm/.."}),
-                Arguments.of("--out not .nsm", new String[] {"train", "--model", m, "--data", d, "--epochs", "1", "--out", dir.resolve("m.onnx").toString()}),
-                Arguments.of("unknown data", new String[] {"train", "--model", m, "--data", "mnist", "--epochs", "1", "--out", out}),
-                Arguments.of("channels", new String[] {"train", "--model", model3.toString(), "--data", d, "--epochs", "1", "--out", out}),
-                Arguments.of("classes", new String[] {"train", "--model", "googlenet-cifar", "--num-classes", "7", "--width", "0.05", "--data", d, "--epochs", "1", "--out", out}),
-                Arguments.of("finetune of a zoo name", new String[] {"finetune", "--model", "googlenet-cifar", "--data", d, "--epochs", "1", "--out", out}),
-                Arguments.of("resume a plain model", new String[] {"train", "--model", m, "--data", d, "--epochs", "1", "--out", m, "--resume"}),
-                Arguments.of("eval channels", new String[] {"eval", "--model", model3.toString(), "--data", d}),
-                Arguments.of("eval --batch 0", new String[] {"eval", "--model", m, "--data", d, "--batch", "0"}));
+                bad("--epochs 0", trainArgs("--epochs", "0")),
+                bad("no --epochs", trainArgs()),
+                bad("--batch 0", trainArgs("--epochs", "1", "--batch", "0")),
+                bad("--lr -1", trainArgs("--epochs", "1", "--lr", "-1")),
+                bad("--schedule", trainArgs("--epochs", "1", "--schedule", "linear")),
+                bad("--augment", trainArgs("--epochs", "1", "--augment", "rotate")),
+                bad("unwritable --out", trainArgs("--epochs", "1", "--out", "/nonexistent/dir/m.nsm")),
+                bad("--out is a directory", trainArgs("--epochs", "1", "--out", dir.resolve("isdir.nsm").toString())),
+                bad("--out not .nsm", trainArgs("--epochs", "1", "--out", dir.resolve("m.onnx").toString())),
+                bad("unknown data", trainArgs("--epochs", "1", "--data", "mnist")),
+                bad("channels", trainArgs("--epochs", "1", "--model", m3)),
+                bad("classes", trainArgs("--epochs", "1", "--model", "googlenet-cifar", "--num-classes", "7",
+                        "--width", "0.05")),
+                bad("finetune of a zoo name", "finetune", "--model", "googlenet-cifar", "--data", d, "--epochs", "1",
+                        "--out", dir.resolve("never.nsm").toString()),
+                bad("resume a plain model", trainArgs("--epochs", "1", "--out", model.toString(), "--resume")),
+                bad("eval channels", "eval", "--model", m3, "--data", d),
+                bad("eval --batch 0", "eval", "--model", model.toString(), "--data", d, "--batch", "0"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -165,17 +182,17 @@ class TrainCliTest {
         String err = r.err().strip();
         assertEquals(1, err.lines().count(), what + ": stderr must be one line: " + err);
         assertFalse(err.contains("Exception"), err);
+        assertFalse(err.contains("should be specified only once"), "the test's own arguments are wrong: " + err);
         assertTrue(r.out().isEmpty(), r.out());
         assertFalse(Files.exists(dir.resolve("never.nsm")));
     }
 
     @Test
     void mismatchMessagesNameModelAndData() {
-        CliTest.Result r = cli("train", "--model", model3.toString(), "--data", "idx:" + data, "--epochs", "1",
-                "--out", dir.resolve("never.nsm").toString());
-        assertTrue(r.err().contains("takes input 3x10x10") && r.err().contains("1x10x10 images (channels differ)"), r.err());
-        r = cli("train", "--model", "googlenet-cifar", "--num-classes", "7", "--width", "0.05", "--data", "idx:" + data,
-                "--epochs", "1", "--out", dir.resolve("never.nsm").toString());
+        CliTest.Result r = cli(trainArgs("--epochs", "1", "--model", model3.toString()));
+        assertTrue(r.err().contains("takes input 3x10x10"), r.err());
+        assertTrue(r.err().contains("1x10x10 images (channels differ)"), r.err());
+        r = cli(trainArgs("--epochs", "1", "--model", "googlenet-cifar", "--num-classes", "7", "--width", "0.05"));
         assertTrue(r.err().contains("has 7 outputs") && r.err().contains("has 10 classes"), r.err());
     }
 }
