@@ -38,7 +38,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "demo", description = "The main job on the embedded default model and Fashion-MNIST.")
 final class DemoCommand implements Callable<Integer> {
-    static final Path DEFAULT_DATA = Path.of("/usr/share/datasets/fashion-mnist");
+    static final Path DEFAULT_DATA = Path.of(DataSpec.FASHION_MNIST_DIR);
 
     @Mixin
     DeviceOptions device;
