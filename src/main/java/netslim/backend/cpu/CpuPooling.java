@@ -1,5 +1,9 @@
 package netslim.backend.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import netslim.backend.PoolSpec;
 import netslim.tensor.Tensor;
 
@@ -39,15 +43,16 @@ final class CpuPooling {
         checkPool(x, y, s);
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), yd = y.data();
+        int outPlane = p.outH() * p.outW();
+        PaddedArgMax fast = PaddedArgMax.of(p, s);
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+            int[] idx = new int[outPlane];
+            PaddedArgMax.Scratch scratch = fast == null ? null : fast.scratch();
             for (int pl = p0; pl < p1; pl++) {
                 int in = x.offset() + pl * p.h() * p.w();
-                int out = y.offset() + pl * p.outH() * p.outW();
-                for (int oy = 0; oy < p.outH(); oy++) {
-                    for (int ox = 0; ox < p.outW(); ox++) {
-                        yd[out + oy * p.outW() + ox] = xd[in + argMax(xd, in, p, s, oy, ox)];
-                    }
-                }
+                int out = y.offset() + pl * outPlane;
+                argMaxPlane(xd, in, p, s, fast, scratch, idx);
+                for (int q = 0; q < outPlane; q++) yd[out + q] = xd[in + idx[q]];
             }
         });
     }
@@ -57,21 +62,119 @@ final class CpuPooling {
         ShapeChecks.requireShape(dx, x.shape(), "maxPoolBackward", "dx");
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), gd = dy.data(), dxd = dx.data();
+        int outPlane = p.outH() * p.outW();
+        PaddedArgMax fast = PaddedArgMax.of(p, s);
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+            int[] idx = new int[outPlane];
+            PaddedArgMax.Scratch scratch = fast == null ? null : fast.scratch();
             for (int pl = p0; pl < p1; pl++) {
                 int in = x.offset() + pl * p.h() * p.w();
                 int grad = dx.offset() + pl * p.h() * p.w();
-                int out = dy.offset() + pl * p.outH() * p.outW();
-                for (int oy = 0; oy < p.outH(); oy++) {
-                    for (int ox = 0; ox < p.outW(); ox++) {
-                        dxd[grad + argMax(xd, in, p, s, oy, ox)] += gd[out + oy * p.outW() + ox];
-                    }
-                }
+                int out = dy.offset() + pl * outPlane;
+                argMaxPlane(xd, in, p, s, fast, scratch, idx);
+                for (int q = 0; q < outPlane; q++) dxd[grad + idx[q]] += gd[out + q];
             }
         });
     }
 
-    /** Offset within the plane of the first maximal element of window (oy, ox). */
+    /** The argmax (offset within the plane) of every output window of one plane, into idx (row-major). */
+    private static void argMaxPlane(float[] x, int in, Planes p, PoolSpec s, PaddedArgMax fast,
+                                    PaddedArgMax.Scratch scratch, int[] idx) {
+        if (fast != null) {
+            fast.run(x, in, scratch, idx);
+            return;
+        }
+        for (int oy = 0; oy < p.outH(); oy++) {
+            for (int ox = 0; ox < p.outW(); ox++) idx[oy * p.outW() + ox] = argMax(x, in, p, s, oy, ox);
+        }
+    }
+
+    /**
+     * Stride-1 max pooling, a vector of outputs at a time, with the same result as {@link #argMax}. The plane is
+     * copied into a buffer padded with -infinity, row pitch {@code pw = w + 2·pad (+ kw for ceil mode)}; output
+     * (oy, ox) then has its window's top-left element at padded position oy·pw + ox, so window element (ky, kx)
+     * of consecutive outputs is one contiguous load at a fixed shift ky·pw + kx. Lanes that fall on padding
+     * columns compute garbage that is never read. Each output keeps its running max and the plane offset of its
+     * argmax (as a float: exact below 2^24, checked) and replaces them when the element is greater, or NaN, in the
+     * window's row-major order; padding (-infinity) is never taken, and the start value is the window's first
+     * element inside the image, as in the scalar rule. The loop runs over window positions outside and outputs
+     * inside, so the outputs are independent work rather than one chain of dependent compares per window.
+     */
+    private static final class PaddedArgMax {
+        private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+        private final Planes p;
+        private final PoolSpec s;
+        private final int pitch, length, span;
+        private final float[] origin; // plane offset of each padded position (garbage where padding)
+        private final float[] first;  // per padded output position: plane offset of its window's first in-image element
+
+        final class Scratch {
+            final float[] padded = new float[length];
+            final float[] max = new float[span];
+            final float[] best = new float[span];
+        }
+
+        private PaddedArgMax(Planes p, PoolSpec s) {
+            this.p = p;
+            this.s = s;
+            this.pitch = p.w() + 2 * s.padW() + s.kw();
+            int lanes = FS.length();
+            this.span = ((p.outH() - 1) * pitch + p.outW() + lanes - 1) / lanes * lanes;
+            int maxShift = (s.kh() - 1) * pitch + s.kw() - 1;
+            this.length = Math.max((p.h() + 2 * s.padH()) * pitch, span + maxShift) + lanes;
+            this.origin = new float[length];
+            for (int i = 0; i < length; i++) origin[i] = (i / pitch - s.padH()) * p.w() + (i % pitch - s.padW());
+            this.first = new float[span];
+            for (int oy = 0; oy < p.outH(); oy++) {
+                for (int ox = 0; ox < p.outW(); ox++) {
+                    first[oy * pitch + ox] = Math.max(oy - s.padH(), 0) * p.w() + Math.max(ox - s.padW(), 0);
+                }
+            }
+        }
+
+        /** The fast path for this call, or null when it does not apply (stride other than 1, huge planes). */
+        static PaddedArgMax of(Planes p, PoolSpec s) {
+            if (s.strideH() != 1 || s.strideW() != 1) return null;
+            long padded = (long) (p.h() + 2 * s.padH() + s.kh() + 2) * (p.w() + 2 * s.padW() + s.kw());
+            if (padded >= (1 << 23) || p.outW() < FS.length() / 2) return null;
+            return new PaddedArgMax(p, s);
+        }
+
+        Scratch scratch() {
+            Scratch sc = new Scratch();
+            java.util.Arrays.fill(sc.padded, Float.NEGATIVE_INFINITY);
+            return sc;
+        }
+
+        void run(float[] x, int in, Scratch sc, int[] idx) {
+            float[] pad = sc.padded, max = sc.max, best = sc.best;
+            int w = p.w();
+            for (int iy = 0; iy < p.h(); iy++) {
+                System.arraycopy(x, in + iy * w, pad, (iy + s.padH()) * pitch + s.padW(), w);
+            }
+            java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+            System.arraycopy(first, 0, best, 0, span);
+            int lanes = FS.length();
+            for (int ky = 0; ky < s.kh(); ky++) {
+                for (int kx = 0; kx < s.kw(); kx++) {
+                    int shift = ky * pitch + kx;
+                    for (int q = 0; q < span; q += lanes) {
+                        FloatVector v = FloatVector.fromArray(FS, pad, q + shift);
+                        FloatVector m = FloatVector.fromArray(FS, max, q);
+                        VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+                        m.blend(v, take).intoArray(max, q);
+                        FloatVector.fromArray(FS, best, q)
+                                .blend(FloatVector.fromArray(FS, origin, q + shift), take).intoArray(best, q);
+                    }
+                }
+            }
+            for (int oy = 0; oy < p.outH(); oy++) {
+                for (int ox = 0; ox < p.outW(); ox++) idx[oy * p.outW() + ox] = (int) best[oy * pitch + ox];
+            }
+        }
+    }
+
+    /** Offset within the plane of the first maximal element of window (oy, ox) (a NaN replaces the running max). */
     private static int argMax(float[] x, int in, Planes p, PoolSpec s, int oy, int ox) {
         int y0 = oy * s.strideH() - s.padH(), x0 = ox * s.strideW() - s.padW();
         int y1 = Math.min(y0 + s.kh(), p.h()), x1 = Math.min(x0 + s.kw(), p.w());

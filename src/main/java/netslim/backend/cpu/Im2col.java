@@ -47,9 +47,10 @@ final class Im2col {
                 int c = c0 + r / g.taps();
                 int i = r / g.spec().kw() % g.spec().kh();
                 int j = r % g.spec().kw();
+                Columns cols = Columns.of(g, j);
                 for (int b = 0; b < images; b++) {
                     int plane = xOff + ((n0 + b) * g.channels() + c) * g.planeIn();
-                    unfoldRow(x, plane, g, i, j, col, colOff + r * ldCol + b * g.planeOut());
+                    unfoldRow(x, plane, g, i, cols, col, colOff + r * ldCol + b * g.planeOut());
                 }
             }
         });
@@ -65,21 +66,32 @@ final class Im2col {
                     int r = cc * g.taps() + t;
                     int i = t / g.spec().kw();
                     int j = t % g.spec().kw();
+                    Columns cols = Columns.of(g, j);
                     for (int b = 0; b < images; b++) {
                         int plane = dxOff + ((n0 + b) * g.channels() + c0 + cc) * g.planeIn();
-                        foldRow(col, colOff + r * ldCol + b * g.planeOut(), g, i, j, dx, plane);
+                        foldRow(col, colOff + r * ldCol + b * g.planeOut(), g, i, cols, dx, plane);
                     }
                 }
             }
         });
     }
 
-    private static void unfoldRow(float[] x, int plane, Geometry g, int i, int j, float[] col, int dst) {
+    /**
+     * For kernel column j: the input column shift and the range [lo, hi) of output columns that read inside the
+     * image. Computed once per kernel column, not per image and row (the floor divisions showed in profiles).
+     */
+    private record Columns(int shift, int lo, int hi) {
+        static Columns of(Geometry g, int j) {
+            ConvSpec s = g.spec();
+            int shift = ConvWindow.shift(s, j);
+            int lo = ConvWindow.firstValid(shift, s.strideW(), g.outW());
+            return new Columns(shift, lo, ConvWindow.endValid(shift, s.strideW(), g.w(), g.outW(), lo));
+        }
+    }
+
+    private static void unfoldRow(float[] x, int plane, Geometry g, int i, Columns c, float[] col, int dst) {
         ConvSpec s = g.spec();
-        int sw = s.strideW();
-        int shift = ConvWindow.shift(s, j);
-        int lo = ConvWindow.firstValid(shift, sw, g.outW());
-        int hi = ConvWindow.endValid(shift, sw, g.w(), g.outW(), lo);
+        int sw = s.strideW(), shift = c.shift(), lo = c.lo(), hi = c.hi();
         for (int oy = 0; oy < g.outH(); oy++, dst += g.outW()) {
             int iy = ConvWindow.inputRow(s, oy, i);
             if (iy < 0 || iy >= g.h()) {
@@ -97,12 +109,9 @@ final class Im2col {
         }
     }
 
-    private static void foldRow(float[] col, int src, Geometry g, int i, int j, float[] dx, int plane) {
+    private static void foldRow(float[] col, int src, Geometry g, int i, Columns c, float[] dx, int plane) {
         ConvSpec s = g.spec();
-        int sw = s.strideW();
-        int shift = ConvWindow.shift(s, j);
-        int lo = ConvWindow.firstValid(shift, sw, g.outW());
-        int hi = ConvWindow.endValid(shift, sw, g.w(), g.outW(), lo);
+        int sw = s.strideW(), shift = c.shift(), lo = c.lo(), hi = c.hi();
         for (int oy = 0; oy < g.outH(); oy++, src += g.outW()) {
             int iy = ConvWindow.inputRow(s, oy, i);
             if (iy < 0 || iy >= g.h()) continue;

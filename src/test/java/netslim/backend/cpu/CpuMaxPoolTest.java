@@ -1,0 +1,105 @@
+package netslim.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.stream.Stream;
+import netslim.backend.PoolSpec;
+import netslim.tensor.Rng;
+import netslim.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Max pooling on the CPU backend (vectorised stride-1 path and scalar path) against the reference exactly, on inputs
+ * built to stress the argmax rule: many ties (ReLU zeros, coarse values), NaN (propagates; the last NaN of a
+ * window takes the gradient), -infinity (never beats the window's first in-image element) and planes whose width
+ * is and is not a multiple of the vector length. y must have the same bits (NaN for NaN); dx agrees within rounding
+ * (the reference sums the gradient of overlapping windows in another order), while a wrong argmax would move a
+ * whole dy value (uniform in [-1, 1)) to another element.
+ */
+class CpuMaxPoolTest {
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of(new int[] {2, 4, 28, 28}, PoolSpec.of(3, 1, 1, false)),
+                Arguments.of(new int[] {3, 5, 14, 14}, PoolSpec.of(3, 1, 1, false)),
+                Arguments.of(new int[] {2, 7, 7, 7}, PoolSpec.of(3, 1, 1, false)),
+                Arguments.of(new int[] {1, 3, 4, 3}, PoolSpec.of(3, 1, 1, false)),
+                Arguments.of(new int[] {1, 3, 9, 11}, PoolSpec.of(3, 1, 0, false)),
+                Arguments.of(new int[] {1, 2, 13, 17}, PoolSpec.of(5, 1, 2, false)),
+                Arguments.of(new int[] {1, 2, 10, 10}, PoolSpec.of(3, 1, 1, true)),
+                Arguments.of(new int[] {2, 3, 16, 19}, new PoolSpec(3, 2, 1, 1, 1, 1, false, true)),
+                Arguments.of(new int[] {2, 3, 28, 28}, PoolSpec.of(3, 2, 1, true)),
+                Arguments.of(new int[] {1, 2, 14, 14}, PoolSpec.of(2, 2, 0, false)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void matchesReferenceExactly(int[] dims, PoolSpec spec) {
+        var ref = ReferenceKernels.create();
+        for (int threads : new int[] {1, 2}) {
+            try (CpuBackend cpu = CpuBackend.create(threads, Gemm.select("java", 1))) {
+                for (long seed = 1; seed <= 3; seed++) {
+                    Tensor x = awkwardInput(dims, seed);
+                    int[] ydims = {dims[0], dims[1], spec.outH(dims[2]), spec.outW(dims[3])};
+                    Tensor dy = new Rng(seed + 100).uniform(netslim.tensor.Shape.of(ydims));
+                    Tensor y1 = Tensor.zeros(ydims), y2 = Tensor.zeros(ydims);
+                    Tensor dx1 = Tensor.zeros(dims), dx2 = Tensor.zeros(dims);
+                    ref.maxPool(x, y1, spec);
+                    cpu.maxPool(x, y2, spec);
+                    ref.maxPoolBackward(x, dy, dx1, spec);
+                    cpu.maxPoolBackward(x, dy, dx2, spec);
+                    sameBits("y", y1, y2, spec, threads, seed);
+                    close("dx", dx1, dx2, spec, threads, seed);
+                }
+            }
+        }
+    }
+
+    /** ReLU-like zeros, coarse repeated values, a few NaN and -infinity, one all -infinity plane. */
+    private static Tensor awkwardInput(int[] dims, long seed) {
+        Rng rng = new Rng(seed);
+        Tensor x = Tensor.zeros(dims);
+        float[] d = x.data();
+        for (int i = 0; i < d.length; i++) {
+            double u = rng.nextDouble();
+            if (u < 0.35) d[i] = 0f;
+            else if (u < 0.37) d[i] = Float.NaN;
+            else if (u < 0.40) d[i] = Float.NEGATIVE_INFINITY;
+            else d[i] = rng.nextInt(5) - 1;
+        }
+        int plane = dims[2] * dims[3];
+        java.util.Arrays.fill(d, 0, plane, Float.NEGATIVE_INFINITY);
+        return x;
+    }
+
+    private static void close(String what, Tensor ref, Tensor got, PoolSpec spec, int threads, long seed) {
+        float[] r = ref.data(), g = got.data();
+        int worst = -1;
+        double worstExcess = 0;
+        for (int i = 0; i < r.length; i++) {
+            double excess = Math.abs(g[i] - r[i]) - (1e-6 + 1e-6 * Math.abs(r[i]));
+            if (!(excess <= worstExcess)) {
+                worstExcess = excess;
+                worst = i;
+            }
+        }
+        if (worst >= 0) {
+            fail(what + " differs at flat index " + worst + ": reference " + r[worst] + ", cpu " + g[worst] + " (" + spec
+                    + ", threads " + threads + ", seed " + seed + ")");
+        }
+    }
+
+    private static void sameBits(String what, Tensor ref, Tensor got, PoolSpec spec, int threads, long seed) {
+        float[] r = ref.data(), g = got.data();
+        assertEquals(r.length, g.length);
+        for (int i = 0; i < r.length; i++) {
+            if (Float.floatToIntBits(r[i]) != Float.floatToIntBits(g[i])) {
+                fail(what + " differs at flat index " + i + ": reference " + r[i] + ", cpu " + g[i] + " (" + spec
+                        + ", threads " + threads + ", seed " + seed + ")");
+            }
+        }
+    }
+}
