@@ -39,10 +39,18 @@ public final class OnnxExporter {
     private OnnxExporter() {
     }
 
+    /** What an export wrote: ONNX node count, how many BatchNorms were folded into convs, file size. */
+    public record Summary(int nodes, int initializers, int batchNormsFolded, long bytes) {
+    }
+
     /** Writes {@code g} to {@code file} atomically; errors name the file (and the node that cannot be exported). */
-    public static void export(Graph g, Path file) {
+    public static Summary export(Graph g, Path file) {
         ModelProto m = toModel(g, String.valueOf(file.getFileName()));
         AtomicFiles.write(file, m::writeTo);
+        int folded = 0;
+        for (var n : m.getGraph().getNodeList()) if (n.getDocString().contains(" folded in")) folded++;
+        return new Summary(m.getGraph().getNodeCount(), m.getGraph().getInitializerCount(), folded,
+                m.getSerializedSize());
     }
 
     /** The ONNX model of {@code g}; {@code name} becomes the graph's name. The graph is not changed. */
