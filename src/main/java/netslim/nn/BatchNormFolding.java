@@ -19,6 +19,10 @@ import netslim.tensor.Tensor;
  * computed in double and rounded once. The folded conv keeps the conv's name (so Tucker chains and other metadata
  * keyed by conv names stay valid) and always has a bias; the BatchNorm node disappears and its consumers read the
  * conv. Other BatchNorms are left alone. Only for inference: the result has no BatchNorm to train.
+ *
+ * <pre>{@code
+ * Graph fast = BatchNormFolding.fold(model).graph();   // same function, fewer ops
+ * }</pre>
  */
 public final class BatchNormFolding {
     private BatchNormFolding() {
