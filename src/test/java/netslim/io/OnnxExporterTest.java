@@ -185,6 +185,24 @@ class OnnxExporterTest {
         assertRoundTrip(g, m, x, "unfoldable");
     }
 
+    /** Imported PyTorch exports (depthwise convs and ReLU6 in mobilenet_v2) re-export with PyTorch's logits. */
+    @ParameterizedTest
+    @CsvSource({"mobilenet_v2", "googlenet-cifar.folded"})
+    void importedModelsReExport(String name) throws Exception {
+        Path onnx = dir.resolve(name + ".onnx");
+        try (var in = new java.util.zip.GZIPInputStream(getClass().getResourceAsStream("/golden/" + name + ".onnx.gz"))) {
+            Files.copy(in, onnx);
+        }
+        Graph g = OnnxImporter.load(onnx);
+        String base = name.replace(".folded", "");
+        Tensor x = Npy.read(Path.of(getClass().getResource("/golden/" + base + ".input.npy").toURI()));
+        Tensor torch = Npy.read(Path.of(getClass().getResource("/golden/" + base + ".output.npy").toURI()));
+        ModelProto m = assertOrtMatches(g, x, name);
+        double rel = Close.relL2(OrtRunner.run(m.toByteArray(), x).toArray(), torch.toArray());
+        assertTrue(rel <= ORT_REL_L2, name + ": ORT on the re-export vs PyTorch, relative L2 " + rel);
+        assertTrue(props(m).get("netslim.imported_from").contains(name + ".onnx"));
+    }
+
     @Test
     void prunedModelRunsInOrt() throws Exception {
         Graph g = Zoo.create("googlenet-cifar", new Zoo.Options(0, null, 0.25, 1));
