@@ -11,6 +11,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.gson.JsonObject;
 import com.google.protobuf.CodedInputStream;
@@ -77,6 +78,7 @@ public final class OnnxImporter {
                 throw new NetslimException(name + ": the model must have exactly one output, has " + g.getOutputCount());
             }
             Graph result = im.build(g.getOutput(0).getName());
+            if (OnnxExporter.PRODUCER.equals(model.getProducerName())) restoreMetadata(model, result);
             result.metadata().put("imported_from", provenance(file, model));
             return result;
         } catch (RuntimeException e) {
@@ -134,6 +136,15 @@ public final class OnnxImporter {
             boolean standard = o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx");
             if (standard && o.getVersion() < 7) {
                 throw new NetslimException(name + ": opset " + o.getVersion() + " is too old (need 7 or newer)");
+            }
+        }
+    }
+
+    /** A netslim export keeps the graph metadata (Tucker records, pruning history) as "netslim.KEY" props. */
+    private static void restoreMetadata(ModelProto m, Graph g) {
+        for (StringStringEntryProto p : m.getMetadataPropsList()) {
+            if (p.getKey().startsWith(OnnxExporter.METADATA_PREFIX)) {
+                g.metadata().put(p.getKey().substring(OnnxExporter.METADATA_PREFIX.length()), p.getValue());
             }
         }
     }
