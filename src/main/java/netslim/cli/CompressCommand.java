@@ -124,6 +124,11 @@ final class CompressCommand implements Callable<Integer> {
             description = "Batches the taylor criteria average over (default 16).")
     int rankBatches;
 
+    @Option(names = "--bn-calibration", paramLabel = "N", defaultValue = "512",
+            description = "Training images that re-estimate the BatchNorm statistics after each stage (default 512; "
+                    + "0 = off).")
+    int bnCalibration;
+
     @Option(names = "--json", description = "The report.json object on stdout (nothing else there).")
     boolean json;
 
@@ -151,11 +156,11 @@ final class CompressCommand implements Callable<Integer> {
             TrainConfig fineTune = finetuneEpochs == 0 ? null : TrainConfig.defaults(finetuneEpochs).withLr(lr)
                     .withBatchSize(d.batch()).withSeed(model.seed);
             CompressionPipeline.Stages stages = new CompressionPipeline.Stages(importance, pruneTemplate, hooiIters,
-                    rankFloor, 1, device.threads, fineTune, d.batch());
+                    rankFloor, 1, device.threads, fineTune, bnCalibration, d.batch());
             CompressRun.Plan plan = new CompressRun.Plan(pipeline.trim().toLowerCase(Locale.ROOT), variants, single,
                     searchOptions, stages, benchIters, report, out);
             CompressionReport r = new CompressRun(plan, err).execute(g, model.displayName(), data,
-                    model.isFile() ? model.model : null, backend, d.train(), d.test());
+                    model.isFile() ? model.model : null, backend, d.train(), d.test(), null);
             PrintWriter o = spec.commandLine().getOut();
             if (json) {
                 o.println(r.jsonText());
@@ -187,6 +192,7 @@ final class CompressCommand implements Callable<Integer> {
         if (trainLimit < 0 || testLimit < 0) throw new NetslimException("--train-limit and --test-limit must be ≥ 0");
         if (benchIters < 1) throw new NetslimException("--bench-iters must be ≥ 1, got " + benchIters);
         if (hooiIters < 0) throw new NetslimException("--hooi-iters must be ≥ 0, got " + hooiIters);
+        if (bnCalibration < 0) throw new NetslimException("--bn-calibration must be ≥ 0, got " + bnCalibration);
         if (rankBatches < 1) throw new NetslimException("--rank-batches must be ≥ 1, got " + rankBatches);
     }
 

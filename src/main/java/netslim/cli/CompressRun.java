@@ -63,15 +63,18 @@ final class CompressRun {
         err.flush();
     }
 
-    /** Runs everything and writes the report; {@code baselineFile} is shown as the baseline's file (may be null). */
+    /**
+     * Runs everything and writes the report; {@code baselineFile} is shown as the baseline's file (may be null);
+     * {@code measured} is the baseline's measurement on {@code test} when the caller already made it (else null).
+     */
     CompressionReport execute(Graph baseline, String modelName, String dataName, String baselineFile, Backend backend,
-                              Dataset train, Dataset test) {
+                              Dataset train, Dataset test, Measurement measured) {
         long t0 = System.nanoTime();
         CompressionPipeline pipeline = new CompressionPipeline(baseline, modelName, plan.stages(), backend, train, test,
                 Svd.forDevice("cpu"), () -> new ProgressReporter(err), this::log);
         log(String.format(Locale.ROOT, "compress %s: pipeline %s on %s, backend %s; evaluating the baseline on %d "
                 + "test images", modelName, plan.pipeline(), dataName, backend, test.size()));
-        Measurement base = pipeline.measure(baseline);
+        Measurement base = measured != null ? measured : pipeline.measure(baseline);
         double floor = base.top1() - plan.search().maxDropPoints() / 100;
         log(String.format(Locale.ROOT, "baseline: top-1 %.2f %%, %,d params, %,d MACs; floor (baseline - %s points) "
                 + "%.2f %%", 100 * base.top1(), base.params(), base.macs(), Settings.number(plan.search()
@@ -87,7 +90,9 @@ final class CompressRun {
             if (p.isEmpty()) continue;
             boolean within = result.chosen(v).isPresent();
             if (!within) {
-                notes.add(v.label() + ": no point reached the floor; shown is the most accurate point tried");
+                notes.add(plan.single() != null ? String.format(Locale.ROOT, "%s: top-1 %.2f %% is below the floor "
+                        + "%.2f %% (baseline - max-drop)", v.label(), 100 * p.get().top1(), 100 * floor)
+                        : v.label() + ": no point reached the floor; shown is the most accurate point tried");
                 log("warning: " + notes.get(notes.size() - 1));
             }
             Graph g = pipeline.model(v, p.get().settings());

@@ -46,10 +46,12 @@ public final class CompressionPipeline implements MatchedAccuracySearch.Candidat
      * @param svdThreads  layers decomposed at once (0 = one per core)
      * @param fineTune    fine-tuning after each stage (epochs, LR — 0.1× the training LR by default —, batch, seed);
      *                    null = no fine-tuning
+     * @param calibrationImages training images that re-estimate the BatchNorm statistics after each stage
+     *                    ({@link BatchNormCalibration}; 0 = off)
      * @param evalBatch   batch size of the evaluations
      */
     public record Stages(Importance importance, PruneOptions prune, int hooiIters, double rankFloor, int rankRoundTo,
-                         int svdThreads, TrainConfig fineTune, int evalBatch) {
+                         int svdThreads, TrainConfig fineTune, int calibrationImages, int evalBatch) {
     }
 
     private final Graph baseline;
@@ -128,7 +130,7 @@ public final class CompressionPipeline implements MatchedAccuracySearch.Candidat
         PruneOptions o = new PruneOptions(ratio, t.steps(), t.perLayer(), t.floor(), t.roundTo(), t.layers());
         String label = "prune [ratio " + Settings.number(ratio) + "]";
         log.accept(label + ": ranking filters (" + stages.importance().name() + ")");
-        g = new FilterPruner(o, stages.importance(), (graph, round, rounds) -> fineTune(graph,
+        g = new FilterPruner(o, stages.importance(), (graph, round, rounds) -> finishStage(graph,
                 rounds == 1 ? label : label + " round " + round + "/" + rounds))
                 .messages(m -> log.accept(label + ": " + m)).prune(baseline).graph();
         pruned.put(ratio, g);
@@ -144,13 +146,27 @@ public final class CompressionPipeline implements MatchedAccuracySearch.Candidat
         long macsBefore = ModelStats.of(modelName, g).macs(), macsAfter = ModelStats.of(modelName, r.graph()).macs();
         log.accept(String.format(Locale.ROOT, "%s: Tucker-2 replaced %d of %d convs, MACs %,d -> %,d (%.1f s)", label,
                 r.replacedCount(), r.layers().size(), macsBefore, macsAfter, (System.nanoTime() - t0) / 1e9));
-        return fineTune(r.graph(), label);
+        return finishStage(r.graph(), label);
+    }
+
+    /** After a stage: fine-tune (when configured), then re-estimate the BatchNorm statistics (when configured). */
+    private Graph finishStage(Graph g, String label) {
+        fineTune(g, label);
+        if (stages.calibrationImages() > 0) {
+            long t0 = System.nanoTime();
+            int n = BatchNormCalibration.recalibrate(g, backend, train, stages.evalBatch(), stages.calibrationImages());
+            if (n > 0) {
+                log.accept(String.format(Locale.ROOT, "%s: BatchNorm statistics re-estimated on %d images (%.1f s)",
+                        label, n, (System.nanoTime() - t0) / 1e9));
+            }
+        }
+        return g;
     }
 
     /** Fine-tunes {@code g} in place (no-op without fine-tuning settings). */
-    private Graph fineTune(Graph g, String label) {
+    private void fineTune(Graph g, String label) {
         TrainConfig c = stages.fineTune();
-        if (c == null) return g;
+        if (c == null) return;
         log.accept(String.format(Locale.ROOT, "%s: fine-tuning %d epoch(s) on %d images, lr %s", label, c.epochs(),
                 train.size(), Settings.number(c.lr())));
         try (Trainer t = new Trainer(g, modelName + " " + label, backend, train, null, c,
@@ -160,6 +176,5 @@ public final class CompressionPipeline implements MatchedAccuracySearch.Candidat
             log.accept(String.format(Locale.ROOT, "%s: fine-tuned in %.1f s, last train loss %.4f", label,
                     r.seconds(), h.get(h.size() - 1).trainLoss()));
         }
-        return g;
     }
 }

@@ -67,6 +67,7 @@ final class CompressionPlots {
                 .yAxisTitle("top-1 (%)").build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE).setChartBackgroundColor(Color.WHITE);
         c.getStyler().setMarkerSize(9);
+        c.getStyler().setXAxisMin(0.0).setXAxisDecimalPattern("#,##0.#").setYAxisDecimalPattern("0.0");
         c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         Set<String> variants = new LinkedHashSet<>();
         for (CompressionReport.Point p : r.points()) variants.add(p.variant());
