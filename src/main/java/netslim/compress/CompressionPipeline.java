@@ -63,7 +63,8 @@ public final class CompressionPipeline implements MatchedAccuracySearch.Candidat
     private final Supplier<TrainListener> progress;
     private final Consumer<String> log;
     private final Map<Double, Graph> pruned = new HashMap<>();
-    private final Map<String, Graph> made = new HashMap<>();
+    private final Map<Settings, Graph> made = new HashMap<>();
+    private final Map<Settings, Measurement> measured = new HashMap<>();
 
     /**
      * {@code train} is the fine-tuning set, {@code test} the evaluation set (normalised like {@code train});
@@ -92,33 +93,43 @@ public final class CompressionPipeline implements MatchedAccuracySearch.Candidat
         return new Measurement(r.top1(), r.top5(), s.params(), s.macs());
     }
 
-    /** Compresses the baseline with {@code settings} through the variant's stages, fine-tunes, measures. */
+    /**
+     * Compresses the baseline with {@code settings} through the stages they name, fine-tunes, measures. The model
+     * depends on the settings only, so a candidate with the settings of an earlier one (prune+tucker at ratio 0 is
+     * tucker) reuses that one's model and measurement.
+     */
     @Override
     public Measurement evaluate(Variant variant, Settings settings) {
+        Measurement known = measured.get(settings);
+        if (known != null) {
+            log.accept(String.format(Locale.ROOT, "%s [%s]: the same model as an earlier point (top-1 %.2f %%), "
+                    + "reused", variant.label(), settings.describe(), 100 * known.top1()));
+            return known;
+        }
         long t0 = System.nanoTime();
         Graph g = model(variant, settings);
         Measurement m = measure(g);
+        measured.put(settings, m);
         log.accept(String.format(Locale.ROOT, "%s [%s]: top-1 %.2f %%, %,d params, %,d MACs (%.1f s)",
                 variant.label(), settings.describe(), 100 * m.top1(), m.params(), m.macs(),
                 (System.nanoTime() - t0) / 1e9));
         return m;
     }
 
-    /** The fine-tuned model of a variant and settings: the one already made, else made now. */
+    /** The fine-tuned model of {@code settings} (the variant only labels the log): the one already made, else new. */
     public Graph model(Variant variant, Settings settings) {
-        String key = variant.label() + " " + settings;
-        Graph g = made.get(key);
+        Graph g = made.get(settings);
         if (g == null) {
             g = run(variant, settings);
-            made.put(key, g);
+            made.put(settings, g);
         }
         return g;
     }
 
     private Graph run(Variant variant, Settings s) {
         Graph g = baseline;
-        if (variant.prunes() && s.prunes()) g = pruned(s.ratio());
-        if (variant.decomposes() && s.decomposes()) g = decompose(g, s.rank(), variant.label() + " [" + s.describe() + "]");
+        if (s.prunes()) g = pruned(s.ratio());
+        if (s.decomposes()) g = decompose(g, s.rank(), variant.label() + " [" + s.describe() + "]");
         return g == baseline ? baseline.copy() : g;
     }
 
