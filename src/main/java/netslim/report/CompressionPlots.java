@@ -26,13 +26,14 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * The report's PNG plots, drawn with XChart off-screen ({@code java.awt.headless=true}, no display needed):
  * <ul>
  *   <li>pareto: two panels, top-1 vs MACs and top-1 vs parameters; every search point (filled circle: within budget,
- *       cross: below the floor), the baseline, the chosen variants (diamonds) and the floor as a dashed line;</li>
+ *       cross: below the floor), the baseline, the reported variants (diamonds: the chosen point, or the most
+ *       accurate one when none was within budget) and the floor as a dashed line;</li>
  *   <li>layers: per conv of the baseline, its filters and the kept filters of every variant (upper panel) and the
  *       Tucker-2 ranks R3 / R4 of the decomposed variants (lower panel; 0 = not decomposed).</li>
  * </ul>
  */
 final class CompressionPlots {
-    static final int PANEL_W = 640, PANEL_H = 480;
+    static final int PANEL_W = 640, PANEL_H = 480, PARETO_W = 800;
 
     static {
         if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
@@ -63,9 +64,10 @@ final class CompressionPlots {
     private static XYChart paretoPanel(CompressionReport r, String title, String xTitle,
                                        ToDoubleFunction<CompressionReport.Entry> entryX,
                                        ToDoubleFunction<CompressionReport.Point> pointX) {
-        XYChart c = new XYChartBuilder().width(PANEL_W).height(PANEL_H).title(title).xAxisTitle(xTitle)
+        XYChart c = new XYChartBuilder().width(PARETO_W).height(PANEL_H).title(title).xAxisTitle(xTitle)
                 .yAxisTitle("top-1 (%)").build();
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE).setChartBackgroundColor(Color.WHITE);
+        // Beside the plot: inside, the legend would hide points (low-accuracy ones sit bottom left, good ones top right).
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setChartBackgroundColor(Color.WHITE);
         c.getStyler().setMarkerSize(9);
         c.getStyler().setXAxisMin(0.0).setXAxisDecimalPattern("#,##0.#").setYAxisDecimalPattern("0.0");
         c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
@@ -76,13 +78,14 @@ final class CompressionPlots {
                 List<CompressionReport.Point> ps = r.points().stream()
                         .filter(p -> p.variant().equals(v) && p.accepted() == accepted).toList();
                 if (ps.isEmpty()) continue;
-                scatter(c, v + (accepted ? " tried" : " below floor"), ps.stream().mapToDouble(pointX).toArray(),
+                scatter(c, v + (accepted ? " within budget" : " below floor"), ps.stream().mapToDouble(pointX).toArray(),
                         ps.stream().mapToDouble(p -> 100 * p.top1()).toArray(), color(v),
                         accepted ? SeriesMarkers.CIRCLE : SeriesMarkers.CROSS);
             }
         }
         for (CompressionReport.Entry e : r.entries()) {
-            String label = e.name().equals("baseline") ? "baseline" : e.name() + " chosen";
+            String label = e.name().equals("baseline") ? "baseline"
+                    : e.name() + (Boolean.FALSE.equals(e.withinBudget()) ? " (over budget)" : " chosen");
             scatter(c, label, new double[] {entryX.applyAsDouble(e)}, new double[] {100 * e.top1()}, color(e.name()),
                     e.name().equals("baseline") ? SeriesMarkers.SQUARE : SeriesMarkers.DIAMOND);
         }
@@ -120,7 +123,7 @@ final class CompressionPlots {
     static BufferedImage layers(CompressionReport r) {
         List<String> names = r.baseline().layers().stream().map(CompressionReport.LayerRow::layer).toList();
         if (names.isEmpty()) names = List.of("(no conv)");
-        int width = Math.max(2 * PANEL_W, 26 * names.size() + 220);
+        int width = Math.max(2 * PARETO_W, 26 * names.size() + 220);
         CategoryChart filters = layersPanel("filters per conv layer: baseline and kept", "out-channels", width);
         filters.addSeries("baseline", names, r.baseline().layers().isEmpty() ? List.of(0)
                 : values(r.baseline().layers(), l -> l.baselineFilters())).setFillColor(color("baseline"));

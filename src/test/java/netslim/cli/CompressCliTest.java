@@ -104,8 +104,8 @@ class CompressCliTest {
 
         String md = Files.readString(report.resolve("report.md"));
         assertTrue(md.contains("| variant ") && md.contains("| prune+tucker ") && md.contains("## Every point tried"), md);
-        assertImage(report.resolve("pareto.png"), 1280, 480);
-        assertImage(report.resolve("layers.png"), 1280, 1200); // filters panel and ranks panel
+        assertImage(report.resolve("pareto.png"), 1600, 480);
+        assertImage(report.resolve("layers.png"), 1600, 1200); // filters panel and ranks panel
         try (Stream<Path> files = Files.list(report)) {
             assertTrue(files.noneMatch(f -> f.getFileName().toString().startsWith(".")), "no temporary files left");
         }
@@ -145,7 +145,7 @@ class CompressCliTest {
         }
         assertEquals(32, baseline);
         assertTrue(kept < baseline, "filters were removed: " + kept);
-        assertImage(report.resolve("layers.png"), 1280, 600); // no decomposition: the filters panel only
+        assertImage(report.resolve("layers.png"), 1600, 600); // no decomposition: the filters panel only
     }
 
     static Stream<Arguments> badInvocations() {
