@@ -65,7 +65,7 @@ final class ReportMarkdown {
                     String.format(Locale.ROOT, "%,d", p.macs()), p.accepted() ? "yes" : "no", p.chosen() ? "yes" : ""});
         }
         if (rows.size() == 1) return "(no search: a single pipeline with the given settings)\n";
-        return table(rows, "rllrrrrll");
+        return table(rows, "rlrlrrrll");
     }
 
     /** layer | baseline filters | per variant: kept filters and (where decomposed) ranks R3,R4. */
