@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 @Command(name = "netslim", mixinStandardHelpOptions = true, version = "netslim 0.1.0",
         description = "Prune, Tucker-2 decompose and fine-tune CNNs; measure params, MACs and latency.",
         subcommands = {StatsCommand.class, RunCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class,
-                FinetuneCommand.class, PruneCommand.class, DecomposeCommand.class, ExportCommand.class, DemoCommand.class,
+                FinetuneCommand.class, PruneCommand.class, DecomposeCommand.class, CompressCommand.class,
+                ExportCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -134,6 +134,7 @@ public final class Trainer implements AutoCloseable {
                 return new TrainResult(state, null, seconds(t0), throughput(), true);
             }
         }
+        executor.syncParamsToHost(); // the graph holds the trained weights even without a test set or checkpoint
         EvalResult last = null;
         if (evaluator != null) last = evaluate();
         return new TrainResult(state, last, seconds(t0), throughput(), false);

@@ -1,0 +1,173 @@
+package netslim.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import netslim.backend.Backend;
+import netslim.compress.CompressionPipeline;
+import netslim.compress.MatchedAccuracySearch;
+import netslim.compress.Measurement;
+import netslim.compress.SearchPoint;
+import netslim.compress.Settings;
+import netslim.compress.Variant;
+import netslim.data.Dataset;
+import netslim.decompose.Svd;
+import netslim.io.Nsm;
+import netslim.nn.Graph;
+import netslim.report.Bench;
+import netslim.report.CompressionReport;
+import netslim.train.TrainConfig;
+
+/**
+ * What {@code compress} (and the demo's compression step) does once its options are checked and its data is open:
+ * measure the baseline, run the search ({@code all}) or the one pipeline with the given settings, save each variant's
+ * model into the report directory, benchmark every model at batch 1 and 32, and write the report.
+ */
+final class CompressRun {
+
+    /**
+     * A run's settings.
+     *
+     * @param pipeline    the --pipeline value
+     * @param variants    the variants it produces
+     * @param single      the settings of a single pipeline; null for {@code all} (searched)
+     * @param search      budget and bounds of the search (its max-drop also judges a single pipeline)
+     * @param stages      how the stages run
+     * @param benchIters  timed iterations per latency measurement
+     * @param reportDir   the report directory (already checked writable)
+     * @param out         where the chosen model goes (may be null)
+     */
+    record Plan(String pipeline, List<Variant> variants, Settings single, MatchedAccuracySearch.Options search,
+                CompressionPipeline.Stages stages, int benchIters, Path reportDir, Path out) {
+    }
+
+    /** Warm-up iterations before each latency measurement. */
+    static final int BENCH_WARMUP = 2;
+
+    private final Plan plan;
+    private final PrintWriter err;
+
+    CompressRun(Plan plan, PrintWriter err) {
+        this.plan = plan;
+        this.err = err;
+    }
+
+    void log(String line) {
+        err.println("netslim: " + line);
+        err.flush();
+    }
+
+    /**
+     * Runs everything and writes the report; {@code baselineFile} is shown as the baseline's file (may be null);
+     * {@code measured} is the baseline's measurement on {@code test} when the caller already made it (else null).
+     */
+    CompressionReport execute(Graph baseline, String modelName, String dataName, String baselineFile, Backend backend,
+                              Dataset train, Dataset test, Measurement measured) {
+        long t0 = System.nanoTime();
+        CompressionPipeline pipeline = new CompressionPipeline(baseline, modelName, plan.stages(), backend, train, test,
+                Svd.forDevice("cpu"), () -> new ProgressReporter(err), this::log);
+        log(String.format(Locale.ROOT, "compress %s: pipeline %s on %s, backend %s; evaluating the baseline on %d "
+                + "test images", modelName, plan.pipeline(), dataName, backend, test.size()));
+        Measurement base = measured != null ? measured : pipeline.measure(baseline);
+        double floor = base.top1() - plan.search().maxDropPoints() / 100;
+        log(String.format(Locale.ROOT, "baseline: top-1 %.2f %%, %,d params, %,d MACs; floor (baseline - %s points) "
+                + "%.2f %%", 100 * base.top1(), base.params(), base.macs(), Settings.number(plan.search()
+                .maxDropPoints()), 100 * floor));
+        MatchedAccuracySearch.Result result = plan.single() == null ? search(pipeline, base)
+                : single(pipeline, base.top1(), floor);
+        List<String> notes = new ArrayList<>(result.notes().values());
+        List<CompressionReport.Entry> entries = new ArrayList<>();
+        entries.add(entry("baseline", Settings.prune(0), base, null, baselineFile, baseline, baseline, backend));
+        Map<Variant, Graph> models = new EnumMap<>(Variant.class);
+        for (Variant v : plan.variants()) {
+            Optional<SearchPoint> p = result.bestEffort(v);
+            if (p.isEmpty()) continue;
+            boolean within = result.chosen(v).isPresent();
+            if (!within) {
+                notes.add(plan.single() != null ? String.format(Locale.ROOT, "%s: top-1 %.2f %% is below the floor "
+                        + "%.2f %% (baseline - max-drop)", v.label(), 100 * p.get().top1(), 100 * floor)
+                        : v.label() + ": no point reached the floor; shown is the most accurate point tried");
+                log("warning: " + notes.get(notes.size() - 1));
+            }
+            Graph g = pipeline.model(v, p.get().settings());
+            models.put(v, g);
+            Path file = plan.reportDir().resolve(v.label() + ".nsm");
+            Nsm.save(g, file);
+            entries.add(entry(v.label(), p.get().settings(), p.get().measurement(), within, file.toString(), baseline,
+                    g, backend));
+        }
+        saveOut(models);
+        CompressionReport report = new CompressionReport(runInfo(modelName, dataName, backend, train, test, floor,
+                (System.nanoTime() - t0) / 1e9, notes), entries, points(result));
+        report.write(plan.reportDir());
+        log("wrote " + plan.reportDir().resolve(CompressionReport.JSON) + ", " + CompressionReport.MARKDOWN + ", "
+                + CompressionReport.PARETO + ", " + CompressionReport.LAYERS);
+        return report;
+    }
+
+    private MatchedAccuracySearch.Result search(CompressionPipeline pipeline, Measurement base) {
+        MatchedAccuracySearch s = new MatchedAccuracySearch(plan.search(), pipeline, p -> log(String.format(
+                Locale.ROOT, "search point %d: %s [%s]: top-1 %.2f %% -> %s", p.index(), p.variant().label(),
+                p.settings().describe(), 100 * p.top1(), p.accepted() ? "within budget" : "below the floor")),
+                this::log);
+        return s.run(base.top1(), plan.variants());
+    }
+
+    /** One pipeline with the given settings, judged against the same floor (no search). */
+    private MatchedAccuracySearch.Result single(CompressionPipeline pipeline, double baseTop1, double floor) {
+        Variant v = plan.variants().get(0);
+        Measurement m = pipeline.evaluate(v, plan.single());
+        SearchPoint p = new SearchPoint(1, v, plan.single(), m, m.top1() >= floor - 1e-12);
+        Map<Variant, SearchPoint> chosen = new EnumMap<>(Variant.class);
+        if (p.accepted()) chosen.put(v, p);
+        return new MatchedAccuracySearch.Result(baseTop1, floor, List.of(p), chosen, Map.of());
+    }
+
+    private CompressionReport.Entry entry(String name, Settings s, Measurement m, Boolean within, String file,
+                                          Graph baseline, Graph g, Backend backend) {
+        log("benchmarking " + name + " at batch 1 and 32 (" + plan.benchIters() + " iterations each)");
+        double b1 = Bench.run(name, g, backend, 1, BENCH_WARMUP, plan.benchIters(), x -> { }).medianMs();
+        double b32 = Bench.run(name, g, backend, 32, BENCH_WARMUP, plan.benchIters(), x -> { }).medianMs();
+        return new CompressionReport.Entry(name, s.ratio(), s.rank(), name.equals("baseline") ? "-" : s.describe(),
+                m.top1(), m.top5(), m.params(), m.macs(), new CompressionReport.Latency(backend.name(), b1, b32),
+                within, file, CompressionReport.layerRows(baseline, g));
+    }
+
+    /** --out: the single pipeline's model, or for {@code all} the prune+tucker one. */
+    private void saveOut(Map<Variant, Graph> models) {
+        if (plan.out() == null) return;
+        Variant v = plan.variants().contains(Variant.PRUNE_TUCKER) ? Variant.PRUNE_TUCKER : plan.variants().get(0);
+        Graph g = models.get(v);
+        if (g == null) return;
+        Nsm.save(g, plan.out());
+        log("wrote " + plan.out() + " (" + v.label() + ")");
+    }
+
+    private List<CompressionReport.Point> points(MatchedAccuracySearch.Result r) {
+        if (plan.single() != null) return List.of(); // no search: the one point is the variant's entry
+        List<CompressionReport.Point> out = new ArrayList<>();
+        for (SearchPoint p : r.points()) {
+            boolean chosen = r.chosen(p.variant()).map(c -> c == p).orElse(false);
+            out.add(new CompressionReport.Point(p.index(), p.variant().label(), p.settings().ratio(),
+                    p.settings().rank(), p.top1(), p.measurement().top5(), p.params(), p.macs(), p.accepted(), chosen));
+        }
+        return out;
+    }
+
+    private CompressionReport.Run runInfo(String modelName, String dataName, Backend backend, Dataset train,
+                                          Dataset test, double floor, double seconds, List<String> notes) {
+        TrainConfig c = plan.stages().fineTune();
+        String ft = c == null ? "none" : String.format(Locale.ROOT, "%d epoch(s), lr %s cosine, batch %d, momentum %s"
+                + " nesterov, wd %s", c.epochs(), Settings.number(c.lr()), c.batchSize(), Settings.number(c.momentum()),
+                Settings.number(c.weightDecay()));
+        return new CompressionReport.Run(modelName, dataName, plan.pipeline(), backend.toString(), test.size(),
+                train.size(), ft, plan.stages().importance().name(), plan.search().maxDropPoints(), floor,
+                plan.search().steps(), seconds, notes);
+    }
+}
