@@ -73,8 +73,8 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         if (trainLimit < 0 || testLimit < 0) throw new NetslimException("--train-limit and --test-limit must be ≥ 0");
+        Path model = prepareOutDir().resolve("googlenet-cifar.nsm"); // before the data, which may mean an install
         DataSpec dataSpec = resolveData();
-        Path model = prepareOutDir().resolve("googlenet-cifar.nsm");
         Dataset train = dataSpec.open(Split.TRAIN, trainLimit, null), test = dataSpec.open(Split.TEST, testLimit, null);
         Graph g = Zoo.create("googlenet-cifar", new Zoo.Options(train.numClasses(),
                 Shape.of(train.channels(), train.height(), train.width()), width, 0));
@@ -115,12 +115,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private Path prepareOutDir() {
-        try {
-            Files.createDirectories(outDir);
-        } catch (IOException e) {
-            throw new NetslimException("--out-dir " + outDir + ": cannot create it (" + e.getMessage() + ")");
-        }
-        if (!Files.isWritable(outDir)) throw new NetslimException("--out-dir " + outDir + " is not writable");
+        OutputPaths.requireWritableDirectory(outDir, "--out-dir");
         return outDir;
     }
 
