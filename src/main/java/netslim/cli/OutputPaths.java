@@ -5,10 +5,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 import netslim.NetslimException;
+import netslim.io.AtomicFiles;
 import netslim.nn.Graph;
 import netslim.nn.models.Zoo;
 
@@ -30,7 +30,7 @@ final class OutputPaths {
         if (dir == null || !Files.isDirectory(dir)) {
             throw new NetslimException(option + " " + out + ": directory " + dir + " does not exist");
         }
-        probe(dir, "." + abs.getFileName() + "." + ProcessHandle.current().pid() + ".probe", option + " " + out);
+        probe(out, option);
         if (Files.exists(abs) && !Files.isWritable(abs)) {
             throw new NetslimException(option + " " + out + " exists and is not writable");
         }
@@ -46,7 +46,7 @@ final class OutputPaths {
         } catch (IOException e) {
             throw new NetslimException(option + " " + dir + ": cannot create it (" + reason(e) + ")", e);
         }
-        probe(dir.toAbsolutePath(), ".netslim." + ProcessHandle.current().pid() + ".probe", option + " " + dir);
+        probe(dir.resolve("netslim-output"), option);
     }
 
     /**
@@ -72,13 +72,12 @@ final class OutputPaths {
         return 4L * copies * Zoo.parameterCount(g) + (1 << 20);
     }
 
-    private static void probe(Path dir, String name, String what) {
-        Path probe = dir.resolve(name);
+    /** A write of {@code file} can begin (AtomicFiles creates its temporary file there); else one line naming option. */
+    private static void probe(Path file, String option) {
         try {
-            Files.newByteChannel(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-            Files.delete(probe);
-        } catch (IOException e) {
-            throw new NetslimException(what + ": cannot write in " + dir + " (" + reason(e) + ")", e);
+            AtomicFiles.probe(file);
+        } catch (NetslimException e) {
+            throw new NetslimException(option + " " + e.getMessage(), e);
         }
     }
 

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,11 +58,21 @@ public final class AtomicFiles {
     }
 
     /**
+     * Creates and deletes the temporary file a write of {@code file} starts with, so a command can find out before
+     * hours of work that the write would fail (missing directory, no permission, read-only file system): a
+     * {@link NetslimException} naming the file, the directory and the reason.
+     */
+    public static void probe(Path file) {
+        deleteQuietly(createTemp(file, file.toAbsolutePath()));
+    }
+
+    /**
      * A fresh hidden file next to the target. Not Files.createTempFile: that creates the file with mode 0600,
      * which the rename would then give the user's model file; CREATE_NEW keeps the usual umask permissions.
      */
     private static Path createTemp(Path file, Path target) {
         Path dir = target.getParent();
+        removeStaleTemps(dir, "." + target.getFileName() + ".");
         String base = "." + target.getFileName() + "." + ProcessHandle.current().pid() + ".";
         for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve(base + COUNTER.incrementAndGet() + ".tmp");
@@ -73,6 +84,31 @@ public final class AtomicFiles {
             } catch (IOException e) {
                 throw new NetslimException(file + ": cannot write in " + dir + ": " + IoErrors.describe(e), e);
             }
+        }
+    }
+
+    /**
+     * Deletes the temporary files of earlier writes of the same target whose process is gone: a process killed with
+     * SIGKILL (or a power cut) mid-write leaves its {@code .<name>.<pid>.<n>.tmp} behind, never the target itself.
+     * A live process's temporaries (another write in progress) are left alone.
+     */
+    private static void removeStaleTemps(Path dir, String prefix) {
+        DirectoryStream.Filter<Path> ours = p -> {
+            String n = p.getFileName().toString();
+            return n.startsWith(prefix) && n.endsWith(".tmp");
+        };
+        try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, ours)) {
+            for (Path t : temps) {
+                String n = t.getFileName().toString();
+                String pidAndCount = n.substring(prefix.length(), n.length() - ".tmp".length());
+                if (!pidAndCount.matches("\\d{1,18}\\.\\d{1,18}")) continue;
+                long pid = Long.parseLong(pidAndCount.substring(0, pidAndCount.indexOf('.')));
+                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
+                    deleteQuietly(t);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort: leftovers waste space but never take the target's name
         }
     }
 

@@ -3,26 +3,23 @@ package netslim.data;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.junit.jupiter.api.io.TempDir;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import netslim.testing.FuzzContract;
 
 /** Fuzzes the CIFAR-10 binary reader: each input as a test batch file, and as the class-name file batches.meta.txt. */
 class Cifar10FuzzTest {
-    @TempDir
-    static Path dir;
+    private static final Path DIR = FuzzContract.scratchDirectory("cifar10-fuzz");
 
     @FuzzTest
     void cifar10(byte[] data) throws Exception {
-        Path batch = dir.resolve("batch");
+        Path batch = DIR.resolve("batch");
         Files.createDirectories(batch);
         Files.write(batch.resolve("test_batch.bin"), data);
         FuzzContract.loadsOrRefuses(() -> Cifar10Dataset.open(batch, Split.TEST, 0));
         FuzzContract.loadsOrRefuses(() -> Cifar10Dataset.open(batch, Split.TEST, 1));
 
-        Path meta = dir.resolve("meta");
+        Path meta = DIR.resolve("meta");
         Files.createDirectories(meta);
         byte[] record = new byte[Cifar10Dataset.RECORD_BYTES];
         Files.write(meta.resolve("test_batch.bin"), record);

@@ -3,8 +3,6 @@ package netslim.data;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.junit.jupiter.api.io.TempDir;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import netslim.testing.FuzzContract;
@@ -14,17 +12,16 @@ import netslim.testing.FuzzContract;
  * as the images of a dataset directory whose labels are valid.
  */
 class IdxFuzzTest {
-    @TempDir
-    static Path dir;
+    private static final Path DIR = FuzzContract.scratchDirectory("idx-fuzz");
 
     @FuzzTest
     void idx(byte[] data) throws Exception {
-        Path file = dir.resolve("fuzz-idx");
+        Path file = DIR.resolve("fuzz-idx");
         Files.write(file, data);
         FuzzContract.loadsOrRefuses(() -> Idx.readImages(file, 0));
         FuzzContract.loadsOrRefuses(() -> Idx.readImages(file, 2));
         FuzzContract.loadsOrRefuses(() -> Idx.readLabels(file, 0));
-        Path set = dir.resolve("set");
+        Path set = DIR.resolve("set");
         Files.createDirectories(set);
         Files.write(set.resolve("t10k-images-idx3-ubyte"), data);
         Files.write(set.resolve("t10k-labels-idx1-ubyte"), DataFixtures.idxLabels(new int[] {0, 1, 2}));

@@ -3,8 +3,6 @@ package netslim.io;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.junit.jupiter.api.io.TempDir;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import netslim.testing.FuzzContract;
@@ -15,12 +13,11 @@ import netslim.train.Checkpoint;
  * loading, entry listing and reading, and {@link Checkpoint#load} (train_state.json, optimiser tensors).
  */
 class NsmFuzzTest {
-    @TempDir
-    static Path dir;
+    private static final Path DIR = FuzzContract.scratchDirectory("nsm-fuzz");
 
     @FuzzTest
     void nsm(byte[] data) throws Exception {
-        Path file = dir.resolve("fuzz.nsm");
+        Path file = DIR.resolve("fuzz.nsm");
         Files.write(file, data);
         FuzzContract.loadsOrRefuses(() -> ModelFiles.load(file));
         FuzzContract.loadsOrRefuses(() -> {
