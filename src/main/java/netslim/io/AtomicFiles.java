@@ -22,6 +22,8 @@ import netslim.NetslimException;
  */
 public final class AtomicFiles {
     private static final AtomicLong COUNTER = new AtomicLong();
+    /** Temporary files are {@code .<name>.<pid>.<n>.tmp}, write probes {@code .<name>.<pid>.<n>.probe}. */
+    private static final String TEMP_SUFFIX = ".tmp", PROBE_SUFFIX = ".probe";
 
     private AtomicFiles() {
     }
@@ -38,7 +40,7 @@ public final class AtomicFiles {
      */
     public static void write(Path file, Content content) {
         Path target = file.toAbsolutePath();
-        Path tmp = createTemp(file, target);
+        Path tmp = createTemp(file, target, TEMP_SUFFIX);
         boolean moved = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
@@ -63,19 +65,19 @@ public final class AtomicFiles {
      * {@link NetslimException} naming the file, the directory and the reason.
      */
     public static void probe(Path file) {
-        deleteQuietly(createTemp(file, file.toAbsolutePath()));
+        deleteQuietly(createTemp(file, file.toAbsolutePath(), PROBE_SUFFIX));
     }
 
     /**
      * A fresh hidden file next to the target. Not Files.createTempFile: that creates the file with mode 0600,
      * which the rename would then give the user's model file; CREATE_NEW keeps the usual umask permissions.
      */
-    private static Path createTemp(Path file, Path target) {
+    private static Path createTemp(Path file, Path target, String suffix) {
         Path dir = target.getParent();
         removeStaleTemps(dir, "." + target.getFileName() + ".");
         String base = "." + target.getFileName() + "." + ProcessHandle.current().pid() + ".";
         for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve(base + COUNTER.incrementAndGet() + ".tmp");
+            Path tmp = dir.resolve(base + COUNTER.incrementAndGet() + suffix);
             try {
                 Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
                 return tmp;
@@ -89,18 +91,19 @@ public final class AtomicFiles {
 
     /**
      * Deletes the temporary files of earlier writes of the same target whose process is gone: a process killed with
-     * SIGKILL (or a power cut) mid-write leaves its {@code .<name>.<pid>.<n>.tmp} behind, never the target itself.
+     * SIGKILL (or a power cut) mid-write leaves its {@code .<name>.<pid>.<n>.tmp} (or {@code .probe}) behind, never
+     * the target itself.
      * A live process's temporaries (another write in progress) are left alone.
      */
     private static void removeStaleTemps(Path dir, String prefix) {
         DirectoryStream.Filter<Path> ours = p -> {
             String n = p.getFileName().toString();
-            return n.startsWith(prefix) && n.endsWith(".tmp");
+            return n.startsWith(prefix) && (n.endsWith(TEMP_SUFFIX) || n.endsWith(PROBE_SUFFIX));
         };
         try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, ours)) {
             for (Path t : temps) {
                 String n = t.getFileName().toString();
-                String pidAndCount = n.substring(prefix.length(), n.length() - ".tmp".length());
+                String pidAndCount = n.substring(prefix.length(), n.lastIndexOf('.'));
                 if (!pidAndCount.matches("\\d{1,18}\\.\\d{1,18}")) continue;
                 long pid = Long.parseLong(pidAndCount.substring(0, pidAndCount.indexOf('.')));
                 if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) {
