@@ -78,7 +78,7 @@ class CrashSafetyTest {
         for (int attempt = 0; attempt < 14 && (kills < 6 || duringWrite < 2); attempt++) {
             ChildCli.Running child = ChildCli.start(logs, "kill" + attempt, "256m", train(ck, true));
             boolean aimAtWrite = attempt % 2 == 1;
-            if (!killWhen(child, ck, aimAtWrite, true, rng)) break; // it finished first: nothing left to interrupt
+            if (!killWhen(child, ck, aimAtWrite, -1, rng)) break; // it finished first: nothing left to interrupt
             kills++;
             if (tempOf(ck, child.process().pid())) duringWrite++;
             if (Files.exists(ck)) {
@@ -122,17 +122,19 @@ class CrashSafetyTest {
     @MethodSource("writers")
     void killedWritersLeaveTheirOutputAbsentOrComplete(String command, List<String> argsBeforeOut) throws Exception {
         Path logs = dir.resolve(command + "-logs"), reference = dir.resolve(command + "-reference.nsm");
+        long t0 = System.nanoTime();
         ChildCli.Result ok = ChildCli.run(logs, "reference", "512m", with(argsBeforeOut, reference));
         assertEquals(0, ok.code(), ok.err());
+        int runMillis = (int) ((System.nanoTime() - t0) / 1_000_000); // random kills fall within a run's length
         Graph expected = Nsm.load(reference);
         Rng rng = new Rng(command.hashCode());
         int kills = 0, duringWrite = 0;
-        for (int attempt = 0; attempt < 8 && (kills < 4 || duringWrite < 1); attempt++) {
+        for (int attempt = 0; attempt < 10 && (kills < 4 || duringWrite < 1); attempt++) {
             // odd attempts overwrite an existing output; even ones write a new file
             Path out = dir.resolve(command + (attempt % 2 == 1 ? "-existing.nsm" : "-new" + attempt + ".nsm"));
             if (attempt % 2 == 1 && !Files.exists(out)) Files.copy(reference, out);
             ChildCli.Running child = ChildCli.start(logs, "kill" + attempt, "512m", with(argsBeforeOut, out));
-            boolean killed = killWhen(child, out, attempt % 4 >= 2, false, rng);
+            boolean killed = killWhen(child, out, attempt % 4 >= 2, runMillis, rng);
             if (killed) kills++;
             if (killed && tempOf(out, child.process().pid())) duringWrite++;
             if (Files.exists(out)) assertSameWeights(expected, Nsm.load(out)); // old or new, but whole
@@ -143,18 +145,25 @@ class CrashSafetyTest {
 
     /**
      * Waits, then SIGKILLs: when {@code aimAtWrite}, as soon as the child's temporary file for {@code out} appears;
-     * otherwise after a seeded random delay (counted from the run's first stderr line when {@code fromStart}, else
-     * from the launch). False when the child exited by itself first.
+     * otherwise at a seeded random point: within {@code randomMillis} of the launch, or (when it is -1, for
+     * training) after 0 to 2 more epoch lines on stderr and up to 50 ms, so the point does not depend on the
+     * machine's speed. False when the child exited by itself first.
      */
-    private static boolean killWhen(ChildCli.Running child, Path out, boolean aimAtWrite, boolean fromStart, Rng rng)
+    private static boolean killWhen(ChildCli.Running child, Path out, boolean aimAtWrite, int randomMillis, Rng rng)
             throws Exception {
         Process p = child.process();
         long deadline = System.nanoTime() + 120_000_000_000L;
-        while (fromStart && p.isAlive() && !started(child) && System.nanoTime() < deadline) Thread.sleep(5);
+        if (randomMillis < 0) {
+            while (p.isAlive() && !started(child) && System.nanoTime() < deadline) Thread.sleep(2);
+        }
         if (aimAtWrite) {
             while (p.isAlive() && !tempOf(out, p.pid()) && System.nanoTime() < deadline) Thread.onSpinWait();
+        } else if (randomMillis >= 0) {
+            Thread.sleep(rng.nextInt(Math.max(1, randomMillis)));
         } else {
-            Thread.sleep(rng.nextInt(fromStart ? 600 : 2000));
+            long target = epochLines(child) + rng.nextInt(3);
+            while (p.isAlive() && epochLines(child) < target && System.nanoTime() < deadline) Thread.sleep(2);
+            Thread.sleep(rng.nextInt(50));
         }
         if (!p.isAlive()) {
             assertEquals(0, p.exitValue(), "the child failed by itself: " + Files.readString(child.err()));
@@ -167,6 +176,10 @@ class CrashSafetyTest {
     /** The child printed its first line on stderr (the run's header, or the first progress line). */
     private static boolean started(ChildCli.Running child) throws IOException {
         return Files.readString(child.err()).lines().anyMatch(l -> l.startsWith("netslim: ") && !l.contains("--resume"));
+    }
+
+    private static long epochLines(ChildCli.Running child) throws IOException {
+        return Files.readString(child.err()).lines().filter(l -> l.matches("epoch \\d+: .*")).count();
     }
 
     /** Whether {@code pid}'s temporary file for {@code out} exists (AtomicFiles: .NAME.PID.N.tmp). */
