@@ -183,7 +183,7 @@ public final class Nsm {
         }
     }
 
-    private static JsonElement parseJson(byte[] bytes, String name) {
+    static JsonElement parseJson(byte[] bytes, String name) {
         try {
             return GraphJson.parseStrict(new String(bytes, StandardCharsets.UTF_8));
         } catch (IOException | JsonParseException | IllegalStateException e) {

@@ -21,8 +21,9 @@ import netslim.train.TrainConfig;
 import netslim.train.TrainState;
 
 /**
- * Writes the starting seeds of the io fuzz tests ({@link NpyFuzzTest}, {@link NsmFuzzTest}, {@link OnnxFuzzTest})
- * under {@code src/test/resources/netslim/io/<Class>Inputs/<method>/}. Regression seeds of bugs the fuzzer found
+ * Writes the starting seeds of the io fuzz tests ({@link NpyFuzzTest}, {@link NsmFuzzTest}, {@link GraphJsonFuzzTest},
+ * {@link OnnxFuzzTest}, and the checkpoint state's {@code TrainStateFuzzTest}) under
+ * {@code src/test/resources/netslim/<package>/<Class>Inputs/<method>/}. Regression seeds of bugs the fuzzer found
  * are added there by hand (named {@code bug-*}) and are not touched by this program. Run from the repository root:
  * {@code java -cp target/test-classes:target/classes:$(cat target/cp.txt) netslim.io.IoFuzzSeeds} (README
  * "Reliability").
@@ -66,6 +67,14 @@ public final class IoFuzzSeeds {
         write(nsm, "graph-json-only.nsm", zip(Map.of("graph.json", "{\"format\": \"netslim\", \"version\": 1}"
                 .getBytes(StandardCharsets.UTF_8))));
 
+        Path graphJson = root.resolve("netslim/io/GraphJsonFuzzTestInputs/graphJson");
+        write(graphJson, "tiny.json", GraphJson.encode(tiny));
+        write(graphJson, "every-kind.json", GraphJson.encode(TestModels.everyKind(3)));
+
+        Path state = root.resolve("netslim/train/TrainStateFuzzTestInputs/trainState");
+        write(state, "start.json", Nsm.readEntry(nsm.resolve("tiny-checkpoint.nsm"), Checkpoint.STATE_ENTRY)
+                .orElseThrow());
+
         Path onnx = root.resolve("netslim/io/OnnxFuzzTestInputs/onnx");
         for (String name : List.of("flatten_linear", "pools", "residual_add", "inception_concat", "matmul_add",
                 "view_linear_dynamic", "conv_bn_relu_folded", "clip_relu6_opset11", "gemm_alpha_beta", "bad_reshape")) {
@@ -96,7 +105,9 @@ public final class IoFuzzSeeds {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(b)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
-                z.putNextEntry(new ZipEntry(e.getKey()));
+                ZipEntry entry = new ZipEntry(e.getKey());
+                entry.setTimeLocal(java.time.LocalDateTime.of(2000, 1, 1, 0, 0)); // the same bytes on every run
+                z.putNextEntry(entry);
                 z.write(e.getValue());
                 z.closeEntry();
             }
