@@ -36,8 +36,8 @@ final class ImagePixels {
     static final long MAX_PIXELS = 1L << 26;
     /**
      * The most pixels an image may claim per byte of its file. Decoders allocate the whole raster from the header's
-     * size before reading any pixel data, so without this a 106-byte GIF claiming a 32243 x 44001 frame took 1.4 GB
-     * (found by fuzzing; seed ImageFolderFuzzTestInputs/image/bug-gif-frame-32243x44001.gif). No PNG, JPEG, GIF or
+     * size before reading any pixel data, so without this an 88-byte GIF claiming a 32243 x 44001 frame (1.4 G
+     * pixels) ran out of a 1 GiB heap (found by fuzzing; seed ImageFolderFuzzTestInputs/image/bug-gif-frame-*.gif). No PNG, JPEG, GIF or
      * BMP gets near it: deflate's best ratio is 1032:1 and a 1-bit PNG packs 8 pixels in a byte (8256 per byte).
      */
     static final long MAX_PIXELS_PER_FILE_BYTE = 8300;
