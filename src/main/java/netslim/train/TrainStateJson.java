@@ -13,6 +13,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 
@@ -75,8 +76,23 @@ final class TrainStateJson {
         } catch (NetslimException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new NetslimException(where + ": train_state.json is malformed (" + e.getMessage() + ")", e);
+            throw new NetslimException(where + ": train_state.json is malformed (" + describe(e) + ")", e);
         }
+    }
+
+    /**
+     * One line for users: Gson's syntax messages span two lines (the second a link) and name its exception class,
+     * and a missing field surfaces as a NullPointerException (fuzzing found both; seed
+     * TrainStateFuzzTestInputs/trainState/bug-gson-two-line-message.json).
+     */
+    private static String describe(RuntimeException e) {
+        Throwable t = e instanceof JsonParseException && e.getCause() != null ? e.getCause() : e;
+        if (t instanceof NullPointerException) return "a required field is missing";
+        if (t instanceof ClassCastException || t.getMessage() == null || t.getMessage().isBlank()) {
+            return "a field has the wrong type";
+        }
+        String first = t.getMessage().lines().findFirst().orElse("").trim();
+        return first.replaceAll("\\p{Cntrl}", "?");
     }
 
     private static JsonObject config(TrainConfig c) {

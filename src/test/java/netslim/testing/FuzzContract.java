@@ -5,19 +5,23 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import netslim.NetslimException;
 
 /**
  * The contract every fuzzed reader keeps: an input either loads or is refused with a {@link NetslimException} whose
- * message is one non-empty line. Anything else (another exception, an {@link Error} such as OutOfMemoryError or
+ * message is one non-empty line without Java class names. Anything else (another exception, an {@link Error} such as OutOfMemoryError or
  * StackOverflowError) escapes and is a finding: Jazzer reports it in fuzzing mode, JUnit fails the seed in regression
  * mode.
  */
 public final class FuzzContract {
     private FuzzContract() {
     }
+
+    /** A fully qualified exception class, which no user-facing message should show. */
+    private static final Pattern JAVA_CLASS = Pattern.compile("\\b(java|javax|jdk|sun|com|org)\\.[\\w.]+(Exception|Error)\\b");
 
     /** A reader call that may throw anything. */
     @FunctionalInterface
@@ -34,6 +38,9 @@ public final class FuzzContract {
             String m = e.getMessage();
             if (m == null || m.isBlank() || m.indexOf('\n') >= 0 || m.indexOf('\r') >= 0) {
                 throw new AssertionError("a refusal must be one non-empty line, got: " + m, e);
+            }
+            if (JAVA_CLASS.matcher(m).find()) {
+                throw new AssertionError("a refusal must not name Java exception classes, got: " + m, e);
             }
             return false;
         }
