@@ -82,9 +82,11 @@ final class DecomposeCommand implements Callable<Integer> {
         if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".nsm")) {
             throw new NetslimException("--out " + out + ": decompose writes .nsm files");
         }
+        OutputPaths.requireWritableFile(out, "--out");
         TuckerDecomposer.Options options = new TuckerDecomposer.Options(policy, hooiIters, layers, pointwise,
                 threads);
         Graph g = model.load(ModelOptions.parseInputShape(input));
+        OutputPaths.requireSpace(out, OutputPaths.modelBytes(g, 1), "--out"); // Tucker-2 only keeps what has fewer MACs
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
         TuckerDecomposer.Result r = new TuckerDecomposer(options, svd, line -> {

@@ -103,9 +103,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         if (benchIters < 1) throw new NetslimException("--bench-iters must be ≥ 1, got " + benchIters);
         MatchedAccuracySearch.Options searchOptions = new MatchedAccuracySearch.Options(maxDrop, searchSteps, 0.8);
-        DataSpec dataSpec = resolveData();
-        Path dir = prepareOutDir(), reportDir = dir.resolve("report");
+        Path dir = prepareOutDir(), reportDir = dir.resolve("report"); // before the data, which may mean an install
         CompressionReport.prepareDirectory(reportDir);
+        DataSpec dataSpec = resolveData();
         Path model = dir.resolve("googlenet-cifar.nsm");
         Dataset train = dataSpec.open(Split.TRAIN, trainLimit, null), test = dataSpec.open(Split.TEST, testLimit, null);
         Dataset tuneSet = dataSpec.open(Split.TRAIN, finetuneLimit, null);
@@ -175,12 +175,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private Path prepareOutDir() {
-        try {
-            Files.createDirectories(outDir);
-        } catch (IOException e) {
-            throw new NetslimException("--out-dir " + outDir + ": cannot create it (" + e.getMessage() + ")");
-        }
-        if (!Files.isWritable(outDir)) throw new NetslimException("--out-dir " + outDir + " is not writable");
+        OutputPaths.requireWritableDirectory(outDir, "--out-dir");
         return outDir;
     }
 

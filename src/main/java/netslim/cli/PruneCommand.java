@@ -123,6 +123,7 @@ final class PruneCommand implements Callable<Integer> {
             err.flush();
         };
         Graph g = model.load(ModelOptions.parseInputShape(input));
+        OutputPaths.requireSpace(out, OutputPaths.modelBytes(g, 1), "--out"); // the pruned model is smaller
         ModelStats before = ModelStats.of(model.displayName(), g);
         long t0 = System.nanoTime();
         FilterPruner.Result result;
@@ -167,6 +168,7 @@ final class PruneCommand implements Callable<Integer> {
         if (!out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".nsm")) {
             throw new NetslimException("--out " + out + ": the pruned model is written as .nsm");
         }
+        OutputPaths.requireWritableFile(out, "--out");
     }
 
     /** Test top-1 before pruning and after each round's fine-tuning (when fine-tuning). */

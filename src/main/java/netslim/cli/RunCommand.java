@@ -1,5 +1,6 @@
 package netslim.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -13,7 +14,9 @@ import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code run}: inference on a float32 NCHW .npy batch, logits written to .npy. */
 @Command(name = "run", description = "Inference on a float32 NCHW .npy batch; writes the logits as .npy.")
@@ -30,9 +33,13 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "Where to write the logits.")
     Path outputFile;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         if (!Files.isRegularFile(inputFile)) throw new NetslimException(inputFile + ": no such input file");
+        OutputPaths.requireWritableFile(outputFile, "--output");
         Tensor x = Npy.read(inputFile);
         Shape got = x.shape();
         if (got.rank() != 4 || got.dim(0) == 0) {
@@ -48,14 +55,16 @@ final class RunCommand implements Callable<Integer> {
         try (Backend b = device.open(); Executor ex = new Executor(g, b, got.dim(0), Executor.Mode.INFERENCE)) {
             y = ex.forwardToHost(x);
         }
+        PrintWriter err = spec.commandLine().getErr();
         int bad = 0;
         for (float v : y.toArray()) if (!Float.isFinite(v)) bad++;
         if (bad > 0) {
-            System.err.println("netslim: warning: " + bad + " of " + y.size()
+            err.println("netslim: warning: " + bad + " of " + y.size()
                     + " outputs are NaN or infinite (overflow in the model or NaN in the input)");
         }
         Npy.write(outputFile, y);
-        System.err.println("netslim: wrote " + outputFile + " " + y.shape());
+        err.println("netslim: wrote " + outputFile + " " + y.shape());
+        err.flush();
         return 0;
     }
 }

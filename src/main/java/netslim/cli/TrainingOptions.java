@@ -99,20 +99,11 @@ final class TrainingOptions {
                 milestones == null ? List.of() : new ArrayList<>(milestones), gamma, labelSmoothing, seed, aug);
     }
 
-    /** Checks --out before any work: its directory must exist and be writable, and it must not be a directory. */
+    /** Checks --out before any work: an .nsm name in a directory that takes new files ({@link OutputPaths}). */
     void checkOutput() {
-        Path abs = out.toAbsolutePath();
-        Path dir = abs.getParent();
         if (!out.getFileName().toString().toLowerCase().endsWith(".nsm")) {
             throw new NetslimException("--out " + out + ": the model file must end in .nsm");
         }
-        if (java.nio.file.Files.isDirectory(abs)) throw new NetslimException("--out " + out + " is a directory");
-        if (dir == null || !java.nio.file.Files.isDirectory(dir)) {
-            throw new NetslimException("--out " + out + ": directory " + dir + " does not exist");
-        }
-        if (!java.nio.file.Files.isWritable(dir)) throw new NetslimException("--out " + out + ": cannot write in " + dir);
-        if (java.nio.file.Files.exists(abs) && !java.nio.file.Files.isWritable(abs)) {
-            throw new NetslimException("--out " + out + " exists and is not writable");
-        }
+        OutputPaths.requireWritableFile(out, "--out");
     }
 }

@@ -85,6 +85,7 @@ final class TrainingRun {
         Dataset train = data.open(Split.TRAIN, opts.trainLimit, input);
         Dataset test = data.open(Split.TEST, opts.testLimit, input);
         if (g == null) g = buildZoo(train, input);
+        OutputPaths.requireSpace(opts.out, OutputPaths.modelBytes(g, 2), "--out"); // weights and momentum buffers
         TrainConfig config = opts.config(kind.defaultLr, model.seed, train.height(), train.width());
         Map<String, String> run = describe(data);
         if (ck != null) {

@@ -4,9 +4,13 @@ import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 import netslim.NetslimException;
 
@@ -28,18 +32,57 @@ final class ImagePixels {
     /** ITU-R BT.601 luma weights (what PIL's "L" mode uses). */
     private static final float LUMA_R = 0.299f, LUMA_G = 0.587f, LUMA_B = 0.114f;
 
+    /** The most pixels an image may have: 64 Mpx (e.g. 8192 x 8192), far above what a CNN input is cut from. */
+    static final long MAX_PIXELS = 1L << 26;
+    /**
+     * The most pixels an image may claim per byte of its file. Decoders allocate the whole raster from the header's
+     * size before reading any pixel data, so without this an 88-byte GIF claiming a 32243 x 44001 frame (1.4 G
+     * pixels) ran out of a 1 GiB heap (found by fuzzing; seed ImageFolderFuzzTestInputs/image/bug-gif-frame-*.gif). No PNG, JPEG, GIF or
+     * BMP gets near it: deflate's best ratio is 1032:1 and a 1-bit PNG packs 8 pixels in a byte (8256 per byte).
+     */
+    static final long MAX_PIXELS_PER_FILE_BYTE = 8300;
+
     /** Decodes {@code file} into {@code channels} (1 or 3) planes; any failure names the file. */
     static Planes decode(Path file, int channels) {
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw new NetslimException(file + ": cannot decode image (" + e.getMessage() + ")", e);
-        }
-        if (img == null) throw new NetslimException(file + ": not an image format ImageIO can decode");
+        BufferedImage img = read(file);
         int h = img.getHeight(), w = img.getWidth();
         float[][] src = isGray(img) ? new float[][] {grayPlane(img)} : rgbPlanes(img);
         return new Planes(h, w, toChannels(src, channels, h * w));
+    }
+
+    /** ImageIO's {@code read}, with the image size checked after the header and before the decoder allocates. */
+    private static BufferedImage read(Path file) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new NetslimException(file + ": not an image format ImageIO can decode");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                checkSize(file, reader.getWidth(0), reader.getHeight(0), Files.size(file));
+                return reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        } catch (NetslimException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new NetslimException(file + ": cannot decode image (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static void checkSize(Path file, int width, int height, long fileBytes) {
+        long pixels = (long) width * height;
+        if (width <= 0 || height <= 0) throw new NetslimException(file + ": image size " + width + "x" + height);
+        if (pixels > MAX_PIXELS) {
+            throw new NetslimException(file + ": image of " + width + "x" + height + " pixels is larger than the "
+                    + MAX_PIXELS + " pixels netslim decodes (scale it down first)");
+        }
+        if (pixels > MAX_PIXELS_PER_FILE_BYTE * fileBytes) {
+            throw new NetslimException(file + ": claims " + width + "x" + height + " pixels in " + fileBytes
+                    + " bytes, more than any image format can hold (corrupt file?)");
+        }
     }
 
     private static boolean isGray(BufferedImage img) {

@@ -12,15 +12,19 @@ final class IoErrors {
     private IoErrors() {
     }
 
-    /** A short, single-line description of a failure, without the stack trace or the exception's package. */
+    /**
+     * A short, single-line description of a failure for users: its message, without the stack trace or the Java
+     * class name (the CLI promises messages free of "Exception"); only a failure without a message is named by its
+     * class, minus the "Exception" suffix ("ZipException" becomes "Zip error").
+     */
     static String describe(Throwable e) {
         if (e instanceof NoSuchFileException) return "no such file or directory";
         if (e instanceof AccessDeniedException) return "permission denied";
         if (e instanceof EOFException) return "unexpected end of data (truncated?)";
         String msg = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
-        String text = msg == null || msg.isBlank() ? e.getClass().getSimpleName()
-                : e.getClass().getSimpleName() + ": " + msg;
-        return oneLine(text);
+        if (msg != null && !msg.isBlank()) return oneLine(msg);
+        String name = e.getClass().getSimpleName();
+        return name.endsWith("Exception") ? name.substring(0, name.length() - "Exception".length()) + " error" : name;
     }
 
     static String oneLine(String s) {

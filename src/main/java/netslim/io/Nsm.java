@@ -134,8 +134,9 @@ public final class Nsm {
         try (ZipFile zip = open(file)) {
             JsonElement root = parseJson(readBytes(zip, GRAPH_ENTRY, MAX_JSON_BYTES, name), name);
             GraphJson.Decoded d = GraphJson.decode(root, name);
+            long fileBytes = Files.size(file);
             for (Map.Entry<String, Shape> t : d.tensors().entrySet()) {
-                d.graph().params().put(t.getKey(), readTensor(zip, t.getKey(), t.getValue(), name));
+                d.graph().params().put(t.getKey(), readTensor(zip, t.getKey(), t.getValue(), name, fileBytes));
             }
             try {
                 d.graph().validateParams(); // already guaranteed by the checks above; kept as the final word
@@ -182,7 +183,7 @@ public final class Nsm {
         }
     }
 
-    private static JsonElement parseJson(byte[] bytes, String name) {
+    static JsonElement parseJson(byte[] bytes, String name) {
         try {
             return GraphJson.parseStrict(new String(bytes, StandardCharsets.UTF_8));
         } catch (IOException | JsonParseException | IllegalStateException e) {
@@ -190,14 +191,15 @@ public final class Nsm {
         }
     }
 
-    private static Tensor readTensor(ZipFile zip, String tensor, Shape declared, String name) throws IOException {
+    private static Tensor readTensor(ZipFile zip, String tensor, Shape declared, String name, long fileBytes)
+            throws IOException {
         String entryName = tensorEntry(tensor);
         String where = name + ": tensor " + tensor + " (" + entryName + ")";
         ZipEntry e = zip.getEntry(entryName);
         if (e == null) throw new NetslimException(name + ": tensor " + tensor + ": entry " + entryName + " is missing");
         Tensor t;
         try (CheckedInputStream in = new CheckedInputStream(zip.getInputStream(e), new CRC32())) {
-            t = Npy.read(in, where, e.getSize());
+            t = Npy.read(in, where, trustedSize(e, fileBytes));
             checkCrc(e, in, where);
         } catch (IOException | RuntimeException ex) {
             throw IoErrors.reading(where, ex);
@@ -206,6 +208,17 @@ public final class Nsm {
             throw new NetslimException(where + ": has shape " + t.shape() + ", graph.json declares " + declared);
         }
         return t;
+    }
+
+    /**
+     * The entry's size when the file itself vouches for it, else -1 (then the array grows as data arrives). The sizes
+     * in the ZIP directory are not covered by any CRC: a 500-byte file can claim a 1.6 GB entry. Only a stored entry
+     * whose size fits in the file is believed before reading it; a deflated one may legitimately expand, so its size
+     * is only known once inflated (regression seeds NsmFuzzTestInputs/nsm/bug-*-size-lie.nsm).
+     */
+    private static long trustedSize(ZipEntry e, long fileBytes) {
+        boolean stored = e.getMethod() == ZipEntry.STORED && e.getCompressedSize() == e.getSize();
+        return stored && e.getSize() >= 0 && e.getSize() <= fileBytes ? e.getSize() : -1;
     }
 
     /** Reads a whole entry, refusing more than {@code limit} bytes, and verifies its CRC. */

@@ -4,7 +4,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -100,19 +99,9 @@ public final class CompressionReport {
      */
     public static void prepareDirectory(Path dir) {
         try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new NetslimException("--report " + dir + ": cannot create the report directory ("
-                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
-        }
-        Path probe = dir.resolve(".netslim-write-probe-" + ProcessHandle.current().pid());
-        try {
-            Files.deleteIfExists(probe);
-            Files.createFile(probe);
-            Files.delete(probe);
-        } catch (IOException e) {
-            throw new NetslimException("--report " + dir + ": the report directory is not writable ("
-                    + e.getClass().getSimpleName() + ")");
+            AtomicFiles.requireWritableDirectory(dir);
+        } catch (NetslimException e) {
+            throw new NetslimException("--report " + e.getMessage(), e);
         }
     }
 

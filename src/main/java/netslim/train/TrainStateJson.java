@@ -13,6 +13,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 
@@ -73,10 +74,31 @@ final class TrainStateJson {
                     o.getAsJsonObject("rng").get("executor").getAsLong(), progress(o.getAsJsonObject("progress")),
                     history, run);
         } catch (NetslimException e) {
-            throw e;
+            // a setting's own parser (schedule, augmentation) speaks of the CLI option and quotes the raw value
+            String m = printable(e.getMessage());
+            throw new NetslimException(m.startsWith(where) ? m : where + ": train_state.json: " + m, e);
         } catch (RuntimeException e) {
-            throw new NetslimException(where + ": train_state.json is malformed (" + e.getMessage() + ")", e);
+            throw new NetslimException(where + ": train_state.json is malformed (" + describe(e) + ")", e);
         }
+    }
+
+    /** Control characters (line breaks from a corrupt file's strings) shown as '?': messages stay one line. */
+    private static String printable(String s) {
+        return s == null ? "(no message)" : s.replaceAll("\\p{Cntrl}", "?");
+    }
+
+    /**
+     * One line for users: Gson's syntax messages span two lines (the second a link) and name its exception class
+     * (found by fuzzing; seeds TrainStateFuzzTestInputs/trainState/bug-*.json), and a missing field surfaces as a
+     * NullPointerException whose message describes Java code, not the file.
+     */
+    private static String describe(RuntimeException e) {
+        Throwable t = e instanceof JsonParseException && e.getCause() != null ? e.getCause() : e;
+        if (t instanceof NullPointerException) return "a required field is missing";
+        if (t instanceof ClassCastException || t.getMessage() == null || t.getMessage().isBlank()) {
+            return "a field has the wrong type";
+        }
+        return printable(t.getMessage().lines().findFirst().orElse("").trim());
     }
 
     private static JsonObject config(TrainConfig c) {

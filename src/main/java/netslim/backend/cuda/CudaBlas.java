@@ -77,7 +77,7 @@ final class CudaBlas implements AutoCloseable {
 
     static void check(int status, String what) {
         if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
-            throw new NetslimException("cuBLAS error in " + what + ": " + cublasStatus.stringFor(status));
+            throw new NetslimException(CudaErrors.cublas(status, what, cublasStatus.stringFor(status)));
         }
     }
 

@@ -124,7 +124,7 @@ final class CudaContext implements AutoCloseable {
         CUdeviceptr p = new CUdeviceptr();
         int rc = cuMemAlloc(p, Math.max(bytes, 4));
         if (rc != 0) {
-            throw new NetslimException("CUDA out of memory or error allocating " + bytes + " bytes: " + errorName(rc));
+            throw new NetslimException(CudaErrors.driver(rc, "cuMemAlloc of " + bytes + " bytes", errorName(rc)));
         }
         check(cuMemsetD32Async(p, 0, Math.max(bytes, 4) / 4, stream), "cuMemsetD32Async (zero)");
         return p;
@@ -155,7 +155,7 @@ final class CudaContext implements AutoCloseable {
 
     /** Throws a one-line {@link NetslimException} for a failed CUDA driver call. */
     static void check(int rc, String what) {
-        if (rc != 0) throw new NetslimException("CUDA error in " + what + ": " + errorName(rc));
+        if (rc != 0) throw new NetslimException(CudaErrors.driver(rc, what, errorName(rc)));
     }
 
     /** "CUDA_ERROR_X (description)" for a driver result code. */
