@@ -234,8 +234,13 @@ public final class CpuBackend implements Backend {
         ShapeChecks.requireSameSize(x, y, "clip", "x", "y");
         float[] xd = x.data(), yd = y.data();
         int xo = x.offset(), yo = y.offset();
+        // lanewise MAX/MIN have Math.max/min semantics (NaN propagates, max(-0, 0) = 0), so the tail loop agrees
         forEach(x.size(), (i0, i1) -> {
-            for (int i = i0; i < i1; i++) yd[yo + i] = Math.min(Math.max(xd[xo + i], lo), hi);
+            int i = i0;
+            for (int end = i0 + RELU_SPECIES.loopBound(i1 - i0); i < end; i += RELU_SPECIES.length()) {
+                jdk.incubator.vector.FloatVector.fromArray(RELU_SPECIES, xd, xo + i).max(lo).min(hi).intoArray(yd, yo + i);
+            }
+            for (; i < i1; i++) yd[yo + i] = Math.min(Math.max(xd[xo + i], lo), hi);
         });
     }
 

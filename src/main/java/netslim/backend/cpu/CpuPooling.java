@@ -39,20 +39,29 @@ final class CpuPooling {
         ShapeChecks.requireShape(y, "pool", "y", xs.n(), xs.c(), s.outH(xs.h()), s.outW(xs.w()));
     }
 
+    /**
+     * Forward needs only the window maxima: the vector path keeps a running max per output (no argmax bookkeeping,
+     * no index tables), with the same rule as {@link #argMax} (first maximal element in row-major order wins, a NaN
+     * replaces the running max), so y has exactly the bits of x[argmax] (the tests check bit equality).
+     */
     void maxForward(Tensor x, Tensor y, PoolSpec s) {
         checkPool(x, y, s);
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), yd = y.data();
         int outPlane = p.outH() * p.outW();
-        PaddedArgMax fast = PaddedArgMax.of(p, s);
+        PaddedArgMax fast = PaddedArgMax.of(p, s, false);
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
-            int[] idx = new int[outPlane];
+            int[] idx = fast == null ? new int[outPlane] : null;
             PaddedArgMax.Scratch scratch = fast == null ? null : fast.scratch();
             for (int pl = p0; pl < p1; pl++) {
                 int in = x.offset() + pl * p.h() * p.w();
                 int out = y.offset() + pl * outPlane;
-                argMaxPlane(xd, in, p, s, fast, scratch, idx);
-                for (int q = 0; q < outPlane; q++) yd[out + q] = xd[in + idx[q]];
+                if (fast != null) {
+                    fast.runMax(xd, in, scratch, yd, out);
+                } else {
+                    argMaxPlane(xd, in, p, s, null, null, idx);
+                    for (int q = 0; q < outPlane; q++) yd[out + q] = xd[in + idx[q]];
+                }
             }
         });
     }
@@ -63,7 +72,7 @@ final class CpuPooling {
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), gd = dy.data(), dxd = dx.data();
         int outPlane = p.outH() * p.outW();
-        PaddedArgMax fast = PaddedArgMax.of(p, s);
+        PaddedArgMax fast = PaddedArgMax.of(p, s, true);
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
             int[] idx = new int[outPlane];
             PaddedArgMax.Scratch scratch = fast == null ? null : fast.scratch();
@@ -116,7 +125,7 @@ final class CpuPooling {
             final float[] best = new float[span];
         }
 
-        private PaddedArgMax(Planes p, PoolSpec s) {
+        private PaddedArgMax(Planes p, PoolSpec s, boolean argTables) {
             this.p = p;
             this.s = s;
             int sw = s.strideW(), sh = s.strideH(), lanes = FS.length();
@@ -125,6 +134,11 @@ final class CpuPooling {
             this.span = ((p.outH() - 1) * sh * ps + p.outW() + lanes - 1) / lanes * lanes;
             int maxShift = (s.kh() - 1) * ps + (s.kw() - 1) / sw;
             this.phaseLen = Math.max(rows * ps, span + maxShift) + lanes;
+            if (!argTables) { // forward: maxima only
+                this.origin = null;
+                this.first = null;
+                return;
+            }
             this.origin = new float[sw * phaseLen];
             for (int r = 0; r < sw; r++) {
                 for (int i = 0; i < phaseLen; i++) {
@@ -140,11 +154,11 @@ final class CpuPooling {
         }
 
         /** The vector path for this call, or null where it does not pay or does not apply (narrow or huge planes). */
-        static PaddedArgMax of(Planes p, PoolSpec s) {
+        static PaddedArgMax of(Planes p, PoolSpec s, boolean argTables) {
             long padded = (long) (p.h() + 2 * s.padH() + s.strideH() + s.kh() + 1)
                     * (p.w() + 2 * s.padW() + s.strideW() + FS.length());
             if (padded >= (1 << 22) || p.outW() < FS.length() / 2) return null;
-            return new PaddedArgMax(p, s);
+            return new PaddedArgMax(p, s, argTables);
         }
 
         Scratch scratch() {
@@ -153,20 +167,50 @@ final class CpuPooling {
             return sc;
         }
 
-        void run(float[] x, int in, Scratch sc, int[] idx) {
-            float[] pad = sc.padded, max = sc.max, best = sc.best;
-            int w = p.w(), sw = s.strideW(), lanes = FS.length();
+        /** Copies one plane into the -infinity padded, phase-split buffer. */
+        private void fill(float[] x, int in, float[] pad) {
+            int w = p.w(), sw = s.strideW();
             for (int iy = 0; iy < p.h(); iy++) {
                 int row = (iy + s.padH()) * ps, src = in + iy * w;
                 if (sw == 1) {
                     System.arraycopy(x, src, pad, row + s.padW(), w);
                 } else {
-                    for (int ix = 0; ix < w; ix++) {
-                        int c = ix + s.padW();
-                        pad[(c % sw) * phaseLen + row + c / sw] = x[src + ix];
+                    // padded column c = padW + ix goes to phase c mod sw, slot c div sw; walk each phase's slots
+                    // (no division per element: with it this copy was a third of GoogLeNet's pooling time)
+                    for (int r = 0; r < sw; r++) {
+                        int j = r >= s.padW() ? 0 : (s.padW() - r + sw - 1) / sw; // first slot inside the image
+                        int dst = r * phaseLen + row;
+                        for (int ix = r + j * sw - s.padW(); ix < w; ix += sw, j++) pad[dst + j] = x[src + ix];
                     }
                 }
             }
+        }
+
+        /** The maxima of one plane's windows into y[out ..] (row-major outH x outW). */
+        void runMax(float[] x, int in, Scratch sc, float[] y, int out) {
+            float[] pad = sc.padded, max = sc.max;
+            int sw = s.strideW(), lanes = FS.length();
+            fill(x, in, pad);
+            java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+            for (int ky = 0; ky < s.kh(); ky++) {
+                for (int kx = 0; kx < s.kw(); kx++) {
+                    int shift = (kx % sw) * phaseLen + ky * ps + kx / sw;
+                    for (int q = 0; q < span; q += lanes) {
+                        FloatVector v = FloatVector.fromArray(FS, pad, q + shift);
+                        FloatVector m = FloatVector.fromArray(FS, max, q);
+                        m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)))
+                                .intoArray(max, q);
+                    }
+                }
+            }
+            int rowPitch = s.strideH() * ps, ow = p.outW();
+            for (int oy = 0; oy < p.outH(); oy++) System.arraycopy(max, oy * rowPitch, y, out + oy * ow, ow);
+        }
+
+        void run(float[] x, int in, Scratch sc, int[] idx) {
+            float[] pad = sc.padded, max = sc.max, best = sc.best;
+            int sw = s.strideW(), lanes = FS.length();
+            fill(x, in, pad);
             java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
             System.arraycopy(first, 0, best, 0, span);
             for (int ky = 0; ky < s.kh(); ky++) {
