@@ -18,10 +18,17 @@ import netslim.tensor.Tensor;
  *
  * <p>Training mode uses batch statistics in BatchNorm (updating the running ones) and samples dropout masks;
  * {@link #backward} adds parameter gradients into {@link ParamStore#grad}.
+ *
+ * <p>{@link #forInference} is the serving plan: BatchNorms folded into the convs before them
+ * ({@link BatchNormFolding}) and every conv that only a ReLU reads run as one {@link Backend#conv2dRelu} op.
  */
 public final class Executor implements AutoCloseable {
 
-    public enum Mode { INFERENCE, TRAINING }
+    /**
+     * INFERENCE keeps every node's output (tests and tools read them); FUSED_INFERENCE runs a conv whose only reader
+     * is a ReLU as one fused op writing the ReLU's buffer, so the conv's own output is not kept; TRAINING as above.
+     */
+    public enum Mode { INFERENCE, TRAINING, FUSED_INFERENCE }
 
     private final Graph graph;
     private final Backend backend;
@@ -35,6 +42,17 @@ public final class Executor implements AutoCloseable {
     private final Map<String, Long> dropoutSeeds = new HashMap<>();
     private Rng rng = new Rng(0x5eed);
     private final Tensor input;
+    private final Map<String, String> fusedConvToRelu = new HashMap<>();
+    private final java.util.Set<String> fusedRelus = new java.util.HashSet<>();
+
+    /**
+     * The serving plan of a model: BatchNorms folded into the preceding convs (the parameters are copied now, so
+     * later changes to {@code g}'s parameters are not seen — build a new executor after training), then
+     * {@link Mode#FUSED_INFERENCE}. Same outputs as {@link Mode#INFERENCE} up to float rounding.
+     */
+    public static Executor forInference(Graph g, Backend backend, int batch) {
+        return new Executor(BatchNormFolding.fold(g).graph(), backend, batch, Mode.FUSED_INFERENCE);
+    }
 
     public Executor(Graph graph, Backend backend, int batch, Mode mode) {
         if (batch <= 0) throw new NetslimException("batch size must be positive, got " + batch);
@@ -46,7 +64,20 @@ public final class Executor implements AutoCloseable {
         this.shapes = graph.shapes(batch);
         this.input = backend.allocate(shapes.get(graph.inputName()));
         acts.put(graph.inputName(), input);
+        if (mode == Mode.FUSED_INFERENCE) findConvRelu();
         for (Node n : graph.nodes()) plan(n);
+    }
+
+    /** Conv → ReLU pairs where the ReLU is the conv's only reader (and the conv is not the graph output). */
+    private void findConvRelu() {
+        for (Node n : graph.nodes()) {
+            if (!(n.layer() instanceof Layer.Conv2d) || n.name().equals(graph.outputName())) continue;
+            List<Node> readers = graph.consumers(n.name());
+            if (readers.size() == 1 && readers.get(0).layer() instanceof Layer.Relu) {
+                fusedConvToRelu.put(n.name(), readers.get(0).name());
+                fusedRelus.add(readers.get(0).name());
+            }
+        }
     }
 
     private boolean training() {
@@ -58,6 +89,7 @@ public final class Executor implements AutoCloseable {
     }
 
     private void plan(Node n) {
+        if (fusedConvToRelu.containsKey(n.name())) return; // writes its ReLU's buffer
         Shape s = shapes.get(n.name());
         Layer l = n.layer();
         String in0 = n.inputs().get(0);
@@ -95,6 +127,10 @@ public final class Executor implements AutoCloseable {
     /** The planned output buffer of a node (valid after {@link #forward}). */
     public Tensor activation(String node) {
         Tensor t = acts.get(node);
+        if (t == null && fusedConvToRelu.containsKey(node)) {
+            throw new NetslimException("node " + node + " is fused with " + fusedConvToRelu.get(node)
+                    + " in this inference plan: its own output is not kept (use Mode.INFERENCE to read it)");
+        }
         if (t == null) throw new NetslimException("no activation named " + node);
         return t;
     }
@@ -159,7 +195,12 @@ public final class Executor implements AutoCloseable {
         Tensor x = acts.get(n.inputs().get(0));
         Layer l = n.layer();
         if (l instanceof Layer.Conv2d c) {
-            backend.conv2d(x, param(name + ".weight"), c.bias() ? param(name + ".bias") : null, y, c.spec());
+            Tensor w = param(name + ".weight"), b = c.bias() ? param(name + ".bias") : null;
+            String relu = fusedConvToRelu.get(name);
+            if (relu != null) backend.conv2dRelu(x, w, b, acts.get(relu), c.spec());
+            else backend.conv2d(x, w, b, y, c.spec());
+        } else if (fusedRelus.contains(name)) {
+            return; // computed by its conv
         } else if (l instanceof Layer.BatchNorm2d bn) {
             Tensor g = param(name + ".weight"), b = param(name + ".bias");
             Tensor rm = param(name + ".running_mean"), rv = param(name + ".running_var");

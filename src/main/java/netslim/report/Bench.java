@@ -11,8 +11,9 @@ import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 
 /**
- * Inference latency of a model: plans one executor, runs warm-up iterations, then times {@code iters} forward
- * passes (host input upload and output download included) on a seeded random batch.
+ * Inference latency of a model: plans one serving executor ({@link Executor#forInference}: BatchNorm folded,
+ * conv+ReLU fused), runs warm-up iterations, then times {@code iters} forward passes (host input upload and output
+ * download included) on a seeded random batch.
  */
 public final class Bench {
     private Bench() {
@@ -30,7 +31,7 @@ public final class Bench {
         d[0] = batch;
         for (int i = 0; i < in.rank(); i++) d[i + 1] = in.dim(i);
         Tensor x = new Rng(42).uniform(new Shape(d));
-        try (Executor ex = new Executor(g, backend, batch, Executor.Mode.INFERENCE)) {
+        try (Executor ex = Executor.forInference(g, backend, batch)) {
             Tensor host = Tensor.zeros(g.shapes(batch).get(g.outputName()));
             for (int i = 0; i < warmup; i++) {
                 backend.download(ex.forward(x), host);

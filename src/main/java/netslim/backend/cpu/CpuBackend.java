@@ -144,6 +144,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void conv2dRelu(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        conv.forward(x, w, bias, y, s, true);
+    }
+
+    @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
         conv.backward(x, w, dy, dx, dw, db, s);
     }
