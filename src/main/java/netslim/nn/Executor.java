@@ -167,6 +167,18 @@ public final class Executor implements AutoCloseable {
         }
     }
 
+    /** "NODE.weight", ".bias", ".running_mean", ".running_var", built once per node (no string garbage per call). */
+    private final Map<String, String[]> paramNames = new HashMap<>();
+    private static final int W = 0, B = 1, MEAN = 2, VAR = 3;
+
+    private String[] pn(String node) {
+        return paramNames.computeIfAbsent(node, Executor::paramNamesOf);
+    }
+
+    private static String[] paramNamesOf(String node) {
+        return new String[] {node + ".weight", node + ".bias", node + ".running_mean", node + ".running_var"};
+    }
+
     private Tensor paramOrNull(String name) {
         return graph.params().contains(name) ? param(name) : null;
     }
@@ -195,15 +207,15 @@ public final class Executor implements AutoCloseable {
         Tensor x = acts.get(n.inputs().get(0));
         Layer l = n.layer();
         if (l instanceof Layer.Conv2d c) {
-            Tensor w = param(name + ".weight"), b = c.bias() ? param(name + ".bias") : null;
+            Tensor w = param(pn(name)[W]), b = c.bias() ? param(pn(name)[B]) : null;
             String relu = fusedConvToRelu.get(name);
             if (relu != null) backend.conv2dRelu(x, w, b, acts.get(relu), c.spec());
             else backend.conv2d(x, w, b, y, c.spec());
         } else if (fusedRelus.contains(name)) {
             return; // computed by its conv
         } else if (l instanceof Layer.BatchNorm2d bn) {
-            Tensor g = param(name + ".weight"), b = param(name + ".bias");
-            Tensor rm = param(name + ".running_mean"), rv = param(name + ".running_var");
+            Tensor g = param(pn(name)[W]), b = param(pn(name)[B]);
+            Tensor rm = param(pn(name)[MEAN]), rv = param(pn(name)[VAR]);
             if (training()) {
                 Tensor[] s = saved.get(name);
                 backend.batchNormTrain(x, g, b, rm, rv, bn.momentum(), bn.eps(), y, s[0], s[1]);
@@ -221,7 +233,7 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.GlobalAvgPool) {
             backend.globalAvgPool(x, y);
         } else if (l instanceof Layer.Linear lin) {
-            backend.linear(x, param(name + ".weight"), lin.bias() ? param(name + ".bias") : null, y);
+            backend.linear(x, param(pn(name)[W]), lin.bias() ? param(pn(name)[B]) : null, y);
         } else if (l instanceof Layer.Dropout d) {
             if (training()) {
                 long seed = rng.nextLong();
@@ -290,12 +302,12 @@ public final class Executor implements AutoCloseable {
         Tensor x = acts.get(in0);
         Tensor dx = gradOf(in0);
         if (l instanceof Layer.Conv2d c) {
-            backend.conv2dBackward(x, param(name + ".weight"), dy, dx, paramGrad(name + ".weight"),
-                    c.bias() ? paramGrad(name + ".bias") : null, c.spec());
+            backend.conv2dBackward(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
+                    c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
         } else if (l instanceof Layer.BatchNorm2d) {
             Tensor[] s = saved.get(name);
-            backend.batchNormBackward(x, dy, param(name + ".weight"), s[0], s[1], dx,
-                    paramGrad(name + ".weight"), paramGrad(name + ".bias"));
+            backend.batchNormBackward(x, dy, param(pn(name)[W]), s[0], s[1], dx,
+                    paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
         } else if (l instanceof Layer.Relu) {
             if (dx != null) backend.reluBackward(acts.get(name), dy, dx);
         } else if (l instanceof Layer.Clip c) {
@@ -307,8 +319,8 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.GlobalAvgPool) {
             if (dx != null) backend.globalAvgPoolBackward(dy, dx);
         } else if (l instanceof Layer.Linear lin) {
-            backend.linearBackward(x, param(name + ".weight"), dy, dx, paramGrad(name + ".weight"),
-                    lin.bias() ? paramGrad(name + ".bias") : null);
+            backend.linearBackward(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
+                    lin.bias() ? paramGrad(pn(name)[B]) : null);
         } else if (l instanceof Layer.Dropout) {
             if (dx != null) backend.dropoutBackward(dy, saved.get(name)[0], dx);
         } else if (l instanceof Layer.Concat) {

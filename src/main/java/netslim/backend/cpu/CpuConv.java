@@ -66,7 +66,9 @@ final class CpuConv {
 
     private static Plan plan(Tensor x, Tensor w, Tensor y, ConvSpec s) {
         ShapeChecks.requireRank(x, 4, "conv2d", "x");
-        ShapeChecks.require(x.shape().c() == s.inChannels(), "conv2d", "x " + x.shape() + " does not match " + s);
+        if (x.shape().c() != s.inChannels()) { // message built only on failure: plan() runs on every call
+            ShapeChecks.require(false, "conv2d", "x " + x.shape() + " does not match " + s);
+        }
         ShapeChecks.requireShape(w, "conv2d", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(), s.kw());
         ShapeChecks.requireShape(y, "conv2d", "y/dy", x.shape().n(), s.outChannels(), s.outH(x.shape().h()),
                 s.outW(x.shape().w()));
