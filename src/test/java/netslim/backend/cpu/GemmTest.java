@@ -271,7 +271,7 @@ class GemmTest {
         assertEquals("java", Gemm.select("java", 1).name());
         assertInstanceOf(OpenBlasGemm.class, Gemm.select("openblas", 2));
         assertInstanceOf(OpenBlasGemm.class, Gemm.select("auto", 1), "OpenBLAS loads on this platform");
-        assertInstanceOf(VectorGemm.class, Gemm.select("auto", 2), "several threads: the Java GEMM (see Gemm.select)");
+        assertInstanceOf(OpenBlasGemm.class, Gemm.select("auto", 2), "several threads: OpenBLAS in slabs (see Gemm.select)");
         NetslimException e = assertThrows(NetslimException.class, () -> Gemm.select("mkl", 2));
         assertTrue(e.getMessage().contains("mkl") && !e.getMessage().contains("\n"), e.getMessage());
         assertThrows(NetslimException.class, () -> Gemm.select("java", 0));
