@@ -4,7 +4,8 @@
 # evaluated on the FULL test set (the search itself decides on the first TEST_LIMIT test images).
 # Usage: bench/compress-experiment.sh BASELINE.nsm [OUTDIR=experiment]
 # Budget knobs (environment): FT_LIMIT (fine-tune images per point, default 10000), FT_EPOCHS (1),
-# TEST_LIMIT (2000), STEPS (search points per variant, 4), MAX_DROP (0.5), BENCH_ITERS (20), THREADS (2).
+# TEST_LIMIT (2000), STEPS (search points per variant, 4), MAX_DROP (0.5), BENCH_ITERS (20), THREADS (2),
+# LR (fine-tuning learning rate; default: compress's own default).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base="${1:?usage: bench/compress-experiment.sh BASELINE.nsm [OUTDIR]}"
@@ -15,7 +16,7 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'
 "$root/netslim" compress --model "$base" --data fashion-mnist --pipeline all --report "$out/report" \
   --max-drop "${MAX_DROP:-0.5}" --search-steps "${STEPS:-4}" --finetune-epochs "${FT_EPOCHS:-1}" \
   --train-limit "${FT_LIMIT:-10000}" --test-limit "${TEST_LIMIT:-2000}" --bench-iters "${BENCH_ITERS:-20}" \
-  --threads "${THREADS:-2}" --device cpu
+  --threads "${THREADS:-2}" --device cpu ${LR:+--lr "$LR"}
 for v in prune tucker prune+tucker; do
   f="$out/report/$v.nsm"
   [[ -f "$f" ]] || continue

@@ -190,6 +190,17 @@ public final class CudaBackend implements Backend {
         conv.forward(x, w, bias, y, s);
     }
 
+    /**
+     * Not fused on the GPU yet: the conv, then the ReLU kernel in place on y (elementwise, each element read before
+     * it is written by the same thread). Wiring the bias_relu epilogue is future work; like all CUDA code, not yet
+     * run on a GPU.
+     */
+    @Override
+    public void conv2dRelu(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        conv.forward(x, w, bias, y, s);
+        relu(y, y);
+    }
+
     @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
         conv.backward(x, w, dy, dx, dw, db, s);
