@@ -42,8 +42,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * every eligible conv with EVBMF ranks ({@value #RANK}, {@value #HOOI_ITERS} HOOI sweeps). The weights are random,
  * so EVBMF sees mostly noise and its ranks are low: the variant is a fixed, reproducible workload, not a
  * trained compressed model (googlenet 1.50 G → 0.28 G MACs, 5.3x; googlenet-cifar w1 1.16 G → 0.24 G, 4.8x).
- * The MAC reduction is printed at setup,
- * so a run can set the measured speedup against it (issue 8's target: speedup ≥ 0.8 × MAC reduction).
+ * The MAC reduction is printed at setup, so a run can set the measured speedup against it (issue 8's target:
+ * speedup ≥ 0.8 × MAC reduction).
  * Run: {@code bench/run-jmh.sh ModelBench -f 1 -wi 2 -i 5 -p model=googlenet-cifar}.
  */
 @State(Scope.Benchmark)
