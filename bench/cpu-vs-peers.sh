@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # netslim beside its CPU peers — ONNX Runtime 1.29 (Java, CPU EP) and PyTorch 1.13 (CPU) — in one run on one
 # machine, as a Markdown report with the ratios issue 8 sets targets for:
-#   1. torchvision GoogLeNet-224 inference, batch 1 and 8: netslim (--gemm auto and openblas), ORT, PyTorch;
+#   1. torchvision GoogLeNet-224 inference, batch 1 and 8: netslim (each GEMM of GEMMS), ORT, PyTorch;
 #   2. one training step at batch 8 (forward, cross-entropy, backward, SGD momentum): netslim `bench --train` vs
 #      torch_bench.py --train, for googlenet and googlenet-cifar (PyTorch's column says why when it cannot run);
 #   3. googlenet-cifar (zoo default input) inference, batch 1 and 32: netslim vs ORT on netslim's own ONNX export;
@@ -12,6 +12,8 @@
 #   ITERS=10 WARMUP=3  timed / untimed iterations of every netslim measurement; ITERS also for ORT and PyTorch,
 #                      whose scripts warm up 3 runs (fixed there)
 #   THREADS=2          threads for netslim, ORT and PyTorch alike
+#   GEMMS="auto java"  netslim's --gemm values, one column each (auto = the default, OpenBLAS when it loads; the
+#                      report says what auto ran as); GEMMS="auto openblas java" for all
 #   NO_TORCH=1         skip the PyTorch columns (the report says they were skipped on purpose)
 #   COMPRESSED=DIR     a `compress --report DIR` directory (report.json + <variant>.nsm)
 #   BASELINE=F.nsm     the baseline of COMPRESSED (default: the baseline file report.json names)
@@ -24,6 +26,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out_md="${1:-}"
+GEMMS="${GEMMS:-auto java}"
 ITERS="${ITERS:-10}" WARMUP="${WARMUP:-3}" THREADS="${THREADS:-2}" ROUNDS="${ROUNDS:-2}" GEMM="${GEMM:-auto}"
 NO_TORCH="${NO_TORCH:-}"
 py="${PYTHON:-/usr/bin/python3}"   # the Python with python3-torch (Debian's)
@@ -113,6 +116,32 @@ torch_ms() {
   attempt "torch_bench.py $*" "$py" "$peers/torch_bench.py" "$1" --batch "$2" --threads "$THREADS" --iters "$ITERS" "${@:3}" \
     | awk -v vf="$tmp/torch_version" '$1 == "torch" { print $2 > vf; for (i = 1; i < NF; i++) if ($i == "median") print $(i + 1) }'
 }
+# ns_row MODEL BATCH [--train] — netslim once per GEMM of GEMMS: medians in nsms_raw[], "X ms" cells in nsms[];
+# the first time, what auto ran as goes to the report's head
+declare -a nsms_raw nsms
+ns_row() {
+  local gm m
+  nsms_raw=() nsms=()
+  for gm in $GEMMS; do
+    m=$(ns_bench "$1" "$2" "$gm" "${@:3}")
+    nsms_raw+=("$m"); nsms+=("$(ms "$m") ms")
+    if [[ $gm == auto && ! -f $tmp/auto_said ]]; then echo "- netslim auto ran as: $(last_backend)" >> "$tmp/head.md"; touch "$tmp/auto_said"; fi
+  done
+}
+# ratios PEER_MS — one "netslim/peer" cell per GEMM of the last ns_row, joined by " | "
+ratios() { local m out=(); for m in "${nsms_raw[@]}"; do out+=("$(cell "$m" "$1")"); done; join "${out[@]}"; }
+join() { local IFS='|'; local s="$*"; echo "${s//|/ | }"; }
+# header COL... — a table header; a column containing %s repeats once per GEMM of GEMMS
+header() {
+  local c g cols=()
+  for c in "$@"; do
+    if [[ $c == *%s* ]]; then for g in $GEMMS; do cols+=("${c//%s/$g}"); done; else cols+=("$c"); fi
+  done
+  echo "| $(join "${cols[@]}") |"
+  echo "|$(printf -- '---|%.0s' "${cols[@]}")"
+}
+# row CELL... — a table row; an argument may already hold several cells joined by " | "
+row() { echo "| $(join "$@") |"; }
 # cell A B — "A/B" ratio, or a dash when B was skipped
 cell() { [[ $2 == skipped ]] && echo "–" || ratio "$1" "$2"; }
 tcell() { [[ $1 == skipped ]] && echo "skipped (NO_TORCH=1)" || echo "$(ms "$1") ms"; }
@@ -123,7 +152,7 @@ load0="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; load average at start: $load0"
   echo "- netslim $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'), $(java -version 2>&1 | head -n 1)"
-  echo "- command: \`ITERS=$ITERS WARMUP=$WARMUP THREADS=$THREADS${NO_TORCH:+ NO_TORCH=1}${COMPRESSED:+ COMPRESSED=$COMPRESSED ROUNDS=$ROUNDS GEMM=$GEMM} bench/cpu-vs-peers.sh${*:+ $*}\`"
+  echo "- command: \`ITERS=$ITERS WARMUP=$WARMUP THREADS=$THREADS GEMMS=\"$GEMMS\"${NO_TORCH:+ NO_TORCH=1}${COMPRESSED:+ COMPRESSED=$COMPRESSED ROUNDS=$ROUNDS GEMM=$GEMM} bench/cpu-vs-peers.sh${*:+ $*}\`"
   echo "- medians of $ITERS timed runs; netslim warms up $WARMUP, ORT and PyTorch 3 (fixed in their scripts); all on $THREADS threads"
 } > "$tmp/head.md"
 
@@ -134,28 +163,23 @@ declare -A ortg; while read -r b m; do ortg[$b]=$m; done < "$tmp/ort_g"
   echo
   echo "### torchvision GoogLeNet-224 inference (1000 classes, seeded random weights; target netslim/ORT ≤ 1.25)"
   echo
-  echo "| batch | netslim auto | netslim openblas | ONNX Runtime | PyTorch | auto/ORT | openblas/ORT | auto/PyTorch | openblas/PyTorch |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  header "batch" "netslim %s" "ONNX Runtime" "PyTorch" "%s/ORT" "%s/PyTorch"
 } > "$tmp/s1.md"
 for b in 1 8; do
-  a=$(ns_bench googlenet "$b" auto); auto_backend=$(last_backend)
-  o=$(ns_bench googlenet "$b" openblas)
+  ns_row googlenet "$b"
   t=$(torch_ms googlenet "$b")
-  echo "| $b | $(ms "$a") ms | $(ms "$o") ms | $(ms "${ortg[$b]}") ms | $(tcell "$t") | $(ratio "$a" "${ortg[$b]}") | $(ratio "$o" "${ortg[$b]}") | $(cell "$a" "$t") | $(cell "$o" "$t") |" >> "$tmp/s1.md"
+  row "$b" "$(join "${nsms[@]}")" "$(ms "${ortg[$b]}") ms" "$(tcell "$t")" "$(ratios "${ortg[$b]}")" "$(ratios "$t")" >> "$tmp/s1.md"
 done
-echo "- netslim auto ran as: $auto_backend" >> "$tmp/head.md"
 
 # 2. training step, batch 8
 {
   echo
   echo "### Training step, batch 8 (forward, cross-entropy, backward, SGD lr 0.01 momentum 0.9; target netslim/PyTorch ≤ 0.5)"
   echo
-  echo "| model | netslim auto | netslim openblas | PyTorch | auto/PyTorch | openblas/PyTorch |"
-  echo "|---|---|---|---|---|---|"
+  header "model" "netslim %s" "PyTorch" "%s/PyTorch"
 } > "$tmp/s2.md"
 for model in googlenet googlenet-cifar; do
-  a=$(ns_bench "$model" 8 auto --train)
-  o=$(ns_bench "$model" 8 openblas --train)
+  ns_row "$model" 8 --train
   if [[ $model == googlenet ]]; then
     t=$(torch_ms googlenet 8 --train); tc=$(tcell "$t")
   elif [[ -n $NO_TORCH ]]; then
@@ -165,7 +189,7 @@ for model in googlenet googlenet-cifar; do
   else
     t=skipped; tc="n/a: torch_bench.py cannot build it ($(tail -n 1 "$tmp/err" | tr '|' '/'))"
   fi
-  echo "| $model | $(ms "$a") ms | $(ms "$o") ms | $tc | $(cell "$a" "$t") | $(cell "$o" "$t") |" >> "$tmp/s2.md"
+  row "$model" "$(join "${nsms[@]}")" "$tc" "$(ratios "$t")" >> "$tmp/s2.md"
 done
 
 # 3. googlenet-cifar inference, netslim vs ORT on netslim's own export
@@ -175,13 +199,11 @@ declare -A ortc; while read -r b m; do ortc[$b]=$m; done < "$tmp/ort_c"
   echo
   echo "### googlenet-cifar inference (zoo defaults: $("$ns" stats --model googlenet-cifar 2>/dev/null | sed -n 's/^model googlenet-cifar, input \([0-9x]*\).*/input \1/p'); ORT runs \`netslim export\`'s ONNX)"
   echo
-  echo "| batch | netslim auto | netslim openblas | ONNX Runtime | auto/ORT | openblas/ORT |"
-  echo "|---|---|---|---|---|---|"
+  header "batch" "netslim %s" "ONNX Runtime" "%s/ORT"
 } > "$tmp/s3.md"
 for b in 1 32; do
-  a=$(ns_bench googlenet-cifar "$b" auto)
-  o=$(ns_bench googlenet-cifar "$b" openblas)
-  echo "| $b | $(ms "$a") ms | $(ms "$o") ms | $(ms "${ortc[$b]}") ms | $(ratio "$a" "${ortc[$b]}") | $(ratio "$o" "${ortc[$b]}") |" >> "$tmp/s3.md"
+  ns_row googlenet-cifar "$b"
+  row "$b" "$(join "${nsms[@]}")" "$(ms "${ortc[$b]}") ms" "$(ratios "${ortc[$b]}")" >> "$tmp/s3.md"
 done
 
 # 4. compressed variants against their baseline (pairs alternate their order from round to round)

@@ -37,7 +37,7 @@ final class ExecutorPool implements AutoCloseable {
     private final Queue<Slot> all = new ConcurrentLinkedQueue<>();
 
     ExecutorPool(Graph graph, Backend shared, Supplier<Backend> perExecutor) {
-        this.graph = graph;
+        this.graph = graph; // NetslimModel folds BatchNorm once (Options.foldBatchNorm) before it gets here
         this.shared = shared;
         this.perExecutor = perExecutor;
     }
@@ -61,7 +61,7 @@ final class ExecutorPool implements AutoCloseable {
     Slot create(int batch) {
         Backend own = shared == null ? perExecutor.get() : null;
         try {
-            Slot s = new Slot(new Executor(graph, own != null ? own : shared, batch, Executor.Mode.INFERENCE), own);
+            Slot s = new Slot(new Executor(graph, own != null ? own : shared, batch, Executor.Mode.FUSED_INFERENCE), own);
             all.add(s);
             return s;
         } catch (RuntimeException | Error e) {

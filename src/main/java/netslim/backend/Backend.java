@@ -63,6 +63,16 @@ public interface Backend extends AutoCloseable {
     /** y (N, out, oh, ow) = conv(x (N, in, H, W), w (out, in/groups, kh, kw)) + bias (out) if bias != null. */
     void conv2d(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s);
 
+    /**
+     * conv2d followed by ReLU: {@code y = max(0, conv(x, w) + bias)}, for inference plans that fuse a conv with the
+     * ReLU that alone reads it. The default runs the two ops; backends may apply the ReLU in the conv's own output
+     * pass. Same results as the two ops.
+     */
+    default void conv2dRelu(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        conv2d(x, w, bias, y, s);
+        relu(y, y);
+    }
+
     /** Adds into dx, dw, db (each may be null) the gradients of conv2d given dy. */
     void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s);
 

@@ -21,7 +21,7 @@ final class DeviceOptions {
     int threads;
 
     @Option(names = "--gemm", paramLabel = "G", defaultValue = "auto",
-            description = "CPU GEMM: openblas, java or auto (OpenBLAS on one thread, the Java GEMM on several).")
+            description = "CPU GEMM: openblas, java or auto (OpenBLAS when its native library loads, else Java).")
     String gemm;
 
     Backend open() {

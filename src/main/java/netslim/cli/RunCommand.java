@@ -52,7 +52,7 @@ final class RunCommand implements Callable<Integer> {
             throw new NetslimException(inputFile + ": shape " + got + " does not fit the model's input Nx" + want);
         }
         Tensor y;
-        try (Backend b = device.open(); Executor ex = new Executor(g, b, got.dim(0), Executor.Mode.INFERENCE)) {
+        try (Backend b = device.open(); Executor ex = Executor.forInference(g, b, got.dim(0))) {
             y = ex.forwardToHost(x);
         }
         PrintWriter err = spec.commandLine().getErr();

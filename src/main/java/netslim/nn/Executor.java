@@ -18,10 +18,17 @@ import netslim.tensor.Tensor;
  *
  * <p>Training mode uses batch statistics in BatchNorm (updating the running ones) and samples dropout masks;
  * {@link #backward} adds parameter gradients into {@link ParamStore#grad}.
+ *
+ * <p>{@link #forInference} is the serving plan: BatchNorms folded into the convs before them
+ * ({@link BatchNormFolding}) and every conv that only a ReLU reads run as one {@link Backend#conv2dRelu} op.
  */
 public final class Executor implements AutoCloseable {
 
-    public enum Mode { INFERENCE, TRAINING }
+    /**
+     * INFERENCE keeps every node's output (tests and tools read them); FUSED_INFERENCE runs a conv whose only reader
+     * is a ReLU as one fused op writing the ReLU's buffer, so the conv's own output is not kept; TRAINING as above.
+     */
+    public enum Mode { INFERENCE, TRAINING, FUSED_INFERENCE }
 
     private final Graph graph;
     private final Backend backend;
@@ -35,6 +42,17 @@ public final class Executor implements AutoCloseable {
     private final Map<String, Long> dropoutSeeds = new HashMap<>();
     private Rng rng = new Rng(0x5eed);
     private final Tensor input;
+    private final Map<String, String> fusedConvToRelu = new HashMap<>();
+    private final java.util.Set<String> fusedRelus = new java.util.HashSet<>();
+
+    /**
+     * The serving plan of a model: BatchNorms folded into the preceding convs (the parameters are copied now, so
+     * later changes to {@code g}'s parameters are not seen — build a new executor after training), then
+     * {@link Mode#FUSED_INFERENCE}. Same outputs as {@link Mode#INFERENCE} up to float rounding.
+     */
+    public static Executor forInference(Graph g, Backend backend, int batch) {
+        return new Executor(BatchNormFolding.fold(g).graph(), backend, batch, Mode.FUSED_INFERENCE);
+    }
 
     public Executor(Graph graph, Backend backend, int batch, Mode mode) {
         if (batch <= 0) throw new NetslimException("batch size must be positive, got " + batch);
@@ -46,7 +64,20 @@ public final class Executor implements AutoCloseable {
         this.shapes = graph.shapes(batch);
         this.input = backend.allocate(shapes.get(graph.inputName()));
         acts.put(graph.inputName(), input);
+        if (mode == Mode.FUSED_INFERENCE) findConvRelu();
         for (Node n : graph.nodes()) plan(n);
+    }
+
+    /** Conv → ReLU pairs where the ReLU is the conv's only reader (and the conv is not the graph output). */
+    private void findConvRelu() {
+        for (Node n : graph.nodes()) {
+            if (!(n.layer() instanceof Layer.Conv2d) || n.name().equals(graph.outputName())) continue;
+            List<Node> readers = graph.consumers(n.name());
+            if (readers.size() == 1 && readers.get(0).layer() instanceof Layer.Relu) {
+                fusedConvToRelu.put(n.name(), readers.get(0).name());
+                fusedRelus.add(readers.get(0).name());
+            }
+        }
     }
 
     private boolean training() {
@@ -58,6 +89,7 @@ public final class Executor implements AutoCloseable {
     }
 
     private void plan(Node n) {
+        if (fusedConvToRelu.containsKey(n.name())) return; // writes its ReLU's buffer
         Shape s = shapes.get(n.name());
         Layer l = n.layer();
         String in0 = n.inputs().get(0);
@@ -95,6 +127,10 @@ public final class Executor implements AutoCloseable {
     /** The planned output buffer of a node (valid after {@link #forward}). */
     public Tensor activation(String node) {
         Tensor t = acts.get(node);
+        if (t == null && fusedConvToRelu.containsKey(node)) {
+            throw new NetslimException("node " + node + " is fused with " + fusedConvToRelu.get(node)
+                    + " in this inference plan: its own output is not kept (use Mode.INFERENCE to read it)");
+        }
         if (t == null) throw new NetslimException("no activation named " + node);
         return t;
     }
@@ -131,6 +167,18 @@ public final class Executor implements AutoCloseable {
         }
     }
 
+    /** "NODE.weight", ".bias", ".running_mean", ".running_var", built once per node (no string garbage per call). */
+    private final Map<String, String[]> paramNames = new HashMap<>();
+    private static final int W = 0, B = 1, MEAN = 2, VAR = 3;
+
+    private String[] pn(String node) {
+        return paramNames.computeIfAbsent(node, Executor::paramNamesOf);
+    }
+
+    private static String[] paramNamesOf(String node) {
+        return new String[] {node + ".weight", node + ".bias", node + ".running_mean", node + ".running_var"};
+    }
+
     private Tensor paramOrNull(String name) {
         return graph.params().contains(name) ? param(name) : null;
     }
@@ -159,10 +207,15 @@ public final class Executor implements AutoCloseable {
         Tensor x = acts.get(n.inputs().get(0));
         Layer l = n.layer();
         if (l instanceof Layer.Conv2d c) {
-            backend.conv2d(x, param(name + ".weight"), c.bias() ? param(name + ".bias") : null, y, c.spec());
+            Tensor w = param(pn(name)[W]), b = c.bias() ? param(pn(name)[B]) : null;
+            String relu = fusedConvToRelu.get(name);
+            if (relu != null) backend.conv2dRelu(x, w, b, acts.get(relu), c.spec());
+            else backend.conv2d(x, w, b, y, c.spec());
+        } else if (fusedRelus.contains(name)) {
+            return; // computed by its conv
         } else if (l instanceof Layer.BatchNorm2d bn) {
-            Tensor g = param(name + ".weight"), b = param(name + ".bias");
-            Tensor rm = param(name + ".running_mean"), rv = param(name + ".running_var");
+            Tensor g = param(pn(name)[W]), b = param(pn(name)[B]);
+            Tensor rm = param(pn(name)[MEAN]), rv = param(pn(name)[VAR]);
             if (training()) {
                 Tensor[] s = saved.get(name);
                 backend.batchNormTrain(x, g, b, rm, rv, bn.momentum(), bn.eps(), y, s[0], s[1]);
@@ -180,7 +233,7 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.GlobalAvgPool) {
             backend.globalAvgPool(x, y);
         } else if (l instanceof Layer.Linear lin) {
-            backend.linear(x, param(name + ".weight"), lin.bias() ? param(name + ".bias") : null, y);
+            backend.linear(x, param(pn(name)[W]), lin.bias() ? param(pn(name)[B]) : null, y);
         } else if (l instanceof Layer.Dropout d) {
             if (training()) {
                 long seed = rng.nextLong();
@@ -249,12 +302,12 @@ public final class Executor implements AutoCloseable {
         Tensor x = acts.get(in0);
         Tensor dx = gradOf(in0);
         if (l instanceof Layer.Conv2d c) {
-            backend.conv2dBackward(x, param(name + ".weight"), dy, dx, paramGrad(name + ".weight"),
-                    c.bias() ? paramGrad(name + ".bias") : null, c.spec());
+            backend.conv2dBackward(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
+                    c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
         } else if (l instanceof Layer.BatchNorm2d) {
             Tensor[] s = saved.get(name);
-            backend.batchNormBackward(x, dy, param(name + ".weight"), s[0], s[1], dx,
-                    paramGrad(name + ".weight"), paramGrad(name + ".bias"));
+            backend.batchNormBackward(x, dy, param(pn(name)[W]), s[0], s[1], dx,
+                    paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
         } else if (l instanceof Layer.Relu) {
             if (dx != null) backend.reluBackward(acts.get(name), dy, dx);
         } else if (l instanceof Layer.Clip c) {
@@ -266,8 +319,8 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.GlobalAvgPool) {
             if (dx != null) backend.globalAvgPoolBackward(dy, dx);
         } else if (l instanceof Layer.Linear lin) {
-            backend.linearBackward(x, param(name + ".weight"), dy, dx, paramGrad(name + ".weight"),
-                    lin.bias() ? paramGrad(name + ".bias") : null);
+            backend.linearBackward(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
+                    lin.bias() ? paramGrad(pn(name)[B]) : null);
         } else if (l instanceof Layer.Dropout) {
             if (dx != null) backend.dropoutBackward(dy, saved.get(name)[0], dx);
         } else if (l instanceof Layer.Concat) {

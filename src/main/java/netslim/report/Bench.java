@@ -14,8 +14,9 @@ import netslim.train.TrainConfig;
 import netslim.train.TrainStep;
 
 /**
- * Latency of a model on a seeded random batch, after warm-up: inference ({@link #run}: one planned executor, host
- * input upload and output download included) or one training step ({@link #train}).
+ * Latency of a model on a seeded random batch, after warm-up: inference ({@link #run}: one serving executor,
+ * {@link Executor#forInference} — BatchNorm folded, conv+ReLU fused — host input upload and output download
+ * included) or one training step ({@link #train}).
  */
 public final class Bench {
     private Bench() {
@@ -30,7 +31,7 @@ public final class Bench {
     public static Result run(String model, Graph g, Backend backend, int batch, int warmup, int iters,
                              Consumer<String> progress) {
         Tensor x = new Rng(42).uniform(batchShape(g, batch));
-        try (Executor ex = new Executor(g, backend, batch, Executor.Mode.INFERENCE)) {
+        try (Executor ex = Executor.forInference(g, backend, batch)) {
             Tensor host = Tensor.zeros(g.shapes(batch).get(g.outputName()));
             return time(model, backend, batch, warmup, iters, progress, () -> backend.download(ex.forward(x), host));
         }

@@ -60,6 +60,7 @@ final class ConvParityCases {
         List<ParityCase> cases = new ArrayList<>();
         for (ConvShape s : shapes()) {
             cases.add(forward(s));
+            cases.add(forwardRelu(s));
             cases.add(backward(s));
         }
         ConvShape first = shapes().get(2);
@@ -78,6 +79,17 @@ final class ConvParityCases {
             Tensor bias = s.bias() ? c.in(s.spec().outChannels()) : null;
             Tensor y = c.out(s.y());
             c.b.conv2d(x, w, bias, y, s.spec());
+            c.keep("y", y);
+        });
+    }
+
+    /** The fused conv + ReLU (inference plans); inputs centred on 0 so about half the outputs are clamped. */
+    private static ParityCase forwardRelu(ConvShape s) {
+        return new ParityCase("conv2dRelu " + s.label(), Set.of("conv2dRelu"), c -> {
+            Tensor x = c.in(s.x()), w = c.in(s.weight());
+            Tensor bias = s.bias() ? c.in(s.spec().outChannels()) : null;
+            Tensor y = c.out(s.y());
+            c.b.conv2dRelu(x, w, bias, y, s.spec());
             c.keep("y", y);
         });
     }

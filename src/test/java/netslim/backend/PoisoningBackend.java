@@ -71,6 +71,12 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public void conv2dRelu(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        poison(y);
+        b.conv2dRelu(x, w, bias, y, s);
+    }
+
+    @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
         b.conv2dBackward(x, w, dy, dx, dw, db, s);
     }

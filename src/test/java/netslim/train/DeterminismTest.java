@@ -26,8 +26,8 @@ import netslim.cli.Main;
  * Same seed, same thread count, same GEMM → bit-identical training on the CPU (README "Reliability"): data order,
  * augmentation, dropout and initialisation all come from the seed, and every parallel kernel splits its work so that
  * each output element is summed in one fixed order. The Java GEMM splits only over output tiles, so with it the
- * thread count does not matter either; OpenBLAS's split does depend on it, and {@code --gemm auto} switches between
- * the two at 2 threads (measured there, not asserted here).
+ * thread count does not matter either; OpenBLAS (also {@code --gemm auto}) runs one whole call on one thread and
+ * slabs of C on more, so 1 and 2 threads differ (measured by DeterminismProbe, not asserted here).
  */
 class DeterminismTest {
     private static final SyntheticData TRAIN = new SyntheticData("synthetic train", 160, 8, 4, 21);

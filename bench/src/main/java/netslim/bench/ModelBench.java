@@ -34,8 +34,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Model-level inference latency on the CPU backend: googlenet (3x224x224) and googlenet-cifar (its zoo default
- * input, width {@code width}), dense and compressed, batch 1 and 8, each GEMM. One forward pass of a planned
- * {@link Executor} per call, host input upload and output download included (what {@code netslim bench} times).
+ * input, width {@code width}), dense and compressed, batch 1 and 8, each GEMM. One forward pass of the serving
+ * plan ({@link Executor#forInference}: BatchNorm folded, conv+ReLU fused) per call, host input upload and output
+ * download included (what {@code netslim bench} times).
  *
  * <p>{@code compressed} is built in {@link #setUp} from the seeded dense model with the library's own rewrites at
  * fixed settings: l1 filter pruning at ratio {@value #PRUNE_RATIO} (one round, no fine-tuning), then Tucker-2 of
@@ -93,7 +94,7 @@ public class ModelBench {
         System.out.printf("%n# %s %s: %,d MACs per image (dense %,d; MAC reduction %.2fx)%n", model, variant, macs,
                 denseMacs, (double) denseMacs / macs);
         backend = CpuBackend.create(threads, Gemm.select(gemm, threads));
-        executor = new Executor(g, backend, batch, Executor.Mode.INFERENCE);
+        executor = Executor.forInference(g, backend, batch);
         Shape in = g.inputShape();
         x = new Rng(42).uniform(Shape.of(batch, in.dim(0), in.dim(1), in.dim(2)));
         host = Tensor.zeros(g.shapes(batch).get(g.outputName()));

@@ -144,6 +144,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void conv2dRelu(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        conv.forward(x, w, bias, y, s, true);
+    }
+
+    @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
         conv.backward(x, w, dy, dx, dw, db, s);
     }
@@ -316,11 +321,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void copyChannels(Tensor src, int srcC0, Tensor dst, int dstC0, int channels, boolean accumulate) {
         Shape ss = src.shape(), ds = dst.shape();
-        ShapeChecks.require(ss.rank() >= 2 && ds.rank() >= 2 && ss.dim(0) == ds.dim(0)
-                        && ss.size() / (ss.dim(0) * ss.dim(1)) == ds.size() / (ds.dim(0) * ds.dim(1))
-                        && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= ss.dim(1)
-                        && dstC0 + channels <= ds.dim(1), "copyChannels",
-                channels + " channels from " + ss + " at " + srcC0 + " into " + ds + " at " + dstC0);
+        boolean ok = ss.rank() >= 2 && ds.rank() >= 2 && ss.dim(0) == ds.dim(0)
+                && ss.size() / (ss.dim(0) * ss.dim(1)) == ds.size() / (ds.dim(0) * ds.dim(1))
+                && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= ss.dim(1) && dstC0 + channels <= ds.dim(1);
+        if (!ok) { // message built only on failure (this runs for every concat input)
+            ShapeChecks.require(false, "copyChannels",
+                    channels + " channels from " + ss + " at " + srcC0 + " into " + ds + " at " + dstC0);
+        }
         int hw = ss.size() / (ss.dim(0) * ss.dim(1));
         int len = channels * hw;
         float[] s = src.data(), d = dst.data();

@@ -66,7 +66,9 @@ final class CpuConv {
 
     private static Plan plan(Tensor x, Tensor w, Tensor y, ConvSpec s) {
         ShapeChecks.requireRank(x, 4, "conv2d", "x");
-        ShapeChecks.require(x.shape().c() == s.inChannels(), "conv2d", "x " + x.shape() + " does not match " + s);
+        if (x.shape().c() != s.inChannels()) { // message built only on failure: plan() runs on every call
+            ShapeChecks.require(false, "conv2d", "x " + x.shape() + " does not match " + s);
+        }
         ShapeChecks.requireShape(w, "conv2d", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(), s.kw());
         ShapeChecks.requireShape(y, "conv2d", "y/dy", x.shape().n(), s.outChannels(), s.outH(x.shape().h()),
                 s.outW(x.shape().w()));
@@ -84,20 +86,32 @@ final class CpuConv {
     }
 
     void forward(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        forward(x, w, bias, y, s, false);
+    }
+
+    /**
+     * Forward with an optional fused ReLU. The bias and the ReLU are applied per GEMM block, right after the block's
+     * output is written (while it is still in cache), in one pass: y = max(0, y + b) — the same float operations as
+     * adding the bias and then a separate ReLU pass.
+     */
+    void forward(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
         Plan p = plan(x, w, y, s);
         float[] xd = x.data(), wd = w.data(), yd = y.data();
         if (s.isDepthwise()) {
             depthwise.forward(xd, x.offset(), wd, w.offset(), bias == null ? null : bias.data(),
                     bias == null ? 0 : bias.offset(), yd, y.offset(), p.g(), p.images());
+            if (relu) epilogue(p, yd, y.offset(), null, 0, 0, p.images(), 0, s.outChannels(), true);
             return;
         }
+        float[] bd = bias == null ? null : bias.data();
+        int bOff = bias == null ? 0 : bias.offset();
         for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
             int b = Math.min(p.blockImages(), p.images() - n0);
             for (int grp = 0; grp < p.groups(); grp++) {
                 forwardBlock(p, xd, x.offset(), wd, w.offset(), yd, y.offset(), n0, b, grp);
+                if (bd != null || relu) epilogue(p, yd, y.offset(), bd, bOff, n0, b, grp * p.outG(), p.outG(), relu);
             }
         }
-        if (bias != null) addBias(yd, y.offset(), bias.data(), bias.offset(), p.images(), s.outChannels(), p.hw());
     }
 
     private void forwardBlock(Plan p, float[] x, int xOff, float[] w, int wOff, float[] y, int yOff,
@@ -197,12 +211,37 @@ final class CpuConv {
         });
     }
 
-    private void addBias(float[] y, int yOff, float[] bias, int bOff, int images, int channels, int hw) {
-        pool.parallelFor(images * channels, Math.max(1, 16_384 / hw), (p0, p1) -> {
-            for (int p = p0; p < p1; p++) {
-                float b = bias[bOff + p % channels];
-                int o = yOff + p * hw;
-                for (int q = 0; q < hw; q++) y[o + q] += b;
+    private static final jdk.incubator.vector.VectorSpecies<Float> FS = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * y = y + bias[c] (when bias is not null), then max(0, ·) (when relu), on the planes of images [n0, n0 + b) and
+     * channels [c0, c0 + cn). Vector lanes use Math.max semantics, as the ReLU op does (NaN stays NaN).
+     */
+    private void epilogue(Plan p, float[] y, int yOff, float[] bias, int bOff, int n0, int b, int c0, int cn,
+                          boolean relu) {
+        int hw = p.hw();
+        pool.parallelFor(b * cn, Math.max(1, 16_384 / hw), (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int c = c0 + q % cn;
+                int o = yOff + p.outPlane(n0 + q / cn, c);
+                float bc = bias == null ? 0f : bias[bOff + c];
+                int i = 0;
+                if (bias != null && relu) {
+                    for (int end = FS.loopBound(hw); i < end; i += FS.length()) {
+                        jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i).add(bc).max(0f).intoArray(y, o + i);
+                    }
+                    for (; i < hw; i++) y[o + i] = Math.max(y[o + i] + bc, 0f);
+                } else if (bias != null) {
+                    for (int end = FS.loopBound(hw); i < end; i += FS.length()) {
+                        jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i).add(bc).intoArray(y, o + i);
+                    }
+                    for (; i < hw; i++) y[o + i] += bc;
+                } else {
+                    for (int end = FS.loopBound(hw); i < end; i += FS.length()) {
+                        jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i).max(0f).intoArray(y, o + i);
+                    }
+                    for (; i < hw; i++) y[o + i] = Math.max(y[o + i], 0f);
+                }
             }
         });
     }

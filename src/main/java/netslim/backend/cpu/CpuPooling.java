@@ -119,10 +119,26 @@ final class CpuPooling {
         private final float[] origin; // plane offset of each padded position, per phase (garbage where padding)
         private final float[] first;  // per flattened output q: plane offset of its window's first in-image element
 
+        /** Per-thread buffers of one call, views of that thread's grow-only {@link Buffers}. */
         final class Scratch {
-            final float[] padded = new float[s.strideW() * phaseLen];
-            final float[] max = new float[span];
-            final float[] best = new float[span];
+            final float[] padded, max, best;
+
+            Scratch(Buffers b) {
+                padded = b.padded = grow(b.padded, s.strideW() * phaseLen);
+                max = b.max = grow(b.max, span);
+                best = b.best = grow(b.best, span);
+            }
+        }
+
+        /** Reused across calls (a forward pass must not allocate per call); only grows. */
+        private static final class Buffers {
+            float[] padded = new float[0], max = new float[0], best = new float[0];
+        }
+
+        private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+        private static float[] grow(float[] a, int n) {
+            return a.length >= n ? a : new float[Math.max(n, a.length + a.length / 2)];
         }
 
         private PaddedArgMax(Planes p, PoolSpec s, boolean argTables) {
@@ -161,9 +177,10 @@ final class CpuPooling {
             return new PaddedArgMax(p, s, argTables);
         }
 
+        /** This thread's buffers for this geometry, the padded plane reset to -infinity (the image is copied in later). */
         Scratch scratch() {
-            Scratch sc = new Scratch();
-            java.util.Arrays.fill(sc.padded, Float.NEGATIVE_INFINITY);
+            Scratch sc = new Scratch(BUFFERS.get());
+            java.util.Arrays.fill(sc.padded, 0, s.strideW() * phaseLen, Float.NEGATIVE_INFINITY);
             return sc;
         }
 
@@ -191,7 +208,7 @@ final class CpuPooling {
             float[] pad = sc.padded, max = sc.max;
             int sw = s.strideW(), lanes = FS.length();
             fill(x, in, pad);
-            java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(max, 0, span, Float.NEGATIVE_INFINITY);
             for (int ky = 0; ky < s.kh(); ky++) {
                 for (int kx = 0; kx < s.kw(); kx++) {
                     int shift = (kx % sw) * phaseLen + ky * ps + kx / sw;
@@ -211,7 +228,7 @@ final class CpuPooling {
             float[] pad = sc.padded, max = sc.max, best = sc.best;
             int sw = s.strideW(), lanes = FS.length();
             fill(x, in, pad);
-            java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(max, 0, span, Float.NEGATIVE_INFINITY);
             System.arraycopy(first, 0, best, 0, span);
             for (int ky = 0; ky < s.kh(); ky++) {
                 for (int kx = 0; kx < s.kw(); kx++) {

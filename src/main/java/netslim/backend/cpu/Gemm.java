@@ -18,11 +18,11 @@ public interface Gemm {
 
     /**
      * Selects an implementation: "openblas", "java", or "auto". {@code threads} is the number of threads the GEMM
-     * may use. "auto" picks OpenBLAS for one thread (when its native library loads, else the Java kernel, saying so
-     * on stderr) and the Java kernel for several: multi-threaded OpenBLAS spins its workers and collapses when they
-     * share the cores with our own worker pool or other load (measured on 2 cores under load: googlenet-cifar
-     * training at 2–3 images/s with 2-thread OpenBLAS against 13–20 with the 2-thread Java GEMM and 24 with
-     * 1-thread OpenBLAS; see bench/RESULTS.md). Ask for "openblas" explicitly on a quiet machine.
+     * may use. "auto" picks OpenBLAS when its native library loads, else the Java kernel (saying so once on stderr).
+     * OpenBLAS runs single-threaded per slab of C on netslim's GEMM workers ({@link OpenBlasGemm}); measured side by
+     * side on 2 cores with both cores also busy with other jobs (bench/RESULTS.md, "OpenBLAS in slabs"), it beat the
+     * Java kernel on every GoogLeNet shape (median GFLOP/s 45–70 against 37–58). Before the slabs, OpenBLAS's own
+     * threads collapsed under such load, and "auto" used the Java kernel for several threads.
      */
     static Gemm select(String which, int threads) {
         if (threads < 1) {
@@ -35,9 +35,6 @@ public interface Gemm {
             case "java":
                 return new VectorGemm(threads);
             case "auto":
-                if (threads > 1) {
-                    return new VectorGemm(threads);
-                }
                 if (OpenBlasGemm.loadFailure() == null) {
                     return new OpenBlasGemm(threads);
                 }

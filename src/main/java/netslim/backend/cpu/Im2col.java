@@ -42,12 +42,12 @@ final class Im2col {
                 float[] col, int colOff, int ldCol) {
         int rows = cg * g.taps();
         int grain = Math.max(1, MIN_FLOATS_PER_CHUNK / Math.max(1, images * g.planeOut()));
+        Columns[] byKernelColumn = Columns.all(g);
         pool.parallelFor(rows, grain, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int c = c0 + r / g.taps();
                 int i = r / g.spec().kw() % g.spec().kh();
-                int j = r % g.spec().kw();
-                Columns cols = Columns.of(g, j);
+                Columns cols = byKernelColumn[r % g.spec().kw()];
                 for (int b = 0; b < images; b++) {
                     int plane = xOff + ((n0 + b) * g.channels() + c) * g.planeIn();
                     unfoldRow(x, plane, g, i, cols, col, colOff + r * ldCol + b * g.planeOut());
@@ -60,13 +60,13 @@ final class Im2col {
     void fold(float[] col, int colOff, int ldCol, Geometry g, int n0, int images, int c0, int cg,
               float[] dx, int dxOff) {
         int grain = Math.max(1, MIN_FLOATS_PER_CHUNK / Math.max(1, images * g.planeOut() * g.taps()));
+        Columns[] byKernelColumn = Columns.all(g);
         pool.parallelFor(cg, grain, (cc0, cc1) -> {
             for (int cc = cc0; cc < cc1; cc++) {
                 for (int t = 0; t < g.taps(); t++) {
                     int r = cc * g.taps() + t;
                     int i = t / g.spec().kw();
-                    int j = t % g.spec().kw();
-                    Columns cols = Columns.of(g, j);
+                    Columns cols = byKernelColumn[t % g.spec().kw()];
                     for (int b = 0; b < images; b++) {
                         int plane = dxOff + ((n0 + b) * g.channels() + c0 + cc) * g.planeIn();
                         foldRow(col, colOff + r * ldCol + b * g.planeOut(), g, i, cols, dx, plane);
@@ -78,9 +78,16 @@ final class Im2col {
 
     /**
      * For kernel column j: the input column shift and the range [lo, hi) of output columns that read inside the
-     * image. Computed once per kernel column, not per image and row (the floor divisions showed in profiles).
+     * image. Computed once per call and kernel column, not per image and row (the floor divisions showed in
+     * profiles, and one record per row was most of a forward pass's garbage).
      */
     private record Columns(int shift, int lo, int hi) {
+        static Columns[] all(Geometry g) {
+            Columns[] out = new Columns[g.spec().kw()];
+            for (int j = 0; j < out.length; j++) out[j] = of(g, j);
+            return out;
+        }
+
         static Columns of(Geometry g, int j) {
             ConvSpec s = g.spec();
             int shift = ConvWindow.shift(s, j);

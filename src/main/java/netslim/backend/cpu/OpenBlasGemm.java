@@ -8,9 +8,11 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
  * SGEMM through OpenBLAS ({@code cblas_sgemm}, row-major) from Maven Central's {@code org.bytedeco:openblas}
- * (bundled native library, the BLAS-only {@code openblas_nolapack} binding). OpenBLAS's own thread count is set to
- * {@code threads} with {@code blas_set_num_threads} (which resolves and calls {@code openblas_set_num_threads})
- * before each call that needs a different one; it is a process-wide setting.
+ * (bundled native library, the BLAS-only {@code openblas_nolapack} binding). OpenBLAS itself always runs on one
+ * thread ({@code blas_set_num_threads(1)}, a process-wide setting); with {@code threads > 1} a call is cut into
+ * slabs of C ({@link GemmSplit}, a few per thread, taken from a shared counter) and each slab is one single-threaded
+ * {@code cblas_sgemm} on netslim's GEMM workers, staging only the operand rows or columns it reads. OpenBLAS's own
+ * threading spins on its hand-off and collapsed here whenever a core was busy (see the caveat below).
  *
  * <p><b>How operands reach the native code.</b> The JavaCPP binding has three overloads; disassembling the
  * generated JNI functions in {@code libjniopenblas_nolapack.so} (objdump; JNI function-table slots 189/197/230)
@@ -37,16 +39,16 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * route would first copy the whole matrix, and {@code cblas_sgemm} itself is slow there (~4 GFLOP/s for
  * 1000x1024x1 against ~30 for the Java GEMV).
  *
- * <p>Caveat measured on this shared 2-core machine: with 2 OpenBLAS threads and the other core busy (other
- * processes, or the engine's own threads), OpenBLAS's spinning thread hand-off collapses (256³ fell from ~120 to
- * 2 GFLOP/s), where the Java GEMM's pool degrades gracefully. Do not run other parallel work next to it.
+ * <p>Caveat measured on this shared 2-core machine with OpenBLAS's own threads (before the slabs): with 2 OpenBLAS
+ * threads and the other core busy (other processes, or the engine's own threads), its spinning thread hand-off
+ * collapsed (256³ fell from ~120 to 2 GFLOP/s), where the Java GEMM's pool degrades gracefully.
  */
 public final class OpenBlasGemm implements Gemm {
     // CBLAS enum values (compile-time constants, so reading them does not load the library).
     private static final int ROW_MAJOR = openblas_nolapack.CblasRowMajor;
     private static final int NO_TRANS = openblas_nolapack.CblasNoTrans;
     private static final int TRANS = openblas_nolapack.CblasTrans;
-    private static int currentThreads = -1;
+    private static volatile boolean singleThreaded;
 
     private final int threads;
 
@@ -104,21 +106,46 @@ public final class OpenBlasGemm implements Gemm {
         if (g.finishTrivial() || Gemv.tryRun(g, VectorGemm.VECTOR_BY_DEFAULT, threads)) {
             return;
         }
-        NativeStaging s = NativeStaging.get();
-        FloatBuffer na = s.a.stage(a, offA, g.rowsA(), g.colsA(), lda);
-        FloatBuffer nb = s.b.stage(b, offB, g.rowsB(), g.colsB(), ldb);
-        // With beta == 0 OpenBLAS overwrites C without reading it, so C need not be copied in.
-        FloatBuffer nc = beta == 0f ? s.c.reserve(m * n) : s.c.stage(c, offC, m, n, ldc);
-        useThreads(threads);
-        openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
-                alpha, na, g.colsA(), nb, g.colsB(), beta, nc, n);
-        s.c.unstage(c, offC, m, n, ldc);
+        if (threads == 1) {
+            product(g, 0, m, 0, n);
+            return;
+        }
+        // Several threads: each part is a 1-thread OpenBLAS call on a slab of C, handed out by GemmSplit's shared
+        // counter (as the Java GEMM does), instead of OpenBLAS's own threads, whose spinning hand-off collapses when
+        // a core is busy (bench/RESULTS.md). Each slab stages only the operand rows/columns it reads.
+        GemmSplit.plan(m, n, k, threads, SLAB_ROWS, SLAB_COLUMNS).run((i0, i1, j0, j1) -> product(g, i0, i1, j0, j1));
     }
 
-    private static synchronized void useThreads(int threads) {
-        if (currentThreads != threads) {
-            openblas_nolapack.blas_set_num_threads(threads);
-            currentThreads = threads;
+    /** Row and column granularity of the slabs of a split call. */
+    private static final int SLAB_ROWS = 16, SLAB_COLUMNS = 64;
+
+    /** C[i0:i1, j0:j1] of the call, by one single-threaded OpenBLAS call on staged copies of the operands it reads. */
+    private void product(GemmCall g, int i0, int i1, int j0, int j1) {
+        int m = i1 - i0, n = j1 - j0, k = g.k();
+        NativeStaging s = NativeStaging.get();
+        // op(A) rows [i0, i1): stored rows of A, or stored columns when A is transposed (then A is k x M).
+        FloatBuffer na = g.transA()
+                ? s.a.stage(g.a(), g.offA() + i0, k, m, g.lda())
+                : s.a.stage(g.a(), g.offA() + i0 * g.lda(), m, k, g.lda());
+        // op(B) columns [j0, j1): stored columns of B, or stored rows when B is transposed (then B is N x k).
+        FloatBuffer nb = g.transB()
+                ? s.b.stage(g.b(), g.offB() + j0 * g.ldb(), n, k, g.ldb())
+                : s.b.stage(g.b(), g.offB() + j0, k, n, g.ldb());
+        int offC = g.offC() + i0 * g.ldc() + j0;
+        // With beta == 0 OpenBLAS overwrites C without reading it, so C need not be copied in.
+        FloatBuffer nc = g.beta() == 0f ? s.c.reserve(m * n) : s.c.stage(g.c(), offC, m, n, g.ldc());
+        useOneThread();
+        openblas_nolapack.cblas_sgemm(ROW_MAJOR, g.transA() ? TRANS : NO_TRANS, g.transB() ? TRANS : NO_TRANS, m, n, k,
+                g.alpha(), na, g.transA() ? m : k, nb, g.transB() ? k : n, g.beta(), nc, n);
+        s.c.unstage(g.c(), offC, m, n, g.ldc());
+    }
+
+    private static void useOneThread() {
+        if (!singleThreaded) {
+            synchronized (OpenBlasGemm.class) {
+                openblas_nolapack.blas_set_num_threads(1);
+                singleThreaded = true;
+            }
         }
     }
 

@@ -17,25 +17,30 @@ final class ShapeChecks {
         if (!ok) throw new IllegalArgumentException(op + ": " + message);
     }
 
+    // The checks run on every op call: each builds its message only when it fails (no garbage per call).
+
     static void requireRank(Tensor t, int rank, String op, String name) {
-        require(t.shape().rank() == rank, op, name + " must have rank " + rank + ", got " + t.shape());
+        if (t.shape().rank() != rank) require(false, op, name + " must have rank " + rank + ", got " + t.shape());
     }
 
     static void requireShape(Tensor t, Shape expected, String op, String name) {
-        require(t.shape().equals(expected), op, name + " must be " + expected + ", got " + t.shape());
+        if (!t.shape().equals(expected)) require(false, op, name + " must be " + expected + ", got " + t.shape());
     }
 
     static void requireShape(Tensor t, String op, String name, int... dims) {
-        requireShape(t, Shape.of(dims), op, name);
+        if (!Arrays.equals(t.shape().dims(), dims)) requireShape(t, Shape.of(dims), op, name);
     }
 
     static void requireSize(Tensor t, long size, String op, String name) {
-        require(t.size() == size, op, name + " " + t.shape() + " must have " + size + " elements, has " + t.size());
+        if (t.size() != size) {
+            require(false, op, name + " " + t.shape() + " must have " + size + " elements, has " + t.size());
+        }
     }
 
     static void requireSameSize(Tensor a, Tensor b, String op, String nameA, String nameB) {
-        require(a.size() == b.size(), op, nameA + " " + a.shape() + " and " + nameB + " " + b.shape()
-                + " differ in element count");
+        if (a.size() != b.size()) {
+            require(false, op, nameA + " " + a.shape() + " and " + nameB + " " + b.shape() + " differ in element count");
+        }
     }
 
     /** Checks {@code t} is (n, c, ...) and returns the product of its remaining dimensions (1 for rank 2). */

@@ -33,7 +33,8 @@ class GemmTest {
     /** The implementations under test, by label. */
     static Gemm impl(String label) {
         return switch (label) {
-            case "openblas" -> new OpenBlasGemm(2);
+            case "openblas" -> new OpenBlasGemm(2); // slabs of C on two threads, 1-thread OpenBLAS each
+            case "openblas-1thread" -> new OpenBlasGemm(1);
             case "java" -> new VectorGemm(2, true);
             case "java-1thread" -> new VectorGemm(1, true);
             case "java-scalar" -> new VectorGemm(2, false);
@@ -180,7 +181,7 @@ class GemmTest {
 
     /** Blocking edges that need one thread or more than two parts to be reached. */
     @ParameterizedTest
-    @ValueSource(strings = {"java-1thread", "java", "openblas"})
+    @ValueSource(strings = {"java-1thread", "java", "openblas-1thread", "openblas"})
     void largeBlocks(String impl) {
         Problem wide = new Problem(11, false, false, 7, 2100, 33, 1f, 1f); // n > NC on one thread
         wide.assertMatches(wide.run(impl(impl)), impl + " wide");
@@ -199,6 +200,8 @@ class GemmTest {
             wide.assertMatches(wide.run(impl(impl)), impl + " wide split t=" + t);
             Problem tall = new Problem(70 + t, (t & 2) != 0, (t & 1) != 0, 330, 21, 700, -2f, 1f);
             tall.assertMatches(tall.run(impl(impl)), impl + " tall split t=" + t);
+            Problem flat = new Problem(80 + t, (t & 2) != 0, (t & 1) != 0, 20, 700, 400, 1f, t % 2 == 0 ? 0f : -1f);
+            flat.assertMatches(flat.run(impl(impl)), impl + " column-slab split t=" + t);
         }
     }
 
@@ -268,7 +271,7 @@ class GemmTest {
         assertEquals("java", Gemm.select("java", 1).name());
         assertInstanceOf(OpenBlasGemm.class, Gemm.select("openblas", 2));
         assertInstanceOf(OpenBlasGemm.class, Gemm.select("auto", 1), "OpenBLAS loads on this platform");
-        assertInstanceOf(VectorGemm.class, Gemm.select("auto", 2), "several threads: the Java GEMM (see Gemm.select)");
+        assertInstanceOf(OpenBlasGemm.class, Gemm.select("auto", 2), "several threads: OpenBLAS in slabs (see Gemm.select)");
         NetslimException e = assertThrows(NetslimException.class, () -> Gemm.select("mkl", 2));
         assertTrue(e.getMessage().contains("mkl") && !e.getMessage().contains("\n"), e.getMessage());
         assertThrows(NetslimException.class, () -> Gemm.select("java", 0));

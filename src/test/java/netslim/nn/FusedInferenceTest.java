@@ -1,0 +1,97 @@
+package netslim.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import netslim.NetslimException;
+import netslim.backend.Backend;
+import netslim.backend.cpu.CpuBackend;
+import netslim.backend.cpu.Gemm;
+import netslim.backend.cpu.ReferenceKernels;
+import netslim.nn.models.Zoo;
+import netslim.tensor.Rng;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+import netslim.testing.Close;
+
+/**
+ * The serving plan ({@link Executor#forInference}: BatchNorm folded, conv+ReLU fused) computes the same function as
+ * the plain inference plan on the reference kernels, for every zoo model, on the CPU backend (fused epilogue) and on
+ * the reference kernels (the Backend default: conv then ReLU). BatchNorm statistics are randomised so the folding
+ * does real work.
+ */
+class FusedInferenceTest {
+
+    static Stream<Arguments> models() {
+        return Stream.of(
+                Arguments.of("googlenet-cifar", Shape.of(1, 28, 28), 0.25),
+                Arguments.of("resnet20-cifar", Shape.of(1, 28, 28), 1.0),
+                Arguments.of("vgg11-cifar", Shape.of(1, 28, 28), 1.0),
+                Arguments.of("resnet18", Shape.of(3, 64, 64), 1.0),
+                Arguments.of("googlenet", Shape.of(3, 64, 64), 1.0));
+    }
+
+    /** A zoo model with non-trivial BatchNorm statistics and affine parameters. */
+    static Graph model(String name, Shape input, double width) {
+        Graph g = Zoo.create(name, new Zoo.Options(0, input, width, 7));
+        Rng rng = new Rng(11);
+        for (Node n : g.nodes()) {
+            if (!(n.layer() instanceof Layer.BatchNorm2d)) continue;
+            rng.fillUniform(g.params().get(n.name() + ".running_mean"), -0.3f, 0.3f);
+            rng.fillUniform(g.params().get(n.name() + ".running_var"), 0.5f, 1.5f);
+            rng.fillUniform(g.params().get(n.name() + ".weight"), 0.5f, 1.5f);
+            rng.fillUniform(g.params().get(n.name() + ".bias"), -0.3f, 0.3f);
+        }
+        return g;
+    }
+
+    private static Tensor plain(Graph g, Tensor x) {
+        try (Executor ex = new Executor(g, ReferenceKernels.create(), x.shape().n(), Executor.Mode.INFERENCE)) {
+            return ex.forwardToHost(x);
+        }
+    }
+
+    private static Tensor fused(Graph g, Backend b, Tensor x) {
+        try (Executor ex = Executor.forInference(g, b, x.shape().n())) {
+            return ex.forwardToHost(x);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("models")
+    void servingPlanMatchesThePlainPlan(String name, Shape input, double width) {
+        Graph g = model(name, input, width);
+        Tensor x = new Rng(5).uniform(Shape.of(2, input.dim(0), input.dim(1), input.dim(2)));
+        Tensor want = plain(g, x);
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            Close.assertClose(fused(g, cpu, x), want, 1e-4, 1e-3, name + ": cpu serving plan vs reference plain plan");
+        }
+        Close.assertClose(fused(g, ReferenceKernels.create(), x), want, 1e-4, 1e-3,
+                name + ": reference serving plan vs reference plain plan");
+    }
+
+    @Test
+    void fusedConvOutputIsNotKeptAndSaysSo() {
+        Graph g = model("vgg11-cifar", Shape.of(1, 28, 28), 1.0);
+        Graph folded = BatchNormFolding.fold(g).graph();
+        Node conv = folded.nodes().stream().filter(n -> n.layer() instanceof Layer.Conv2d).findFirst().orElseThrow();
+        Node relu = folded.consumers(conv.name()).get(0);
+        assertTrue(relu.layer() instanceof Layer.Relu, "vgg11-cifar: conv → BN → ReLU becomes conv → ReLU");
+        try (Executor ex = Executor.forInference(g, ReferenceKernels.create(), 1)) {
+            ex.forward(new Rng(1).uniform(Shape.of(1, 1, 28, 28)));
+            NetslimException e = assertThrows(NetslimException.class, () -> ex.activation(conv.name()));
+            assertEquals("node " + conv.name() + " is fused with " + relu.name() + " in this inference plan: its own "
+                    + "output is not kept (use Mode.INFERENCE to read it)", e.getMessage());
+            assertEquals(Shape.of(1, 64, 28, 28), ex.activation(relu.name()).shape(),
+                    "the ReLU's buffer holds the fused result");
+        }
+    }
+}
