@@ -130,7 +130,7 @@ ns_row() {
 }
 # ratios PEER_MS — one "netslim/peer" cell per GEMM of the last ns_row, joined by " | "
 ratios() { local m out=(); for m in "${nsms_raw[@]}"; do out+=("$(cell "$m" "$1")"); done; join "${out[@]}"; }
-join() { local IFS='|'; local s="$*"; echo "${s//|/ | }"; }
+join() { local c out="$1"; shift; for c in "$@"; do out+=" | $c"; done; echo "$out"; }
 # header COL... — a table header; a column containing %s repeats once per GEMM of GEMMS
 header() {
   local c g cols=()

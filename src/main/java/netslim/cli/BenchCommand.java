@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code bench}: inference (or, with --train, training-step) latency (median, p10, p90) and throughput after warm-up. */
+/** {@code bench}: latency (median, p10, p90) and throughput of inference or, with --train, of a training step. */
 @Command(name = "bench", description = "Inference latency (median, p10, p90) and throughput after warm-up; with "
         + "--train, of one training step (forward, cross-entropy, backward, SGD momentum update).")
 final class BenchCommand implements Callable<Integer> {
