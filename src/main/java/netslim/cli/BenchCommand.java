@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code bench}: inference latency (median, p10, p90) and throughput after warm-up. */
-@Command(name = "bench", description = "Inference latency (median, p10, p90) and throughput after warm-up.")
+/** {@code bench}: latency (median, p10, p90) and throughput of inference or, with --train, of a training step. */
+@Command(name = "bench", description = "Inference latency (median, p10, p90) and throughput after warm-up; with "
+        + "--train, of one training step (forward, cross-entropy, backward, SGD momentum update).")
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -36,6 +37,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--input", paramLabel = "CxHxW", description = "Input shape for zoo models (default: the model's).")
     String input;
 
+    @Option(names = "--train", description = "Time a training step instead of inference: TRAINING-mode forward, "
+            + "softmax cross-entropy, backward, SGD update (lr 0.01, momentum 0.9, no weight decay) on seeded random "
+            + "labels, as ../shared/peers/torch_bench.py --train does.")
+    boolean train;
+
     @Option(names = "--json", description = "One JSON object on stdout.")
     boolean json;
 
@@ -52,14 +58,16 @@ final class BenchCommand implements Callable<Integer> {
         String gemm;
         try (Backend b = device.open()) {
             gemm = b.toString();
-            System.err.printf("netslim: bench %s batch %d on %s: %d warm-up + %d timed iterations%n",
-                    model.displayName(), batch, gemm, warmup, iters);
-            r = Bench.run(model.displayName(), g, b, batch, warmup, iters, msg -> { });
+            System.err.printf("netslim: bench %s %s batch %d on %s: %d warm-up + %d timed iterations%n",
+                    model.displayName(), train ? "training step" : "inference", batch, gemm, warmup, iters);
+            r = train ? Bench.train(model.displayName(), g, b, batch, warmup, iters, msg -> { })
+                    : Bench.run(model.displayName(), g, b, batch, warmup, iters, msg -> { });
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             JsonObject o = new JsonObject();
             o.addProperty("model", r.model());
+            o.addProperty("mode", train ? "train" : "infer");
             o.addProperty("device", r.device());
             o.addProperty("backend", gemm);
             o.addProperty("batch", r.batch());
@@ -71,8 +79,8 @@ final class BenchCommand implements Callable<Integer> {
             o.addProperty("images_per_s", r.imagesPerS());
             out.println(Json.write(o));
         } else {
-            out.printf("%s batch %d on %s: median %.2f ms (p10 %.2f, p90 %.2f), %.1f images/s%n", r.model(),
-                    r.batch(), gemm, r.medianMs(), r.p10Ms(), r.p90Ms(), r.imagesPerS());
+            out.printf("%s %sbatch %d on %s: median %.2f ms (p10 %.2f, p90 %.2f), %.1f images/s%n", r.model(),
+                    train ? "training step " : "", r.batch(), gemm, r.medianMs(), r.p10Ms(), r.p90Ms(), r.imagesPerS());
         }
         return 0;
     }

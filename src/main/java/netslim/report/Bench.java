@@ -9,11 +9,14 @@ import netslim.nn.Graph;
 import netslim.tensor.Rng;
 import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
+import netslim.train.DataChecks;
+import netslim.train.TrainConfig;
+import netslim.train.TrainStep;
 
 /**
- * Inference latency of a model: plans one serving executor ({@link Executor#forInference}: BatchNorm folded,
- * conv+ReLU fused), runs warm-up iterations, then times {@code iters} forward passes (host input upload and output
- * download included) on a seeded random batch.
+ * Latency of a model on a seeded random batch, after warm-up: inference ({@link #run}: one serving executor,
+ * {@link Executor#forInference} — BatchNorm folded, conv+ReLU fused — host input upload and output download
+ * included) or one training step ({@link #train}).
  */
 public final class Bench {
     private Bench() {
@@ -24,32 +27,90 @@ public final class Bench {
                          double p10Ms, double p90Ms, double imagesPerS, double[] samplesMs) {
     }
 
+    /** Inference latency: {@code warmup} untimed then {@code iters} timed forward passes. */
     public static Result run(String model, Graph g, Backend backend, int batch, int warmup, int iters,
                              Consumer<String> progress) {
+        Tensor x = new Rng(42).uniform(batchShape(g, batch));
+        try (Executor ex = Executor.forInference(g, backend, batch)) {
+            Tensor host = Tensor.zeros(g.shapes(batch).get(g.outputName()));
+            return time(model, backend, batch, warmup, iters, progress, () -> backend.download(ex.forward(x), host));
+        }
+    }
+
+    /**
+     * The training step {@code bench --train} times: PyTorch's {@code torch_bench.py --train} step — SGD with
+     * learning rate 0.01, momentum 0.9 (not Nesterov), no weight decay; cross-entropy without label smoothing.
+     */
+    public static TrainConfig trainStepConfig(int batch) {
+        return TrainConfig.defaults(1).withBatchSize(batch).withLr(0.01).withMomentum(0.9, false)
+                .withWeightDecay(0, false);
+    }
+
+    /**
+     * Training-step latency: {@code warmup} untimed then {@code iters} timed {@link TrainStep#run}s (TRAINING-mode
+     * forward with batch statistics and dropout, softmax cross-entropy, backward, SGD update of every trainable
+     * parameter; {@link #trainStepConfig}) on one seeded random batch with seeded random labels. The graph's weights
+     * are trained in place (on a device backend they are copied back at the end, untimed).
+     */
+    public static Result train(String model, Graph g, Backend backend, int batch, int warmup, int iters,
+                               Consumer<String> progress) {
+        LabeledBatch data = trainingBatch(g, batch);
+        Tensor x = data.x();
+        int[] labels = data.labels();
+        TrainConfig config = trainStepConfig(batch);
+        try (TrainStep step = new TrainStep(g, backend, config)) {
+            double lr = config.lr();
+            // on a device, downloading the (tiny) probabilities waits for the step's last kernels
+            Tensor hostProbs = backend.isHost() ? null : Tensor.zeros(step.probs().shape());
+            Result r = time(model, backend, batch, warmup, iters, progress, () -> {
+                step.run(x, labels, lr);
+                if (hostProbs != null) backend.download(step.probs(), hostProbs);
+            });
+            step.executor().syncParamsToHost();
+            return r;
+        }
+    }
+
+    /** A host batch and its labels. */
+    record LabeledBatch(Tensor x, int[] labels) {
+    }
+
+    /** The seeded batch {@link #train} uses: inputs uniform in [-1, 1), labels uniform over the model's classes. */
+    static LabeledBatch trainingBatch(Graph g, int batch) {
+        int classes = DataChecks.outputs(g);
+        Rng rng = new Rng(42);
+        Tensor x = rng.uniform(batchShape(g, batch));
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(classes);
+        return new LabeledBatch(x, labels);
+    }
+
+    private static Shape batchShape(Graph g, int batch) {
         Shape in = g.inputShape();
         int[] d = new int[in.rank() + 1];
         d[0] = batch;
         for (int i = 0; i < in.rank(); i++) d[i + 1] = in.dim(i);
-        Tensor x = new Rng(42).uniform(new Shape(d));
-        try (Executor ex = Executor.forInference(g, backend, batch)) {
-            Tensor host = Tensor.zeros(g.shapes(batch).get(g.outputName()));
-            for (int i = 0; i < warmup; i++) {
-                backend.download(ex.forward(x), host);
-                progress.accept("warm-up " + (i + 1) + "/" + warmup);
-            }
-            double[] ms = new double[iters];
-            for (int i = 0; i < iters; i++) {
-                long t0 = System.nanoTime();
-                backend.download(ex.forward(x), host);
-                ms[i] = (System.nanoTime() - t0) / 1e6;
-                progress.accept(String.format("iter %d/%d %.2f ms", i + 1, iters, ms[i]));
-            }
-            double[] sorted = ms.clone();
-            Arrays.sort(sorted);
-            double median = percentile(sorted, 0.5);
-            return new Result(model, backend.name(), batch, warmup, iters, median, percentile(sorted, 0.1),
-                    percentile(sorted, 0.9), batch * 1000.0 / median, ms);
+        return new Shape(d);
+    }
+
+    private static Result time(String model, Backend backend, int batch, int warmup, int iters,
+                               Consumer<String> progress, Runnable once) {
+        for (int i = 0; i < warmup; i++) {
+            once.run();
+            progress.accept("warm-up " + (i + 1) + "/" + warmup);
         }
+        double[] ms = new double[iters];
+        for (int i = 0; i < iters; i++) {
+            long t0 = System.nanoTime();
+            once.run();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+            progress.accept(String.format("iter %d/%d %.2f ms", i + 1, iters, ms[i]));
+        }
+        double[] sorted = ms.clone();
+        Arrays.sort(sorted);
+        double median = percentile(sorted, 0.5);
+        return new Result(model, backend.name(), batch, warmup, iters, median, percentile(sorted, 0.1),
+                percentile(sorted, 0.9), batch * 1000.0 / median, ms);
     }
 
     /** Linear interpolation between closest ranks (numpy's default) on a sorted array. */

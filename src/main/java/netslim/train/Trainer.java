@@ -17,7 +17,6 @@ import netslim.data.LoaderOptions;
 import netslim.nn.Executor;
 import netslim.nn.Graph;
 import netslim.tensor.Rng;
-import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 
 /**
@@ -40,12 +39,12 @@ public final class Trainer implements AutoCloseable {
     private final Dataset test;
     private final TrainConfig config;
     private final Loader loader;
+    private final TrainStep trainStep;
     private final Executor executor;
     private final Sgd sgd;
     private final Evaluator evaluator;
     private final LrSchedule schedule;
-    private final Tensor probs, dlogits, hostProbs;
-    private final float labelSmoothing;
+    private final Tensor hostProbs;
     private TrainListener listener = new TrainListener() { };
     private Path checkpointFile;
     private TrainState state;
@@ -68,16 +67,13 @@ public final class Trainer implements AutoCloseable {
                 : Augmentation.defaultFor(train.height(), train.width());
         this.loader = new Loader(train, LoaderOptions.training(train, config.batchSize(), config.seed())
                 .withAugmentation(aug));
-        this.executor = new Executor(graph, backend, config.batchSize(), Executor.Mode.TRAINING);
-        this.sgd = new Sgd(executor, config);
+        this.trainStep = new TrainStep(graph, backend, config);
+        this.executor = trainStep.executor();
+        this.sgd = trainStep.sgd();
         this.evaluator = test == null ? null : new Evaluator(graph, backend, config.batchSize());
         this.schedule = LrSchedule.of(config, loader.batchesPerEpoch());
-        int classes = DataChecks.outputs(graph);
-        Shape logits = Shape.of(config.batchSize(), classes);
-        this.probs = backend.allocate(logits);
-        this.dlogits = backend.allocate(logits);
-        this.hostProbs = backend.isHost() ? probs : Tensor.zeros(logits);
-        this.labelSmoothing = (float) config.labelSmoothing();
+        Tensor probs = trainStep.probs();
+        this.hostProbs = backend.isHost() ? probs : Tensor.zeros(probs.shape());
         this.state = TrainState.start(config, run);
     }
 
@@ -180,23 +176,19 @@ public final class Trainer implements AutoCloseable {
         return true;
     }
 
-    /** Forward, loss, backward, guards, update. Returns the batch's loss. */
+    /** Forward, loss, backward, guards, update ({@link TrainStep}'s phases). Returns the batch's loss. */
     private double step(Batch b, double lr, int epoch, int k, int batches, long globalStep) {
-        Tensor logits = executor.forward(b.x());
-        float loss = backend.softmaxCrossEntropy(logits, b.labels(), labelSmoothing, probs);
+        float loss = trainStep.forwardLoss(b.x(), b.labels());
         if (!Float.isFinite(loss)) {
             throw diverged("loss is " + loss, epoch, k, batches, globalStep, lr);
         }
-        sgd.zeroGrads();
-        backend.fill(dlogits, 0f);
-        backend.softmaxCrossEntropyBackward(probs, b.labels(), labelSmoothing, 1f, dlogits);
-        executor.backward(dlogits);
+        trainStep.backward(b.labels());
         String bad = sgd.firstNonFiniteGradient();
         if (bad != null) {
             throw diverged(String.format(Locale.ROOT, "the gradient of %s is not finite (loss %.4g)", bad, loss),
                     epoch, k, batches, globalStep, lr);
         }
-        sgd.step(lr);
+        trainStep.update(lr);
         return loss;
     }
 
@@ -216,7 +208,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private int correct(Batch b) {
-        if (!backend.isHost()) backend.download(probs, hostProbs);
+        if (!backend.isHost()) backend.download(trainStep.probs(), hostProbs);
         int right = 0;
         for (int i = 0; i < b.size(); i++) if (Evaluator.argmax(hostProbs, i) == b.labels()[i]) right++;
         return right;
@@ -252,7 +244,7 @@ public final class Trainer implements AutoCloseable {
     @Override
     public void close() {
         loader.close();
-        executor.close();
+        trainStep.close();
         if (evaluator != null) evaluator.close();
     }
 }

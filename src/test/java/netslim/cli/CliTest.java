@@ -76,6 +76,27 @@ class CliTest {
         }
         assertTrue(o.get("p10_ms").getAsDouble() <= o.get("median_ms").getAsDouble());
         assertTrue(o.get("median_ms").getAsDouble() <= o.get("p90_ms").getAsDouble());
+        assertEquals("infer", o.get("mode").getAsString());
+    }
+
+    /** {@code bench --train}: the inference keys, all present and positive, plus "mode": "train"; a .nsm model too. */
+    @Test
+    void benchTrainJsonHasTheInferenceKeysAndModeTrain(@TempDir Path dir) {
+        Path file = dir.resolve("tiny.nsm");
+        Nsm.save(netslim.train.TinyModels.convNet(8, 4, 10, 0.2f, 1), file);
+        for (String model : new String[] {"resnet20-cifar", file.toString()}) {
+            Result r = cli("bench", "--model", model, "--train", "--batch", "2", "--iters", "2", "--warmup", "1",
+                    "--device", "cpu", "--threads", "1", "--gemm", "java", "--json");
+            assertEquals(0, r.code(), r.err());
+            JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+            for (String key : new String[] {"median_ms", "p10_ms", "p90_ms", "images_per_s", "batch", "iters"}) {
+                assertTrue(o.get(key).getAsDouble() > 0, key + " in " + o);
+            }
+            for (String key : new String[] {"model", "device", "backend", "warmup"}) assertTrue(o.has(key), key);
+            assertEquals("train", o.get("mode").getAsString());
+            assertEquals(2, o.get("batch").getAsInt());
+            assertEquals("cpu", o.get("device").getAsString());
+        }
     }
 
     @Test
@@ -107,6 +128,8 @@ class CliTest {
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--device", "tpu"}),
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--device", "cuda"}),
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--gemm", "fortran"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--train", "--iters", "0"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--train", "--warmup", "-1"}),
                 Arguments.of((Object) new String[] {"run", "--model", "resnet20-cifar", "--input", "/nonexistent.npy",
                         "--output", "/tmp/never.npy"}));
     }
