@@ -42,6 +42,11 @@ final class BenchCommand implements Callable<Integer> {
             + "labels, as ../shared/peers/torch_bench.py --train does.")
     boolean train;
 
+    @Option(names = "--layers", paramLabel = "N", arity = "0..1", fallbackValue = "15",
+            description = "Also time every layer of the serving plan (CPU only) and list the N slowest "
+                    + "(default 15; --json lists all): median ms, share of the summed layer times, MACs, GMAC/s.")
+    Integer layers;
+
     @Option(names = "--json", description = "One JSON object on stdout.")
     boolean json;
 
@@ -53,8 +58,11 @@ final class BenchCommand implements Callable<Integer> {
         if (batch <= 0) throw new NetslimException("--batch must be positive, got " + batch);
         if (iters <= 0) throw new NetslimException("--iters must be positive, got " + iters);
         if (warmup < 0) throw new NetslimException("--warmup must be ≥ 0, got " + warmup);
+        if (layers != null && layers < 1) throw new NetslimException("--layers must be ≥ 1, got " + layers);
+        if (layers != null && train) throw new NetslimException("--layers times inference layers; drop --train");
         Graph g = model.load(ModelOptions.parseInputShape(input));
         Bench.Result r;
+        java.util.List<Bench.LayerTime> perLayer = null;
         String gemm;
         try (Backend b = device.open()) {
             gemm = b.toString();
@@ -62,6 +70,13 @@ final class BenchCommand implements Callable<Integer> {
                     model.displayName(), train ? "training step" : "inference", batch, gemm, warmup, iters);
             r = train ? Bench.train(model.displayName(), g, b, batch, warmup, iters, msg -> { })
                     : Bench.run(model.displayName(), g, b, batch, warmup, iters, msg -> { });
+            if (layers != null) {
+                if (!b.isHost()) {
+                    throw new NetslimException("--layers needs --device cpu (" + b.name()
+                            + " runs its kernels asynchronously, so per-layer wall times would be wrong)");
+                }
+                perLayer = Bench.layers(g, b, batch, warmup, iters);
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -77,11 +92,37 @@ final class BenchCommand implements Callable<Integer> {
             o.addProperty("p10_ms", r.p10Ms());
             o.addProperty("p90_ms", r.p90Ms());
             o.addProperty("images_per_s", r.imagesPerS());
+            if (perLayer != null) {
+                com.google.gson.JsonArray a = new com.google.gson.JsonArray();
+                for (Bench.LayerTime t : perLayer) {
+                    JsonObject l = new JsonObject();
+                    l.addProperty("name", t.name());
+                    l.addProperty("kind", t.kind());
+                    l.addProperty("median_ms", t.medianMs());
+                    l.addProperty("macs", t.macs());
+                    a.add(l);
+                }
+                o.add("layers", a);
+            }
             out.println(Json.write(o));
         } else {
             out.printf("%s %sbatch %d on %s: median %.2f ms (p10 %.2f, p90 %.2f), %.1f images/s%n", r.model(),
                     train ? "training step " : "", r.batch(), gemm, r.medianMs(), r.p10Ms(), r.p90Ms(), r.imagesPerS());
+            if (perLayer != null) printLayers(out, perLayer, layers, batch);
         }
         return 0;
+    }
+
+    /** The n slowest layers: median ms, share of the summed per-layer medians, MACs per image, GMAC/s. */
+    private static void printLayers(PrintWriter out, java.util.List<Bench.LayerTime> all, int n, int batch) {
+        double sum = all.stream().mapToDouble(Bench.LayerTime::medianMs).sum();
+        out.printf("slowest layers (serving plan; sum of per-layer medians %.2f ms):%n", sum);
+        out.printf("  %-32s %-14s %9s %6s %12s %8s%n", "layer", "kind", "ms", "share", "MACs/image", "GMAC/s");
+        for (Bench.LayerTime t : all.subList(0, Math.min(n, all.size()))) {
+            String rate = t.macs() > 0 && t.medianMs() > 0
+                    ? String.format(java.util.Locale.ROOT, "%.1f", t.macs() * (double) batch / t.medianMs() / 1e6) : "-";
+            out.printf(java.util.Locale.ROOT, "  %-32s %-14s %9.3f %5.1f%% %,12d %8s%n", t.name(), t.kind(),
+                    t.medianMs(), 100 * t.medianMs() / sum, t.macs(), rate);
+        }
     }
 }

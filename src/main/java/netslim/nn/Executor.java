@@ -43,6 +43,13 @@ public final class Executor implements AutoCloseable {
     private Rng rng = new Rng(0x5eed);
     private final Tensor input;
     private final Map<String, String> fusedConvToRelu = new HashMap<>();
+    private NodeTimer nodeTimer;
+
+    /** Receives the wall time of each node's forward op (see {@link #setNodeTimer}). */
+    @FunctionalInterface
+    public interface NodeTimer {
+        void record(Node node, long nanos);
+    }
     private final java.util.Set<String> fusedRelus = new java.util.HashSet<>();
 
     /**
@@ -183,13 +190,34 @@ public final class Executor implements AutoCloseable {
         return graph.params().contains(name) ? param(name) : null;
     }
 
+    /**
+     * Times every node of later {@link #forward} calls (null: off). Host backends only: a GPU backend's ops return
+     * before their kernels finish, so per-node wall times would be meaningless there.
+     */
+    public void setNodeTimer(NodeTimer timer) {
+        if (timer != null && !backend.isHost()) {
+            throw new NetslimException("per-layer timing needs a CPU backend (" + backend.name()
+                    + " runs its kernels asynchronously)");
+        }
+        this.nodeTimer = timer;
+    }
+
     /** Runs the graph on a host batch (N, C, H, W) and returns the output buffer (backend memory). */
     public Tensor forward(Tensor hostInput) {
         if (!hostInput.shape().equals(input.shape())) {
             throw new NetslimException("input has shape " + hostInput.shape() + ", the model expects " + input.shape());
         }
         backend.upload(hostInput, input);
-        for (Node n : graph.nodes()) forwardNode(n);
+        NodeTimer timer = nodeTimer;
+        if (timer == null) {
+            for (Node n : graph.nodes()) forwardNode(n);
+        } else {
+            for (Node n : graph.nodes()) {
+                long t0 = System.nanoTime();
+                forwardNode(n);
+                timer.record(n, System.nanoTime() - t0);
+            }
+        }
         return acts.get(graph.outputName());
     }
 

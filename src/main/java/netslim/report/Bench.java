@@ -37,6 +37,38 @@ public final class Bench {
         }
     }
 
+    /** One node's share of a forward pass: median wall time over the timed passes, and its MACs per image. */
+    public record LayerTime(String name, String kind, double medianMs, long macs) {
+    }
+
+    /**
+     * Per-node forward times of the serving plan ({@link Executor#forInference}; a conv fused with its ReLU carries
+     * the ReLU's time, the ReLU shows 0): {@code warmup} untimed passes, then {@code iters} timed ones. CPU only.
+     * Sorted by median time, slowest first.
+     */
+    public static java.util.List<LayerTime> layers(Graph g, Backend backend, int batch, int warmup, int iters) {
+        Tensor x = new Rng(42).uniform(batchShape(g, batch));
+        try (Executor ex = Executor.forInference(g, backend, batch)) {
+            java.util.Map<String, double[]> samples = new java.util.LinkedHashMap<>();
+            int[] pass = {0};
+            ex.setNodeTimer((n, nanos) -> samples.computeIfAbsent(n.name(), k -> new double[iters])[pass[0]] = nanos / 1e6);
+            for (int i = 0; i < warmup + iters; i++) {
+                pass[0] = Math.max(0, i - warmup);
+                ex.forward(x);
+            }
+            java.util.Map<String, netslim.tensor.Shape> shapes = ex.graph().shapes(1);
+            java.util.List<LayerTime> out = new java.util.ArrayList<>();
+            for (netslim.nn.Node n : ex.graph().nodes()) {
+                double[] ms = samples.get(n.name()).clone();
+                Arrays.sort(ms);
+                out.add(new LayerTime(n.name(), n.layer().kind(), percentile(ms, 0.5),
+                        ModelStats.macs(n.layer(), shapes.get(n.name()))));
+            }
+            out.sort(java.util.Comparator.comparingDouble(LayerTime::medianMs).reversed());
+            return out;
+        }
+    }
+
     /**
      * The training step {@code bench --train} times: PyTorch's {@code torch_bench.py --train} step — SGD with
      * learning rate 0.01, momentum 0.9 (not Nesterov), no weight decay; cross-entropy without label smoothing.

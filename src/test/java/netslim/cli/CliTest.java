@@ -79,6 +79,40 @@ class CliTest {
         assertEquals("infer", o.get("mode").getAsString());
     }
 
+    /**
+     * {@code bench --layers}: one entry per node of the serving plan (BatchNorm folded away, so no BatchNorm entry),
+     * each with a non-negative median and the layer's MACs as {@code stats} counts them; the text form lists the
+     * N slowest.
+     */
+    @Test
+    void benchLayersListsEveryNodeOfTheServingPlan() {
+        Result r = cli("bench", "--model", "resnet20-cifar", "--batch", "2", "--iters", "2", "--warmup", "1",
+                "--device", "cpu", "--layers", "--json");
+        assertEquals(0, r.code(), r.err());
+        var layers = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("layers");
+        netslim.nn.Graph folded = netslim.nn.BatchNormFolding.fold(
+                netslim.nn.models.Zoo.create("resnet20-cifar", null)).graph();
+        assertEquals(folded.nodes().size(), layers.size(), r.out());
+        var stats = netslim.report.ModelStats.of("resnet20-cifar", folded);
+        java.util.Map<String, Long> macs = new java.util.HashMap<>();
+        stats.layers().forEach(l -> macs.put(l.name(), l.macs()));
+        double previous = Double.POSITIVE_INFINITY;
+        for (var e : layers) {
+            JsonObject l = e.getAsJsonObject();
+            assertTrue(macs.containsKey(l.get("name").getAsString()), l.toString());
+            assertEquals(macs.get(l.get("name").getAsString()), l.get("macs").getAsLong(), l.toString());
+            assertTrue(!l.get("kind").getAsString().equals("BatchNorm2d"), "BatchNorm is folded: " + l);
+            double ms = l.get("median_ms").getAsDouble();
+            assertTrue(ms >= 0 && ms <= previous, "sorted slowest first: " + l);
+            previous = ms;
+        }
+        Result text = cli("bench", "--model", "resnet20-cifar", "--iters", "2", "--warmup", "0", "--device", "cpu",
+                "--layers", "3");
+        assertEquals(0, text.code(), text.err());
+        assertEquals(3, text.out().lines().filter(line -> line.contains("Conv2d") || line.contains("Linear")
+                || line.contains("Pool") || line.contains("ReLU") || line.contains("Add")).count(), text.out());
+    }
+
     /** {@code bench --train}: the inference keys, all present and positive, plus "mode": "train"; a .nsm model too. */
     @Test
     void benchTrainJsonHasTheInferenceKeysAndModeTrain(@TempDir Path dir) {
@@ -129,6 +163,8 @@ class CliTest {
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--device", "cuda"}),
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--gemm", "fortran"}),
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--train", "--iters", "0"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--layers", "0"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--layers", "--train"}),
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--train", "--warmup", "-1"}),
                 Arguments.of((Object) new String[] {"run", "--model", "resnet20-cifar", "--input", "/nonexistent.npy",
                         "--output", "/tmp/never.npy"}));
