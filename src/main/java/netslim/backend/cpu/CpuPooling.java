@@ -116,23 +116,26 @@ final class CpuPooling {
         private final Planes p;
         private final PoolSpec s;
         private final int ps, phaseLen, span;
+        /** Row positions the horizontal pass of {@link #runMax} covers: every row a window of an output row reads. */
+        private final int hspan;
         private final float[] origin; // plane offset of each padded position, per phase (garbage where padding)
         private final float[] first;  // per flattened output q: plane offset of its window's first in-image element
 
         /** Per-thread buffers of one call, views of that thread's grow-only {@link Buffers}. */
         final class Scratch {
-            final float[] padded, max, best;
+            final float[] padded, max, best, rows;
 
             Scratch(Buffers b) {
                 padded = b.padded = grow(b.padded, s.strideW() * phaseLen);
                 max = b.max = grow(b.max, span);
                 best = b.best = grow(b.best, span);
+                rows = b.rows = grow(b.rows, hspan);
             }
         }
 
         /** Reused across calls (a forward pass must not allocate per call); only grows. */
         private static final class Buffers {
-            float[] padded = new float[0], max = new float[0], best = new float[0];
+            float[] padded = new float[0], max = new float[0], best = new float[0], rows = new float[0];
         }
 
         private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
@@ -150,6 +153,7 @@ final class CpuPooling {
             this.span = ((p.outH() - 1) * sh * ps + p.outW() + lanes - 1) / lanes * lanes;
             int maxShift = (s.kh() - 1) * ps + (s.kw() - 1) / sw;
             this.phaseLen = Math.max(rows * ps, span + maxShift) + lanes;
+            this.hspan = (span + (s.kh() - 1) * ps + lanes - 1) / lanes * lanes;
             if (!argTables) { // forward: maxima only
                 this.origin = null;
                 this.first = null;
@@ -203,25 +207,33 @@ final class CpuPooling {
             }
         }
 
-        /** The maxima of one plane's windows into y[out ..] (row-major outH x outW). */
+        /**
+         * The maxima of one plane's windows into y[out ..] (row-major outH x outW), separably: first each padded row's
+         * maxima over the kw window columns (h[q] for every row position q), then over the kh window rows of h. Both
+         * passes keep the first maximum and let a NaN replace it, so the result is the element the row-major rule
+         * picks (its bits included): kh + kw vector taps per output instead of kh·kw.
+         */
         void runMax(float[] x, int in, Scratch sc, float[] y, int out) {
-            float[] pad = sc.padded, max = sc.max;
+            float[] pad = sc.padded, h = sc.rows, max = sc.max;
             int sw = s.strideW(), lanes = FS.length();
             fill(x, in, pad);
-            java.util.Arrays.fill(max, 0, span, Float.NEGATIVE_INFINITY);
-            for (int ky = 0; ky < s.kh(); ky++) {
-                for (int kx = 0; kx < s.kw(); kx++) {
-                    int shift = (kx % sw) * phaseLen + ky * ps + kx / sw;
-                    for (int q = 0; q < span; q += lanes) {
-                        FloatVector v = FloatVector.fromArray(FS, pad, q + shift);
-                        FloatVector m = FloatVector.fromArray(FS, max, q);
-                        m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)))
-                                .intoArray(max, q);
-                    }
-                }
+            for (int q = 0; q < hspan; q += lanes) {
+                FloatVector m = FloatVector.fromArray(FS, pad, q); // kx = 0: phase 0, shift 0
+                for (int kx = 1; kx < s.kw(); kx++) m = firstMax(m, FloatVector.fromArray(FS, pad, q + (kx % sw) * phaseLen + kx / sw));
+                m.intoArray(h, q);
+            }
+            for (int q = 0; q < span; q += lanes) {
+                FloatVector m = FloatVector.fromArray(FS, h, q);
+                for (int ky = 1; ky < s.kh(); ky++) m = firstMax(m, FloatVector.fromArray(FS, h, q + ky * ps));
+                m.intoArray(max, q);
             }
             int rowPitch = s.strideH() * ps, ow = p.outW();
             for (int oy = 0; oy < p.outH(); oy++) System.arraycopy(max, oy * rowPitch, y, out + oy * ow, ow);
+        }
+
+        /** The running maximum m after seeing v: v when greater, or NaN (the scalar rule of {@link #argMax}). */
+        private static FloatVector firstMax(FloatVector m, FloatVector v) {
+            return m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)));
         }
 
         void run(float[] x, int in, Scratch sc, int[] idx) {
