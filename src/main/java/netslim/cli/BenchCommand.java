@@ -68,15 +68,13 @@ final class BenchCommand implements Callable<Integer> {
             gemm = b.toString();
             System.err.printf("netslim: bench %s %s batch %d on %s: %d warm-up + %d timed iterations%n",
                     model.displayName(), train ? "training step" : "inference", batch, gemm, warmup, iters);
+            if (layers != null && !b.isHost()) { // refused before any timing, not after it
+                throw new NetslimException("--layers needs --device cpu (" + b.name()
+                        + " runs its kernels asynchronously, so per-layer wall times would be wrong)");
+            }
             r = train ? Bench.train(model.displayName(), g, b, batch, warmup, iters, msg -> { })
                     : Bench.run(model.displayName(), g, b, batch, warmup, iters, msg -> { });
-            if (layers != null) {
-                if (!b.isHost()) {
-                    throw new NetslimException("--layers needs --device cpu (" + b.name()
-                            + " runs its kernels asynchronously, so per-layer wall times would be wrong)");
-                }
-                perLayer = Bench.layers(g, b, batch, warmup, iters);
-            }
+            if (layers != null) perLayer = Bench.layers(g, b, batch, warmup, iters);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
