@@ -224,23 +224,19 @@ final class CpuConv {
             for (int q = q0; q < q1; q++) {
                 int c = c0 + q % cn;
                 int o = yOff + p.outPlane(n0 + q / cn, c);
-                float bc = bias == null ? 0f : bias[bOff + c];
+                boolean addBias = bias != null; // without a bias nothing is added (adding 0 would turn -0 into +0)
+                float bc = addBias ? bias[bOff + c] : 0f;
                 int i = 0;
-                if (bias != null && relu) {
-                    for (int end = FS.loopBound(hw); i < end; i += FS.length()) {
-                        jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i).add(bc).max(0f).intoArray(y, o + i);
-                    }
-                    for (; i < hw; i++) y[o + i] = Math.max(y[o + i] + bc, 0f);
-                } else if (bias != null) {
-                    for (int end = FS.loopBound(hw); i < end; i += FS.length()) {
-                        jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i).add(bc).intoArray(y, o + i);
-                    }
-                    for (; i < hw; i++) y[o + i] += bc;
-                } else {
-                    for (int end = FS.loopBound(hw); i < end; i += FS.length()) {
-                        jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i).max(0f).intoArray(y, o + i);
-                    }
-                    for (; i < hw; i++) y[o + i] = Math.max(y[o + i], 0f);
+                for (int end = FS.loopBound(hw); i < end; i += FS.length()) {
+                    var v = jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i);
+                    if (addBias) v = v.add(bc);
+                    if (relu) v = v.max(0f);
+                    v.intoArray(y, o + i);
+                }
+                for (; i < hw; i++) {
+                    float v = y[o + i];
+                    if (addBias) v += bc;
+                    y[o + i] = relu ? Math.max(v, 0f) : v;
                 }
             }
         });

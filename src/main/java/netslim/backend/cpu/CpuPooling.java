@@ -128,8 +128,9 @@ final class CpuPooling {
             Scratch(Buffers b) {
                 padded = b.padded = grow(b.padded, s.strideW() * phaseLen);
                 max = b.max = grow(b.max, span);
-                best = b.best = grow(b.best, span);
-                rows = b.rows = grow(b.rows, hspan);
+                boolean argmax = origin != null; // backward tracks the argmax; forward needs the row maxima instead
+                best = argmax ? (b.best = grow(b.best, span)) : null;
+                rows = argmax ? null : (b.rows = grow(b.rows, hspan));
             }
         }
 
@@ -219,7 +220,9 @@ final class CpuPooling {
             fill(x, in, pad);
             for (int q = 0; q < hspan; q += lanes) {
                 FloatVector m = FloatVector.fromArray(FS, pad, q); // kx = 0: phase 0, shift 0
-                for (int kx = 1; kx < s.kw(); kx++) m = firstMax(m, FloatVector.fromArray(FS, pad, q + (kx % sw) * phaseLen + kx / sw));
+                for (int kx = 1; kx < s.kw(); kx++) {
+                    m = firstMax(m, FloatVector.fromArray(FS, pad, q + (kx % sw) * phaseLen + kx / sw));
+                }
                 m.intoArray(h, q);
             }
             for (int q = 0; q < span; q += lanes) {
@@ -231,9 +234,14 @@ final class CpuPooling {
             for (int oy = 0; oy < p.outH(); oy++) System.arraycopy(max, oy * rowPitch, y, out + oy * ow, ow);
         }
 
-        /** The running maximum m after seeing v: v when greater, or NaN (the scalar rule of {@link #argMax}). */
+        /** The running maximum m after seeing v. */
         private static FloatVector firstMax(FloatVector m, FloatVector v) {
-            return m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)));
+            return m.blend(v, takes(m, v));
+        }
+
+        /** Lanes where v replaces the running maximum m: v greater, or NaN (the scalar rule of {@link #argMax}). */
+        private static VectorMask<Float> takes(FloatVector m, FloatVector v) {
+            return v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
         }
 
         void run(float[] x, int in, Scratch sc, int[] idx) {
@@ -248,7 +256,7 @@ final class CpuPooling {
                     for (int q = 0; q < span; q += lanes) {
                         FloatVector v = FloatVector.fromArray(FS, pad, q + shift);
                         FloatVector m = FloatVector.fromArray(FS, max, q);
-                        VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+                        VectorMask<Float> take = takes(m, v);
                         m.blend(v, take).intoArray(max, q);
                         FloatVector.fromArray(FS, best, q)
                                 .blend(FloatVector.fromArray(FS, origin, q + shift), take).intoArray(best, q);

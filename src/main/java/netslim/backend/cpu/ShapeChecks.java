@@ -1,7 +1,5 @@
 package netslim.backend.cpu;
 
-import java.util.Arrays;
-
 import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 
@@ -28,7 +26,14 @@ final class ShapeChecks {
     }
 
     static void requireShape(Tensor t, String op, String name, int... dims) {
-        if (!Arrays.equals(t.shape().dims(), dims)) requireShape(t, Shape.of(dims), op, name);
+        if (!hasDims(t.shape(), dims)) requireShape(t, Shape.of(dims), op, name);
+    }
+
+    /** Shape equality without {@link Shape#dims()}'s defensive copy (this runs on every op call). */
+    private static boolean hasDims(Shape shape, int[] dims) {
+        if (shape.rank() != dims.length) return false;
+        for (int i = 0; i < dims.length; i++) if (shape.dim(i) != dims[i]) return false;
+        return true;
     }
 
     static void requireSize(Tensor t, long size, String op, String name) {
@@ -46,8 +51,9 @@ final class ShapeChecks {
     /** Checks {@code t} is (n, c, ...) and returns the product of its remaining dimensions (1 for rank 2). */
     static int spatialSize(Tensor t, String op, String name) {
         Shape s = t.shape();
-        require(s.rank() >= 2, op, name + " must be (N, C, ...), got " + s);
-        int[] d = s.dims();
-        return Arrays.stream(d, 2, d.length).reduce(1, (x, y) -> x * y);
+        if (s.rank() < 2) require(false, op, name + " must be (N, C, ...), got " + s);
+        int size = 1;
+        for (int i = 2; i < s.rank(); i++) size *= s.dim(i);
+        return size;
     }
 }
