@@ -42,7 +42,8 @@ extern "C" __global__ void clip_bwd(const float* __restrict__ x, float lo, float
     }
 }
 
-// Fused epilogue (inference, behind -Dnetslim.cuda.fuse=true, unverified on a GPU): y (N, C, HW) = relu(y + b[c]).
+// Fused epilogue of CudaBackend.conv2dRelu (the serving plan's conv + folded-BN bias + ReLU):
+// y (N, C, HW) = relu(y + b[c]).
 extern "C" __global__ void bias_relu(float* __restrict__ y, const float* __restrict__ b, int C, int HW,
                                      long long n) {
     GRID_STRIDE(i, n) {

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # One call on a lent GPU machine, from the repo root, with gpu-carry/ carried (made by bench/gpu/prepare.sh):
 #   run: command "bash bench/gpu/run.sh", carry ["gpu-carry"], timeout_s 600
-# Steps (each with its own timeout; a failure does not stop the later ones):
-#   1 environment  2 Java (carried runtime if none)  3 smoke (CudaSmoke), GPU test suite (parity, poisoned parity, model parity,
-#   training step)  4 netslim bench googlenet 224 b1/32/256 FP32+TF32  5 decomposed model (if the build can)
-#   6 training-step throughput  7 PyTorch eager + torch.compile + training  8 side-by-side table
+# Steps, most valuable first (each with its own timeout; a failure does not stop the later ones):
+#   1 environment  2 Java (carried runtime if none)  3 smoke (CudaSmoke), GPU test suite (op parity, poisoned and
+#   per-image-dW parity, model parity incl. a Tucker model and the CUDA-graph serving plan, event timing, training
+#   step)  4 netslim bench googlenet 224 b1/32/256 FP32 (graph, plus eager rows), PyTorch eager, TF32, per-layer
+#   CUDA-event profiles at b1 and b256  5 training-step throughput beside PyTorch  6 Tucker-decomposed googlenet
+#   b1/32/256  7 one CLI training epoch on the carried subset  8 torch.compile (skipped with TORCH_COMPILE=0)
+#   9 side-by-side table (incl. compressed vs dense: latency ratio beside MACs ratio)
 # Writes to $OUT (at most 8 files): run.log (everything), env.txt, tests.txt, junit.xml, netslim.jsonl,
-# torch.jsonl, train.jsonl, table.md. Budget: about 6 minutes in all.
+# torch.jsonl, train.jsonl, table.md. Measured on an H100 (2026-11-26): 155 s in all with torch.compile (70 s).
 set -u
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -76,13 +79,13 @@ export java_bin jar jflags
 export -f netslim
 
 # ---- smoke: the basics, one line each, in seconds ---------------------------------------------------------------
-[[ -n "$java_bin" ]] && step smoke 90 "$java_bin" $jflags -Dnetslim.cuda.sync=true -cp "$jar:$work/test-classes" \
+[[ -n "$java_bin" ]] && step smoke 60 "$java_bin" $jflags -Dnetslim.cuda.sync=true -cp "$jar:$work/test-classes" \
   netslim.backend.cuda.CudaSmoke
 
 # ---- GPU test suite -----------------------------------------------------------------------------------------
 if [[ -n "$java_bin" && -f "$carry/junit.jar" ]]; then
   # netslim.cuda.sync: a kernel fault is reported against its kernel (slower; the benches below run without it).
-  step gpu-tests 240 "$java_bin" $jflags -Dnetslim.cuda.sync=true -jar "$carry/junit.jar" execute \
+  step gpu-tests 200 "$java_bin" $jflags -Dnetslim.cuda.sync=true -jar "$carry/junit.jar" execute \
     --class-path "$jar:$work/test-classes" --include-tag gpu \
     --select-class netslim.backend.BackendParityTest --select-class netslim.backend.cuda.CudaModelParityTest \
     --details=tree --details-theme=ascii --disable-banner --disable-ansi-colors --reports-dir "$work/junit" > "$OUT/tests.txt" 2>&1
@@ -92,52 +95,58 @@ else
   echo "no java or no junit.jar: GPU tests skipped"
 fi
 
-# ---- netslim bench --------------------------------------------------------------------------------------------
+# ---- netslim bench, then PyTorch on the same GPU (most valuable first: the run may be cut at its limit) -------
 : > "$OUT/netslim.jsonl"
-bench() { # bench MODEL BATCH PRECISION VARIANT: one JSON line into netslim.jsonl
+: > "$OUT/torch.jsonl"
+: > "$OUT/train.jsonl"
+bench() { # bench MODEL BATCH PRECISION VARIANT [JAVA-FLAGS...]: one JSON object into netslim.jsonl
   set -o pipefail
   local flag=""; [[ "$3" == tf32 ]] && flag=--tf32
   local iters=20; [[ "$2" -ge 256 ]] && iters=8
-  netslim bench --model "$1" --batch "$2" --device cuda $flag --warmup 3 --iters "$iters" --json \
-    | sed "s/}\$/,\"precision\":\"$3\",\"variant\":\"$4\"}/" | tee -a "$OUT/netslim.jsonl"
+  "$java_bin" $jflags "${@:5}" -jar "$jar" bench --model "$1" --batch "$2" --device cuda $flag --warmup 3 \
+    --iters "$iters" --json | sed "s/}\$/,\"precision\":\"$3\",\"variant\":\"$4\"}/" | tee -a "$OUT/netslim.jsonl"
 }
 export -f bench
-for prec in fp32 tf32; do
-  for b in 1 32 256; do step "netslim bench googlenet b$b $prec" 120 bench googlenet "$b" "$prec" dense; done
+# The serving plan replays a CUDA graph by default; the eager rows (-Dnetslim.cuda.graphs=false) show what it buys.
+for b in 1 32 256; do step "netslim bench googlenet b$b fp32" 60 bench googlenet "$b" fp32 dense; done
+step "netslim bench googlenet b1 fp32 eager" 60 bench googlenet 1 fp32 dense -Dnetslim.cuda.graphs=false
+step "netslim bench googlenet b256 fp32 eager" 60 bench googlenet 256 fp32 dense -Dnetslim.cuda.graphs=false
+step "torch eager inference" 90 bash -o pipefail -c "python3 bench/gpu/torch_bench.py infer | tee -a '$OUT/torch.jsonl'"
+for b in 1 32 256; do step "netslim bench googlenet b$b tf32" 60 bench googlenet "$b" tf32 dense; done
+# Where the time goes: CUDA events between the ops of the serving plan (op by op, no graph), 25 slowest layers.
+for b in 1 256; do
+  step "netslim bench --layers googlenet b$b fp32" 90 netslim bench --model googlenet --batch "$b" --device cuda \
+    --warmup 2 --iters 5 --layers 25
 done
 
+# ---- training throughput ------------------------------------------------------------------------------------
+step "netslim train steps googlenet-cifar b128 fp32" 90 bash -o pipefail -c "'$java_bin' $jflags -cp '$jar:$work/test-classes' \
+  netslim.backend.cuda.TrainStepBench googlenet-cifar 128 20 cuda | tee -a '$OUT/train.jsonl'"
+step "torch train steps" 60 bash -o pipefail -c "python3 bench/gpu/torch_bench.py train --batch 128 --steps 20 | tee -a '$OUT/train.jsonl'"
+# The per-image weight-gradient path (the default is the batched one since the first GPU run).
+step "netslim train steps googlenet-cifar b128 fp32 per-image-dw" 90 bash -o pipefail -c "'$java_bin' $jflags \
+  -Dnetslim.cuda.batchedWeightGrad=false -cp '$jar:$work/test-classes' \
+  netslim.backend.cuda.TrainStepBench googlenet-cifar 128 20 cuda | sed 's/}\$/,\"variant\":\"per-image-dw\"}/' \
+  | tee -a '$OUT/train.jsonl'"
+
+# ---- compressed model ------------------------------------------------------------------------------------------
 has_command() { # the "Commands:" list of netslim --help names $1
   [[ -n "$java_bin" ]] && netslim --help 2>/dev/null | awk '/^Commands:/ {f = 1; next} f {print $1}' | grep -qx "$1"
 }
 if has_command decompose; then
-  step "decompose googlenet" 120 netslim decompose --model googlenet --rank evbmf --out "$work/googlenet-tucker.nsm"
-  for b in 1 32 256; do step "netslim bench googlenet-tucker b$b fp32" 120 bench "$work/googlenet-tucker.nsm" "$b" fp32 tucker; done
+  step "decompose googlenet" 90 netslim decompose --model googlenet --rank evbmf --out "$work/googlenet-tucker.nsm"
+  for b in 1 32 256; do step "netslim bench googlenet-tucker b$b fp32" 60 bench "$work/googlenet-tucker.nsm" "$b" fp32 tucker; done
 else
   echo "NOTE: this build has no 'decompose' command: compressed-model benchmarks skipped"
 fi
 
-# ---- training throughput ------------------------------------------------------------------------------------
-: > "$OUT/train.jsonl"
-if has_command finetune; then
-  echo "NOTE: 'finetune' exists: time one epoch on the carried Fashion-MNIST subset"
-  step "netslim finetune epoch" 180 netslim finetune --model googlenet-cifar --data "idx:$carry/fashion-mnist" \
-    --epochs 1 --device cuda --out "$work/ft.nsm"
-else
-  echo "NOTE: this build has no 'finetune' command: timing training steps with TrainStepBench instead"
-fi
-step "netslim train steps googlenet-cifar b128 fp32" 150 bash -o pipefail -c "'$java_bin' $jflags -cp '$jar:$work/test-classes' \
-  netslim.backend.cuda.TrainStepBench googlenet-cifar 128 20 cuda | tee -a '$OUT/train.jsonl'"
-# The batched weight-gradient path (unverified until the parity suite above passes for cuda/fp32/batched-dw).
-step "netslim train steps googlenet-cifar b128 fp32 batched-dw" 150 bash -o pipefail -c "'$java_bin' $jflags \
-  -Dnetslim.cuda.batchedWeightGrad=true -cp '$jar:$work/test-classes' \
-  netslim.backend.cuda.TrainStepBench googlenet-cifar 128 20 cuda | sed 's/}\$/,\"variant\":\"batched-dw\"}/' \
-  | tee -a '$OUT/train.jsonl'"
-
-# ---- PyTorch on the same GPU ---------------------------------------------------------------------------------
-: > "$OUT/torch.jsonl"
-step "torch eager inference" 120 bash -o pipefail -c "python3 bench/gpu/torch_bench.py infer | tee -a '$OUT/torch.jsonl'"
-step "torch train steps" 90 bash -o pipefail -c "python3 bench/gpu/torch_bench.py train --batch 128 --steps 20 | tee -a '$OUT/train.jsonl'"
-step "torch.compile inference" 150 bash -o pipefail -c "python3 bench/gpu/torch_bench.py infer --compile --precisions fp32 --batches 1,256 --iters 10 \
+# ---- fine-tuning epoch, torch.compile (slowest, last) -----------------------------------------------------------
+# One training epoch through the CLI (data loading, augmentation, upload, evaluation included) on the carried
+# subset: 10,000 training and 2,000 test images.
+step "netslim train epoch googlenet-cifar (10k images)" 120 netslim train --model googlenet-cifar \
+  --data "idx:$carry/fashion-mnist" --epochs 1 --device cuda --out "$work/ft.nsm" --json
+[[ "${TORCH_COMPILE:-1}" == 0 ]] && echo "NOTE: TORCH_COMPILE=0: torch.compile skipped" || \
+step "torch.compile inference" 120 bash -o pipefail -c "python3 bench/gpu/torch_bench.py infer --compile --precisions fp32 --batches 1,256 --iters 10 \
   | tee -a '$OUT/torch.jsonl'"
 
 # ---- table ------------------------------------------------------------------------------------------------------

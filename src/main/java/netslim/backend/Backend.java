@@ -169,6 +169,60 @@ public interface Backend extends AutoCloseable {
     void sgdStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
                  boolean nesterov);
 
+    /**
+     * A replayable form of {@code work}: a fixed sequence of this backend's ops on fixed buffers with fixed
+     * arguments (an inference plan). The default runs {@code work} each time. A device backend may capture it once
+     * into a graph and replay that (the CUDA backend: a CUDA graph, one launch per replay instead of one per kernel);
+     * it runs {@code work} eagerly first, so lazily grown scratch buffers have their final size before the capture.
+     * Throws a one-line {@link netslim.NetslimException} naming {@code what} when the capture fails.
+     */
+    default Replay replayable(String what, Runnable work) {
+        return new Replay() {
+            @Override
+            public void run() {
+                work.run();
+            }
+
+            @Override
+            public boolean captured() {
+                return false;
+            }
+        };
+    }
+
+    /** See {@link #replayable}. */
+    interface Replay extends AutoCloseable {
+        /** Runs (or enqueues, on a device) the work once more. */
+        void run();
+
+        /** Whether this is a captured graph rather than a plain re-run. */
+        boolean captured();
+
+        @Override
+        default void close() {
+        }
+    }
+
+    /**
+     * Device-side timestamps for per-node timing on an asynchronous backend ({@code marks} of them, recorded in
+     * stream order); null on host backends, where wall time around each op is exact.
+     */
+    default DeviceTimer deviceTimer(int marks) {
+        return null;
+    }
+
+    /** See {@link #deviceTimer}. */
+    interface DeviceTimer extends AutoCloseable {
+        /** Records timestamp {@code i} after the work enqueued so far. */
+        void mark(int i);
+
+        /** Milliseconds between timestamps {@code from} and {@code to}; waits for {@code to} to be reached. */
+        double elapsedMs(int from, int to);
+
+        @Override
+        void close();
+    }
+
     /** Releases device resources; a no-op on the CPU. */
     @Override
     default void close() {

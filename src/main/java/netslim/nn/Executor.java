@@ -44,8 +44,13 @@ public final class Executor implements AutoCloseable {
     private final Tensor input;
     private final Map<String, String> fusedConvToRelu = new HashMap<>();
     private NodeTimer nodeTimer;
+    /** The inference forward as a {@link Backend.Replay} (a CUDA graph on the GPU); null until the first forward. */
+    private Backend.Replay replay;
+    private boolean replayFailed;
+    private Backend.DeviceTimer deviceTimer;
+    private static final boolean GRAPHS = !"false".equals(System.getProperty("netslim.cuda.graphs"));
 
-    /** Receives the wall time of each node's forward op (see {@link #setNodeTimer}). */
+    /** Receives the time of each node's forward op (see {@link #setNodeTimer}). */
     @FunctionalInterface
     public interface NodeTimer {
         void record(Node node, long nanos);
@@ -191,15 +196,28 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * Times every node of later {@link #forward} calls (null: off). Host backends only: a GPU backend's ops return
-     * before their kernels finish, so per-node wall times would be meaningless there.
+     * Times every node of later {@link #forward} calls (null: off): wall time around each op on a host backend; on
+     * a device backend, device timestamps ({@link Backend#deviceTimer}) recorded between the ops, read after the
+     * pass (a GPU op returns before its kernels finish, so wall time would be wrong). Timed passes run eagerly,
+     * op by op, never as a captured graph.
      */
     public void setNodeTimer(NodeTimer timer) {
-        if (timer != null && !backend.isHost()) {
-            throw new NetslimException("per-layer timing needs a CPU backend (" + backend.name()
-                    + " runs its kernels asynchronously)");
+        if (timer != null && !backend.isHost() && deviceTimer == null) {
+            deviceTimer = backend.deviceTimer(graph.nodes().size() + 1);
+            if (deviceTimer == null) {
+                throw new NetslimException("per-layer timing needs a CPU backend or device timestamps ("
+                        + backend.name() + " runs its kernels asynchronously and has none)");
+            }
         }
         this.nodeTimer = timer;
+    }
+
+    /**
+     * Whether forward passes replay a captured device graph (the CUDA backend in the inference modes, unless
+     * {@code -Dnetslim.cuda.graphs=false} or the capture failed); false until the first forward.
+     */
+    public boolean replaysGraph() {
+        return replay != null && replay.captured();
     }
 
     /** Runs the graph on a host batch (N, C, H, W) and returns the output buffer (backend memory). */
@@ -209,16 +227,53 @@ public final class Executor implements AutoCloseable {
         }
         backend.upload(hostInput, input);
         NodeTimer timer = nodeTimer;
-        if (timer == null) {
-            for (Node n : graph.nodes()) forwardNode(n);
-        } else {
+        if (timer != null && deviceTimer != null) {
+            List<Node> nodes = graph.nodes();
+            deviceTimer.mark(0);
+            for (int i = 0; i < nodes.size(); i++) {
+                forwardNode(nodes.get(i));
+                deviceTimer.mark(i + 1);
+            }
+            for (int i = 0; i < nodes.size(); i++) {
+                timer.record(nodes.get(i), Math.round(deviceTimer.elapsedMs(i, i + 1) * 1e6));
+            }
+        } else if (timer != null) {
             for (Node n : graph.nodes()) {
                 long t0 = System.nanoTime();
                 forwardNode(n);
                 timer.record(n, System.nanoTime() - t0);
             }
+        } else if (mode != Mode.TRAINING && GRAPHS && !replayFailed) {
+            replayForward();
+        } else {
+            for (Node n : graph.nodes()) forwardNode(n);
         }
         return acts.get(graph.outputName());
+    }
+
+    /**
+     * The inference node sequence through {@link Backend#replayable}: every kernel argument is fixed by the plan
+     * (buffers allocated once, parameters re-uploaded in place), so a captured graph stays valid. A failed capture
+     * is said on stderr once, and this executor then runs op by op.
+     */
+    private void replayForward() {
+        if (replay == null) {
+            try {
+                String what = "the inference forward (batch " + batch + ", " + graph.nodes().size() + " nodes)";
+                replay = backend.replayable(what, () -> {
+                    for (Node n : graph.nodes()) forwardNode(n);
+                });
+            } catch (NetslimException e) {
+                replayFailed = true;
+                System.err.println("netslim: " + e.getMessage() + "; running op by op instead");
+                for (Node n : graph.nodes()) forwardNode(n);
+                return;
+            }
+            if (replay.captured()) { // the capture ran the work eagerly first: this pass's output is there
+                return;
+            }
+        }
+        replay.run();
     }
 
     /** Convenience: forward and copy the output to a new host tensor. */
@@ -377,6 +432,10 @@ public final class Executor implements AutoCloseable {
 
     @Override
     public void close() {
+        if (replay != null) replay.close();
+        replay = null;
+        if (deviceTimer != null) deviceTimer.close();
+        deviceTimer = null;
         acts.clear();
         grads.clear();
         saved.clear();

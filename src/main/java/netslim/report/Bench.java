@@ -23,8 +23,13 @@ public final class Bench {
     }
 
     /** Latency percentiles in milliseconds and the throughput they imply. */
+    /** {@code deviceGraph}: the timed passes replayed a captured device graph (CUDA graph), see Executor. */
     public record Result(String model, String device, int batch, int warmup, int iters, double medianMs,
-                         double p10Ms, double p90Ms, double imagesPerS, double[] samplesMs) {
+                         double p10Ms, double p90Ms, double imagesPerS, double[] samplesMs, boolean deviceGraph) {
+        Result withDeviceGraph(boolean graph) {
+            return new Result(model, device, batch, warmup, iters, medianMs, p10Ms, p90Ms, imagesPerS, samplesMs,
+                    graph);
+        }
     }
 
     /** Inference latency: {@code warmup} untimed then {@code iters} timed forward passes. */
@@ -33,7 +38,8 @@ public final class Bench {
         Tensor x = new Rng(42).uniform(batchShape(g, batch));
         try (Executor ex = Executor.forInference(g, backend, batch)) {
             Tensor host = Tensor.zeros(g.shapes(batch).get(g.outputName()));
-            return time(model, backend, batch, warmup, iters, progress, () -> backend.download(ex.forward(x), host));
+            return time(model, backend, batch, warmup, iters, progress, () -> backend.download(ex.forward(x), host))
+                    .withDeviceGraph(ex.replaysGraph());
         }
     }
 
@@ -43,7 +49,8 @@ public final class Bench {
 
     /**
      * Per-node forward times of the serving plan ({@link Executor#forInference}; a conv fused with its ReLU carries
-     * the ReLU's time, the ReLU shows 0): {@code warmup} untimed passes, then {@code iters} timed ones. CPU only.
+     * the ReLU's time, the ReLU shows 0): {@code warmup} untimed passes, then {@code iters} timed ones. Wall time
+     * per op on the CPU; CUDA event timestamps between the ops on the GPU (passes run op by op, not as a graph).
      * Sorted by median time, slowest first.
      */
     public static java.util.List<LayerTime> layers(Graph g, Backend backend, int batch, int warmup, int iters) {
@@ -142,7 +149,7 @@ public final class Bench {
         Arrays.sort(sorted);
         double median = percentile(sorted, 0.5);
         return new Result(model, backend.name(), batch, warmup, iters, median, percentile(sorted, 0.1),
-                percentile(sorted, 0.9), batch * 1000.0 / median, ms);
+                percentile(sorted, 0.9), batch * 1000.0 / median, ms, false);
     }
 
     /** Linear interpolation between closest ranks (numpy's default) on a sorted array. */

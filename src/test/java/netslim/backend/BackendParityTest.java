@@ -38,15 +38,15 @@ class BackendParityTest {
     /**
      * The backends under test. CUDA runs twice: plain, and with every forward output poisoned with NaN before the
      * op ({@link PoisoningBackend}), so an element a kernel forgets to write fails the comparison; and with the
-     * optional batched weight-gradient path (unverified until this runs on a GPU). TF32 is not
+     * per-image weight-gradient path instead of the default batched one. TF32 is not
      * here: its ~1e-3 relative GEMM error is checked at model level (CudaModelParityTest).
      */
     static final List<BackendUnderTest> BACKENDS = List.of(
             cpu("openblas", 1), cpu("openblas", 2), cpu("java", 1), cpu("java", 2),
-            new BackendUnderTest("cuda/fp32", () -> CudaBackend.create(false), true),
-            new BackendUnderTest("cuda/fp32/poisoned", () -> new PoisoningBackend(CudaBackend.create(false)), true),
-            new BackendUnderTest("cuda/fp32/batched-dw",
-                    () -> CudaBackend.create(new CudaBackend.Options(false, true)), true));
+            new BackendUnderTest("cuda/fp32", () -> CudaBackend.create(new CudaBackend.Options(false, true)), true),
+            new BackendUnderTest("cuda/fp32/poisoned", () -> new PoisoningBackend(CudaBackend.create(new CudaBackend.Options(false, true))), true),
+            new BackendUnderTest("cuda/fp32/per-image-dw",
+                    () -> CudaBackend.create(new CudaBackend.Options(false, false)), true));
 
     private static BackendUnderTest cpu(String gemm, int threads) {
         return new BackendUnderTest("cpu/" + gemm + "/" + threads + "t",

@@ -5,8 +5,17 @@ import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuGetErrorName;
 import static jcuda.driver.JCudaDriver.cuGetErrorString;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
@@ -14,8 +23,10 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import java.io.IOException;
@@ -29,6 +40,11 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
@@ -53,6 +69,8 @@ final class CudaContext implements AutoCloseable {
     private final boolean syncEveryLaunch = Boolean.getBoolean("netslim.cuda.sync");
     private final int maxGrid;
     private boolean closed;
+    /** Non-null while the stream is being captured into a CUDA graph: what is being captured. */
+    private String capturing;
 
     CudaContext() {
         check(cuDeviceGet(device, 0), "cuDeviceGet");
@@ -109,7 +127,7 @@ final class CudaContext implements AutoCloseable {
         makeCurrent();
         check(cuLaunchKernel(functions.get(k), blocks, 1, 1, threads, 1, 1, 0, stream, Pointer.to(args), null),
                 "launch " + k.symbol());
-        if (syncEveryLaunch) check(cuStreamSynchronize(stream), "kernel " + k.symbol());
+        if (syncEveryLaunch && capturing == null) check(cuStreamSynchronize(stream), "kernel " + k.symbol());
     }
 
     /** A grid-stride launch covering {@code n} elements, one thread each. */
@@ -121,6 +139,10 @@ final class CudaContext implements AutoCloseable {
     /** Zero-filled device memory of {@code bytes} bytes. */
     CUdeviceptr allocate(long bytes) {
         makeCurrent();
+        if (capturing != null) {
+            throw new NetslimException("CUDA graph capture of " + capturing + ": an allocation of " + bytes
+                    + " bytes, which a capture cannot contain");
+        }
         CUdeviceptr p = new CUdeviceptr();
         int rc = cuMemAlloc(p, Math.max(bytes, 4));
         if (rc != 0) {
@@ -138,7 +160,99 @@ final class CudaContext implements AutoCloseable {
 
     void synchronize(String what) {
         makeCurrent();
+        if (capturing != null) {
+            throw new NetslimException("CUDA graph capture of " + capturing + ": " + what
+                    + " needs a stream synchronisation, which a capture cannot contain");
+        }
         check(cuStreamSynchronize(stream), what);
+    }
+
+    /** Whether the stream is being captured (allocation and synchronisation are then refused). */
+    boolean capturing() {
+        return capturing != null;
+    }
+
+    /**
+     * Captures what {@code work} enqueues on the stream into an instantiated CUDA graph (thread-local capture mode:
+     * this thread may not allocate or synchronise meanwhile). On failure the capture is ended and discarded and a
+     * one-line {@link NetslimException} names {@code what} and the cause.
+     */
+    CUgraphExec capture(String what, Runnable work) {
+        makeCurrent();
+        synchronize("before the capture of " + what);
+        check(cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+                "cuStreamBeginCapture (" + what + ")");
+        capturing = what;
+        CUgraph graph = new CUgraph();
+        RuntimeException failure = null;
+        try {
+            work.run();
+        } catch (RuntimeException e) {
+            failure = e;
+        } finally {
+            capturing = null;
+            int rc = cuStreamEndCapture(stream, graph);
+            if (failure == null && rc != 0) {
+                failure = new NetslimException(CudaErrors.driver(rc, "cuStreamEndCapture (" + what + ")",
+                        errorName(rc)));
+            }
+        }
+        if (failure != null) {
+            cuGraphDestroy(graph);
+            throw failure instanceof NetslimException ? failure
+                    : new NetslimException("CUDA graph capture of " + what + " failed: " + failure);
+        }
+        CUgraphExec exec = new CUgraphExec();
+        try {
+            check(cuGraphInstantiate(exec, graph, 0), "cuGraphInstantiate (" + what + ")");
+        } finally {
+            cuGraphDestroy(graph);
+        }
+        return exec;
+    }
+
+    /** Enqueues one replay of a captured graph on the stream. */
+    void launchGraph(CUgraphExec exec, String what) {
+        makeCurrent();
+        check(cuGraphLaunch(exec, stream), "cuGraphLaunch (" + what + ")");
+        if (syncEveryLaunch) check(cuStreamSynchronize(stream), "graph " + what);
+    }
+
+    void destroyGraph(CUgraphExec exec) {
+        if (closed) return;
+        makeCurrent();
+        cuGraphExecDestroy(exec);
+    }
+
+    /** {@code n} timing events (default flags: they record timestamps). */
+    CUevent[] events(int n) {
+        makeCurrent();
+        CUevent[] ev = new CUevent[n];
+        for (int i = 0; i < n; i++) {
+            ev[i] = new CUevent();
+            check(cuEventCreate(ev[i], CUevent_flags.CU_EVENT_DEFAULT), "cuEventCreate");
+        }
+        return ev;
+    }
+
+    void record(CUevent e) {
+        makeCurrent();
+        check(cuEventRecord(e, stream), "cuEventRecord");
+    }
+
+    /** Milliseconds from {@code a} to {@code b}, after waiting for {@code b}. */
+    double elapsedMs(CUevent a, CUevent b) {
+        makeCurrent();
+        check(cuEventSynchronize(b), "cuEventSynchronize (or an earlier asynchronous kernel failed)");
+        float[] ms = {0};
+        check(cuEventElapsedTime(ms, a, b), "cuEventElapsedTime");
+        return ms[0];
+    }
+
+    void destroy(CUevent[] events) {
+        if (closed) return;
+        makeCurrent();
+        for (CUevent e : events) cuEventDestroy(e);
     }
 
     @Override

@@ -44,7 +44,7 @@ class CudaCoverageTest {
             name.setAccessible(true);
             if ((Boolean) gpu.invoke(b)) gpuNames.add((String) name.invoke(b));
         }
-        assertEquals(Set.of("cuda/fp32", "cuda/fp32/poisoned", "cuda/fp32/batched-dw"), gpuNames);
+        assertEquals(Set.of("cuda/fp32", "cuda/fp32/poisoned", "cuda/fp32/per-image-dw"), gpuNames);
     }
 
     @Test

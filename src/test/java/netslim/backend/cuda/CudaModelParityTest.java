@@ -7,6 +7,8 @@ import java.util.Map;
 
 import netslim.backend.Backend;
 import netslim.backend.cpu.CpuBackend;
+import netslim.decompose.RankPolicy;
+import netslim.decompose.TuckerDecomposer;
 import netslim.nn.Executor;
 import netslim.nn.Graph;
 import netslim.nn.ParamStore;
@@ -67,11 +69,18 @@ class CudaModelParityTest {
         }
     }
 
+    /** googlenet-cifar with every 3x3/7x7 conv Tucker-2 decomposed (EVBMF ranks, 2 HOOI sweeps). */
+    private static Graph decomposed(String name) {
+        return new TuckerDecomposer(new TuckerDecomposer.Options(RankPolicy.parse("evbmf"), 2, null, false))
+                .decompose(model(name)).graph();
+    }
+
     @ParameterizedTest(name = "{0} batch {1} tf32={2}")
     @CsvSource({"googlenet, 2, false, 1e-5", "googlenet, 2, true, 1e-2",
-            "googlenet-cifar, 8, false, 1e-5", "googlenet-cifar, 8, true, 1e-2"})
+            "googlenet-cifar, 8, false, 1e-5", "googlenet-cifar, 8, true, 1e-2",
+            "tucker:googlenet-cifar, 8, false, 1e-5", "tucker:googlenet-cifar, 8, true, 1e-2"})
     void inferenceMatchesCpu(String name, int n, boolean tf32, double maxRel) {
-        Graph g = model(name);
+        Graph g = name.startsWith("tucker:") ? decomposed(name.substring(7)) : model(name);
         Tensor x = batch(g, n);
         float[] expected = infer(g, cpu, x);
         float[] actual;
@@ -84,6 +93,44 @@ class CudaModelParityTest {
         double rel = Close.relL2(actual, expected);
         System.out.printf("%s batch %d tf32=%s: rel L2 %.3g%n", name, n, tf32, rel);
         assertTrue(rel <= maxRel, name + ": relative L2 error " + rel + " > " + maxRel);
+    }
+
+    /**
+     * The serving plan (BN folded, conv+bias+ReLU fused) replayed as a CUDA graph equals the CPU's serving plan, on
+     * every replay, with a new input each time (the graph reads the input buffer, it did not bake in the first one).
+     */
+    @ParameterizedTest(name = "{0} batch {1}")
+    @CsvSource({"googlenet, 1", "googlenet, 4", "tucker:googlenet-cifar, 8"})
+    void servingPlanGraphMatchesCpu(String name, int n) {
+        Graph g = name.startsWith("tucker:") ? decomposed(name.substring(7)) : model(name);
+        try (Backend gpu = CudaBackend.create(false);
+             Executor cpuEx = Executor.forInference(g, cpu, n);
+             Executor gpuEx = Executor.forInference(g, gpu, n)) {
+            for (int round = 0; round < 3; round++) {
+                Tensor x = new Rng(100 + round).uniform(batch(g, n).shape());
+                float[] expected = cpuEx.forwardToHost(x).toArray();
+                float[] actual = gpuEx.forwardToHost(x).toArray();
+                assertTrue(gpuEx.replaysGraph(), "the CUDA serving plan should replay a captured graph");
+                double rel = Close.relL2(actual, expected);
+                System.out.printf("%s batch %d serving plan, CUDA graph, round %d: rel L2 %.3g%n", name, n, round, rel);
+                assertTrue(rel <= 1e-5, name + " round " + round + ": relative L2 error " + rel + " > 1e-5");
+            }
+        }
+    }
+
+    /** bench --layers on the GPU: CUDA events between the ops give one positive time per node that launches work. */
+    @Test
+    void eventTimingCoversEveryNode() {
+        Graph g = model("googlenet-cifar");
+        try (Backend gpu = CudaBackend.create(false)) {
+            java.util.List<netslim.report.Bench.LayerTime> times = netslim.report.Bench.layers(g, gpu, 4, 1, 3);
+            double sum = times.stream().mapToDouble(netslim.report.Bench.LayerTime::medianMs).sum();
+            long convs = times.stream().filter(t -> t.kind().equals("Conv2d") && t.medianMs() > 0).count();
+            System.out.printf("googlenet-cifar batch 4: %d layers, sum of medians %.3f ms, slowest %s %.3f ms%n",
+                    times.size(), sum, times.get(0).name(), times.get(0).medianMs());
+            assertTrue(convs > 50, "every conv should take measurable device time, got " + convs);
+            assertTrue(sum > 0.05 && sum < 1000, "summed layer time " + sum + " ms is implausible");
+        }
     }
 
     /** One training step (forward, softmax-CE, backward, SGD with momentum) on b; returns the graph's new params. */
@@ -118,24 +165,40 @@ class CudaModelParityTest {
         try (Backend gpu = CudaBackend.create(false)) {
             actual = trainStep(base.copy(), gpu, x, labels);
         }
+        // Tolerances from a measured floor, not a wish. This step is ill-conditioned in float: ~20 training-mode
+        // BatchNorms at batch 8 each subtract the projections of dy onto 1 and x̂, so rounding noise grows through
+        // the backward pass (linear.weight's update agrees to 7e-6, pre_layers.0.weight's only to 4e-3..9e-3).
+        // Measured on the CPU (2026-11-26): two correct backends (OpenBLAS 2 threads vs Java GEMM 1 thread) differ,
+        // over all parameters, by 1.5e-4 in the weights after the step and 7.1e-3 in the update (p_after − p_before);
+        // per parameter up to 1.2e-2 in the update (a BN bias); CpuBackend vs the double-accumulating ReferenceKernels:
+        // 2.2e-4 in pre_layers.0.weight, 1.9e-2 per-parameter update. The 1e-4 on the weights is below that
+        // floor even between CPU backends. A wrong gradient anywhere gives an O(1) update error.
+        double weightErr = 0, weightNorm = 0, updateErr = 0, updateNorm = 0, worst = 0;
+        String worstName = "";
         for (String p : expected.keySet()) {
-            double rel = Close.relL2(actual.get(p), expected.get(p));
-            assertTrue(rel <= 1e-4, p + ": weights after one step differ by relative L2 " + rel);
-            // The update itself (p_after − p_before): a wrong gradient gives an O(1) error here; float GEMM order
-            // differences through ~60 layers of backward give ≲ 1e-3 (loose on purpose).
-            float[] b0 = before.get(p), da = actual.get(p).clone(), de = expected.get(p).clone();
+            if (ParamStore.isBuffer(p)) continue;
+            float[] b0 = before.get(p), a = actual.get(p), e = expected.get(p);
+            double pe = 0, pn = 0;
             for (int i = 0; i < b0.length; i++) {
-                da[i] -= b0[i];
-                de[i] -= b0[i];
+                double d = (double) a[i] - e[i], u = (double) e[i] - b0[i];
+                pe += d * d;
+                pn += u * u;
+                weightNorm += (double) e[i] * e[i];
             }
-            double relUpdate = Close.relL2(da, de);
-            assertTrue(relUpdate <= 1e-2 || norm(de) < 1e-12, p + ": update differs by relative L2 " + relUpdate);
+            weightErr += pe;
+            updateErr += pe;
+            updateNorm += pn;
+            double rel = pn == 0 ? (pe == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(pe / pn);
+            if (rel > worst) {
+                worst = rel;
+                worstName = p;
+            }
         }
-    }
-
-    private static double norm(float[] a) {
-        double s = 0;
-        for (float v : a) s += (double) v * v;
-        return Math.sqrt(s);
+        double relWeights = Math.sqrt(weightErr / weightNorm), relUpdate = Math.sqrt(updateErr / updateNorm);
+        System.out.printf("one SGD step, CUDA vs CPU: weights rel L2 %.3g, update rel L2 %.3g, worst parameter %s"
+                + " (update rel L2 %.3g)%n", relWeights, relUpdate, worstName, worst);
+        assertTrue(relWeights <= 1e-3, "weights after one step differ by relative L2 " + relWeights);
+        assertTrue(relUpdate <= 3e-2, "the updates differ by relative L2 " + relUpdate);
+        assertTrue(worst <= 1e-1, worstName + ": its update differs by relative L2 " + worst);
     }
 }

@@ -1,0 +1,184 @@
+package netslim.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import netslim.NetslimException;
+import netslim.backend.Backend;
+import netslim.backend.cpu.CpuBackend;
+import netslim.backend.cpu.Gemm;
+import netslim.tensor.Rng;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+import netslim.testing.Close;
+
+/**
+ * How the executor drives {@link Backend#replayable} (CUDA graphs) and {@link Backend#deviceTimer} (CUDA events),
+ * on a CPU backend dressed as a device: the capture logic and the per-node event bookkeeping run in CI; the CUDA
+ * side of both is checked on a GPU by CudaModelParityTest.
+ */
+class ExecutorReplayTest {
+    private static final Shape INPUT = Shape.of(1, 28, 28);
+
+    /** What the fake device saw. */
+    static final class Calls {
+        int captures;
+        int replays;
+        final List<Integer> marks = new ArrayList<>();
+    }
+
+    /**
+     * A CpuBackend that claims to be a device (isHost false). {@code replay}: how replayable behaves — "capture"
+     * (runs the work eagerly once like the CUDA backend, then replays it), "fail" (throws), or "default".
+     * {@code timer}: whether deviceTimer returns a timer (wall-clock marks).
+     */
+    static Backend fakeDevice(CpuBackend cpu, String replay, boolean timer, Calls calls) {
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, m, args) -> {
+                    switch (m.getName()) {
+                        case "isHost":
+                            return false;
+                        case "replayable":
+                            if (replay.equals("default")) break;
+                            calls.captures++;
+                            if (replay.equals("fail")) throw new NetslimException("capture refused (test)");
+                            Runnable work = (Runnable) args[1];
+                            work.run();
+                            return new Backend.Replay() {
+                                @Override
+                                public void run() {
+                                    calls.replays++;
+                                    work.run();
+                                }
+
+                                @Override
+                                public boolean captured() {
+                                    return true;
+                                }
+                            };
+                        case "deviceTimer":
+                            if (!timer) return null;
+                            long[] at = new long[(Integer) args[0]];
+                            return new Backend.DeviceTimer() {
+                                @Override
+                                public void mark(int i) {
+                                    calls.marks.add(i);
+                                    at[i] = System.nanoTime();
+                                }
+
+                                @Override
+                                public double elapsedMs(int from, int to) {
+                                    return (at[to] - at[from]) / 1e6;
+                                }
+
+                                @Override
+                                public void close() {
+                                }
+                            };
+                        default:
+                            break;
+                    }
+                    try {
+                        return m.invoke(cpu, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private static Graph model() {
+        return FusedInferenceTest.model("googlenet-cifar", INPUT, 0.125);
+    }
+
+    private static Tensor input(long seed) {
+        return new Rng(seed).uniform(Shape.of(2, 1, 28, 28));
+    }
+
+    @Test
+    void capturesOnceThenReplaysAndReadsEachNewInput() {
+        Graph g = model();
+        Calls calls = new Calls();
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+             Executor plain = Executor.forInference(g, cpu, 2);
+             Executor device = Executor.forInference(g, fakeDevice(cpu, "capture", false, calls), 2)) {
+            for (int i = 0; i < 4; i++) {
+                Tensor x = input(i);
+                Tensor want = plain.forwardToHost(x);
+                Close.assertClose(device.forwardToHost(x), want, 0, 0, "pass " + i);
+            }
+            assertTrue(device.replaysGraph());
+            assertEquals(1, calls.captures, "captured once");
+            assertEquals(3, calls.replays, "the first pass is the capture's eager run; the next three replay");
+        }
+    }
+
+    @Test
+    void aFailedCaptureRunsOpByOpAndIsNotRetried() {
+        Graph g = model();
+        Calls calls = new Calls();
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+             Executor plain = Executor.forInference(g, cpu, 2);
+             Executor device = Executor.forInference(g, fakeDevice(cpu, "fail", false, calls), 2)) {
+            for (int i = 0; i < 3; i++) {
+                Close.assertClose(device.forwardToHost(input(i)), plain.forwardToHost(input(i)), 0, 0, "pass " + i);
+            }
+            assertFalse(device.replaysGraph());
+            assertEquals(1, calls.captures, "a failed capture is tried once");
+        }
+    }
+
+    @Test
+    void trainingNeverReplays() {
+        Graph g = model();
+        Calls calls = new Calls();
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+             Executor ex = new Executor(g, fakeDevice(cpu, "capture", false, calls), 2, Executor.Mode.TRAINING)) {
+            ex.forward(input(1));
+            ex.forward(input(2));
+            assertEquals(0, calls.captures);
+            assertFalse(ex.replaysGraph());
+        }
+    }
+
+    @Test
+    void deviceTimestampsGiveEveryNodeItsTime() {
+        Graph g = model();
+        Calls calls = new Calls();
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+             Executor plain = Executor.forInference(g, cpu, 2);
+             Executor device = Executor.forInference(g, fakeDevice(cpu, "capture", true, calls), 2)) {
+            Map<String, Long> times = new HashMap<>();
+            device.setNodeTimer((n, nanos) -> times.put(n.name(), nanos));
+            Close.assertClose(device.forwardToHost(input(3)), plain.forwardToHost(input(3)), 0, 0, "timed pass");
+            int nodes = device.graph().nodes().size();
+            assertEquals(nodes, times.size(), "one time per node");
+            assertEquals(nodes + 1, calls.marks.size(), "a mark before the first node and after each");
+            assertEquals(0, calls.marks.get(0));
+            assertEquals(nodes, calls.marks.get(nodes));
+            assertTrue(times.values().stream().allMatch(t -> t >= 0));
+            assertTrue(times.values().stream().mapToLong(Long::longValue).sum() > 0);
+            assertEquals(0, calls.captures, "timed passes run op by op, never as a graph");
+        }
+    }
+
+    @Test
+    void aDeviceWithoutTimestampsRefusesPerNodeTiming() {
+        Graph g = model();
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+             Executor device = Executor.forInference(g, fakeDevice(cpu, "default", false, new Calls()), 2)) {
+            NetslimException e = assertThrows(NetslimException.class, () -> device.setNodeTimer((n, t) -> { }));
+            assertTrue(e.getMessage().contains("asynchronously"), e.getMessage());
+        }
+    }
+}
