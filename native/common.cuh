@@ -13,6 +13,15 @@
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); \
          i += (long long)blockDim.x * gridDim.x)
 
+// Plane launches (CudaContext.launchPlanes): a 2-D grid whose y blocks walk the planes (grid-stride, so any plane
+// count is correct) and whose x threads walk one plane's elements with 32-bit indices. The 64-bit divisions that
+// split a flat index into (plane, element) are then paid once per plane and block, not per element: with one
+// thread per element and 64-bit div/mod (software-emulated on the GPU) im2col was integer-bound, not memory-bound.
+#define PLANE_STRIDE(pl, planes) \
+    for (long long pl = blockIdx.y; pl < (long long)(planes); pl += gridDim.y)
+#define IN_PLANE(p, size) \
+    for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < (size); p += blockDim.x * gridDim.x)
+
 // Sum of v over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
 // scratch: 32 doubles of shared memory. Ends with a barrier so scratch can be reused at once.
 __device__ __forceinline__ double block_sum(double v, double* scratch) {

@@ -3,12 +3,13 @@
 // The GEMMs of conv2d (W · col per image and group) run in cuBLAS (CudaConv.java); these kernels are the glue.
 //
 // Launch shapes (THREADS = 256 per block, grid-stride, grid capped on the Java side):
-//   im2col_batch  : one thread per col element, images × C·kh·kw × oh·ow; image-major layout col[img][row][p],
-//                   or (imageMajor = 0) row-major over the whole chunk, col[row][img·P + p], for weight gradients.
-//   nchw_to_cnhw  : one thread per element; dst[c][img·P + p] = src[n0 + img][c][p] (dy or a 1x1 conv's x
-//                   laid out so one GEMM with k = images·P sums the weight gradient over the chunk).
-//   col2im_batch  : one thread per input element (images × C × H × W), gathering its taps: no atomics, so the
-//                   sum order is fixed and runs are bit-for-bit repeatable.
+//   im2col_batch  : plane launch (common.cuh), one plane per (image, C·kh·kw row), one thread per oh·ow element;
+//                   image-major layout col[img][row][p], or (imageMajor = 0) row-major over the whole chunk,
+//                   col[row][img·P + p], for weight gradients.
+//   nchw_to_cnhw  : plane launch, one plane per (c, image); dst[c][img·P + p] = src[n0 + img][c][p] (dy or a 1x1
+//                   conv's x laid out so one GEMM with k = images·P sums the weight gradient over the chunk).
+//   col2im_batch  : plane launch, one plane per (image, c), one thread per input element gathering its taps: no
+//                   atomics, so the sum order is fixed and runs are bit-for-bit repeatable.
 //   channel_bias  : one thread per y element; y (N, C, HW) += b[c]. With HW = 1 it is linear's row bias.
 //   channel_sum   : one block per channel, db[c] += Σ_{n,hw} dy (double accumulation); HW = 1 gives linear's db.
 //
@@ -20,61 +21,78 @@
 
 // col[img][(c*kh + i)*kw + j][oy*ow + ox] = x[n0 + img][c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], 0 in the padding;
 // with imageMajor = 0 the same value goes to col[(c*kh + i)*kw + j][img*oh*ow + oy*ow + ox].
+// Plane launch: one plane per (img, row) = images·C·kh·kw planes of oh·ow elements.
 extern "C" __global__ void im2col_batch(const float* __restrict__ x, ConvGeom g, int n0, int images,
                                         int imageMajor, float* __restrict__ col) {
-    long long ohw = (long long)g.oh * g.ow, rows = (long long)g.C * g.kh * g.kw;
-    GRID_STRIDE(idx, images * rows * ohw) {
-        long long p = idx % ohw, row = (idx / ohw) % rows, img = idx / (ohw * rows);
-        int oy = (int)(p / g.ow), ox = (int)(p % g.ow);
-        int j = (int)(row % g.kw), i = (int)((row / g.kw) % g.kh), c = (int)(row / ((long long)g.kw * g.kh));
-        int iy = oy * g.sh - g.ph + i * g.dh, ix = ox * g.sw - g.pw + j * g.dw;
-        float v = 0.f;
-        if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) {
-            v = x[(((long long)(n0 + img) * g.C + c) * g.H + iy) * g.W + ix];
+    const int ohw = g.oh * g.ow, rows = g.C * g.kh * g.kw;
+    PLANE_STRIDE(pl, (long long)images * rows) {
+        const int row = (int)(pl % rows), img = (int)(pl / rows);
+        const int j = row % g.kw, i = (row / g.kw) % g.kh, c = row / (g.kw * g.kh);
+        const float* plane = x + ((long long)(n0 + img) * g.C + c) * g.H * g.W;
+        float* dst = col + (imageMajor ? pl : (long long)row * images + img) * ohw;
+        const int dy = i * g.dh - g.ph, dx = j * g.dw - g.pw;
+        IN_PLANE(p, ohw) {
+            const int oy = p / g.ow, ox = p - oy * g.ow;
+            const int iy = oy * g.sh + dy, ix = ox * g.sw + dx;
+            dst[p] = (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) ? plane[iy * g.W + ix] : 0.f;
         }
-        col[imageMajor ? idx : (row * images + img) * ohw + p] = v;
     }
 }
 
-// dst[c][img*P + p] = src[n0 + img][c][p] for img < images, c < C, p < P.
+// dst[c][img*P + p] = src[n0 + img][c][p] for img < images, c < C, p < P. Plane launch: C·images planes of P.
 extern "C" __global__ void nchw_to_cnhw(const float* __restrict__ src, int n0, int images, int C, int P,
                                         float* __restrict__ dst) {
-    GRID_STRIDE(idx, (long long)images * C * P) {
-        long long p = idx % P, img = (idx / P) % images, c = idx / ((long long)P * images);
-        dst[idx] = src[((n0 + img) * C + c) * P + p];
+    PLANE_STRIDE(pl, (long long)C * images) {
+        const int img = (int)(pl % images), c = (int)(pl / images);
+        const float* from = src + ((long long)(n0 + img) * C + c) * P;
+        float* to = dst + pl * P;
+        IN_PLANE(p, P) to[p] = from[p];
     }
 }
 
 // dx[n0 + img][c][iy][ix] += Σ over the taps (i, j) and outputs (oy, ox) that read it of col[img][row][oy*ow + ox].
+// Plane launch: images·C planes of H·W input elements.
 extern "C" __global__ void col2im_batch(const float* __restrict__ col, ConvGeom g, int n0, int images,
                                         float* __restrict__ dx) {
-    long long hw = (long long)g.H * g.W, ohw = (long long)g.oh * g.ow, rows = (long long)g.C * g.kh * g.kw;
-    GRID_STRIDE(idx, images * g.C * hw) {
-        int ix = (int)(idx % g.W), iy = (int)((idx / g.W) % g.H);
-        long long c = (idx / hw) % g.C, img = idx / (hw * g.C);
-        const float* colImg = col + img * rows * ohw;
-        float sum = 0.f;
-        for (int i = 0; i < g.kh; i++) {
-            int ty = iy + g.ph - i * g.dh;
-            if (ty < 0 || ty % g.sh != 0) continue;
-            int oy = ty / g.sh;
-            if (oy >= g.oh) continue;
-            for (int j = 0; j < g.kw; j++) {
-                int tx = ix + g.pw - j * g.dw;
-                if (tx < 0 || tx % g.sw != 0) continue;
-                int ox = tx / g.sw;
-                if (ox >= g.ow) continue;
-                long long row = (c * g.kh + i) * g.kw + j;
-                sum += colImg[row * ohw + (long long)oy * g.ow + ox];
+    const long long ohw = (long long)g.oh * g.ow, rows = (long long)g.C * g.kh * g.kw;
+    const int hw = g.H * g.W;
+    PLANE_STRIDE(pl, (long long)images * g.C) {
+        const int c = (int)(pl % g.C), img = (int)(pl / g.C);
+        const float* colC = col + ((long long)img * rows + (long long)c * g.kh * g.kw) * ohw;
+        float* out = dx + ((long long)n0 * g.C + pl) * hw;
+        IN_PLANE(p, hw) {
+            const int iy = p / g.W, ix = p - iy * g.W;
+            float sum = 0.f;
+            for (int i = 0; i < g.kh; i++) {
+                int ty = iy + g.ph - i * g.dh;
+                if (ty < 0 || ty % g.sh != 0) continue;
+                int oy = ty / g.sh;
+                if (oy >= g.oh) continue;
+                for (int j = 0; j < g.kw; j++) {
+                    int tx = ix + g.pw - j * g.dw;
+                    if (tx < 0 || tx % g.sw != 0) continue;
+                    int ox = tx / g.sw;
+                    if (ox >= g.ow) continue;
+                    sum += colC[(long long)(i * g.kw + j) * ohw + oy * g.ow + ox];
+                }
             }
+            out[p] += sum;
         }
-        dx[(long long)n0 * g.C * hw + idx] += sum;
     }
 }
 
 // y (N, C, HW) += b[c].
+// 32-bit index arithmetic when n < 2³¹ (every activation of the zoo models at batch 256): a 64-bit div/mod per
+// element costs more than the memory traffic.
 extern "C" __global__ void channel_bias(float* __restrict__ y, const float* __restrict__ b, int C, int HW,
                                         long long n) {
+    if (n < 0x7fffffffLL) {
+        const unsigned un = (unsigned)n, hw = (unsigned)HW, c = (unsigned)C;
+        for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < un; i += blockDim.x * gridDim.x) {
+            y[i] += b[(i / hw) % c];
+        }
+        return;
+    }
     GRID_STRIDE(i, n) {
         y[i] += b[(i / HW) % C];
     }

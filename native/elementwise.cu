@@ -26,14 +26,19 @@ extern "C" __global__ void axpy(float alpha, const float* __restrict__ src, floa
 }
 
 // For every image: dst[n, dstC0 + c] (+)= src[n, srcC0 + c], c < channels; planes of HW elements.
+// Plane launch (common.cuh): n / HW = images·channels planes of HW.
 extern "C" __global__ void copy_channels(const float* __restrict__ src, int srcC, int srcC0,
                                          float* __restrict__ dst, int dstC, int dstC0, int channels, int HW,
                                          int accumulate, long long n) {
-    GRID_STRIDE(i, n) {
-        long long k = i % HW, c = (i / HW) % channels, img = i / ((long long)HW * channels);
-        float v = src[(img * srcC + srcC0 + c) * HW + k];
-        long long to = (img * dstC + dstC0 + c) * HW + k;
-        dst[to] = accumulate ? dst[to] + v : v;
+    PLANE_STRIDE(pl, n / HW) {
+        const long long c = pl % channels, img = pl / channels;
+        const float* from = src + (img * srcC + srcC0 + c) * HW;
+        float* to = dst + (img * dstC + dstC0 + c) * HW;
+        if (accumulate) {
+            IN_PLANE(k, HW) to[k] += from[k];
+        } else {
+            IN_PLANE(k, HW) to[k] = from[k];
+        }
     }
 }
 

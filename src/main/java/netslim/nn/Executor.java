@@ -43,6 +43,9 @@ public final class Executor implements AutoCloseable {
     private Rng rng = new Rng(0x5eed);
     private final Tensor input;
     private final Map<String, String> fusedConvToRelu = new HashMap<>();
+    /** Serving plan at batch 1: nodes whose output is a slice of a concat's buffer, and those slices. */
+    private final java.util.Set<String> inPlaceConcatInputs = new java.util.HashSet<>();
+    private final Map<String, Tensor> slices = new HashMap<>();
     private NodeTimer nodeTimer;
     /** The inference forward as a {@link Backend.Replay} (a CUDA graph on the GPU); null until the first forward. */
     private Backend.Replay replay;
@@ -77,7 +80,42 @@ public final class Executor implements AutoCloseable {
         this.input = backend.allocate(shapes.get(graph.inputName()));
         acts.put(graph.inputName(), input);
         if (mode == Mode.FUSED_INFERENCE) findConvRelu();
+        if (mode == Mode.FUSED_INFERENCE && batch == 1) planConcatsInPlace();
         for (Node n : graph.nodes()) plan(n);
+    }
+
+    /**
+     * Serving plan at batch 1: a Concat's buffer is allocated first and each eligible input node writes straight
+     * into its channel slice (at batch 1 a channel range of an NCHW tensor is contiguous, so the slice is a plain
+     * tensor at an offset), so the concat copies nothing for it. Eligible: a node of its own (not the graph input
+     * or output, not a view, not itself a Concat) that appears once in this concat and in no other in-place one.
+     */
+    private void planConcatsInPlace() {
+        Map<String, Integer> uses = new HashMap<>();
+        for (Node n : graph.nodes()) {
+            if (n.layer() instanceof Layer.Concat) for (String in : n.inputs()) uses.merge(in, 1, Integer::sum);
+        }
+        for (Node n : graph.nodes()) {
+            if (!(n.layer() instanceof Layer.Concat)) continue;
+            Tensor buffer = null;
+            int c0 = 0;
+            for (String in : n.inputs()) {
+                Shape s = shapes.get(in);
+                Node src = in.equals(graph.inputName()) ? null : graph.node(in);
+                boolean eligible = src != null && !in.equals(graph.outputName()) && uses.get(in) == 1
+                        && !isView(src.layer()) && !(src.layer() instanceof Layer.Concat);
+                if (eligible) {
+                    if (buffer == null) {
+                        buffer = backend.allocate(shapes.get(n.name()));
+                        acts.put(n.name(), buffer);
+                    }
+                    long hw = (long) s.h() * s.w();
+                    slices.put(in, new Tensor(s, buffer.storage(), Math.toIntExact(buffer.offset() + c0 * hw)));
+                    inPlaceConcatInputs.add(in);
+                }
+                c0 += s.c();
+            }
+        }
     }
 
     /** Conv → ReLU pairs where the ReLU is the conv's only reader (and the conv is not the graph output). */
@@ -105,7 +143,11 @@ public final class Executor implements AutoCloseable {
         Shape s = shapes.get(n.name());
         Layer l = n.layer();
         String in0 = n.inputs().get(0);
-        if (isView(l)) {
+        if (slices.containsKey(n.name())) {
+            acts.put(n.name(), slices.get(n.name())); // its slice of a concat buffer (planConcatsInPlace)
+        } else if (acts.containsKey(n.name())) {
+            // a concat whose buffer planConcatsInPlace allocated already
+        } else if (isView(l)) {
             acts.put(n.name(), acts.get(in0).view(s));
             if (training() && grads.containsKey(in0)) grads.put(n.name(), grads.get(in0).view(s));
         } else {
@@ -327,7 +369,7 @@ public final class Executor implements AutoCloseable {
             int c0 = 0;
             for (String in : n.inputs()) {
                 Tensor src = acts.get(in);
-                backend.copyChannels(src, 0, y, c0, src.shape().c(), false);
+                if (!inPlaceConcatInputs.contains(in)) backend.copyChannels(src, 0, y, c0, src.shape().c(), false);
                 c0 += src.shape().c();
             }
         } else if (l instanceof Layer.Add) {

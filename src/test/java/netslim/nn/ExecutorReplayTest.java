@@ -35,6 +35,7 @@ class ExecutorReplayTest {
     static final class Calls {
         int captures;
         int replays;
+        int channelCopies;
         final List<Integer> marks = new ArrayList<>();
     }
 
@@ -47,6 +48,9 @@ class ExecutorReplayTest {
         return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, m, args) -> {
                     switch (m.getName()) {
+                        case "copyChannels":
+                            calls.channelCopies++;
+                            break;
                         case "isHost":
                             return false;
                         case "replayable":
@@ -135,6 +139,23 @@ class ExecutorReplayTest {
             }
             assertFalse(device.replaysGraph());
             assertEquals(1, calls.captures, "a failed capture is tried once");
+        }
+    }
+
+    /** At batch 1 the serving plan's concat inputs write their slices in place: no channel copies, same output. */
+    @Test
+    void batchOneConcatsCopyNothing() {
+        Graph g = model();
+        for (int batch : new int[] {1, 2}) {
+            Calls calls = new Calls();
+            Tensor x = new Rng(9).uniform(Shape.of(batch, 1, 28, 28));
+            try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+                 Executor plain = new Executor(g, cpu, batch, Executor.Mode.INFERENCE);
+                 Executor serving = Executor.forInference(g, fakeDevice(cpu, "default", false, calls), batch)) {
+                Close.assertClose(serving.forwardToHost(x), plain.forwardToHost(x), 1e-5, 1e-4, "batch " + batch);
+            }
+            if (batch == 1) assertEquals(0, calls.channelCopies, "batch 1: every concat input written in place");
+            else assertTrue(calls.channelCopies >= 4 * 9, "batch 2 copies every branch: " + calls.channelCopies);
         }
     }
 

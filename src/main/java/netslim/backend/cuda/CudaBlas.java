@@ -70,6 +70,10 @@ final class CudaBlas implements AutoCloseable {
     void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha, Pointer a, int lda, long sA,
                      Pointer b, int ldb, long sB, float beta, Pointer c, int ldc, long sC, int batch) {
         if (m == 0 || n == 0 || batch == 0) return;
+        if (batch == 1) { // batch-1 inference: the plain GEMM (cuBLAS's own heuristics for one matrix)
+            gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
         check(cublasSgemmStridedBatched(handle, op(transB), op(transA), n, m, k, Pointer.to(new float[] {alpha}),
                 b, ldb, sB, a, lda, sA, Pointer.to(new float[] {beta}), c, ldc, sC, batch),
                 "cublasSgemmStridedBatched");

@@ -130,6 +130,22 @@ final class CudaContext implements AutoCloseable {
         if (syncEveryLaunch && capturing == null) check(cuStreamSynchronize(stream), "kernel " + k.symbol());
     }
 
+    /**
+     * A plane launch (native/common.cuh PLANE_STRIDE / IN_PLANE): {@code planes} planes of {@code planeSize}
+     * elements; y blocks walk the planes (at most 65,535, grid-stride beyond), x threads one plane's elements
+     * (blocks of 32..256 threads, a multiple of 32 covering small planes without idle warps).
+     */
+    void launchPlanes(CudaKernel k, long planes, int planeSize, Pointer... args) {
+        if (planes == 0 || planeSize == 0) return;
+        int threads = Math.min(CudaKernel.THREADS, (planeSize + 31) / 32 * 32);
+        int gx = (int) Math.min((planeSize + threads - 1) / threads, 64);
+        int gy = (int) Math.min(planes, 65_535);
+        makeCurrent();
+        check(cuLaunchKernel(functions.get(k), gx, gy, 1, threads, 1, 1, 0, stream, Pointer.to(args), null),
+                "launch " + k.symbol());
+        if (syncEveryLaunch && capturing == null) check(cuStreamSynchronize(stream), "kernel " + k.symbol());
+    }
+
     /** A grid-stride launch covering {@code n} elements, one thread each. */
     void launch1d(CudaKernel k, long n, Pointer... args) {
         long blocks = Math.min((n + CudaKernel.THREADS - 1) / CudaKernel.THREADS, maxGrid);

@@ -78,16 +78,16 @@ final class CudaConv {
     /** Columns of images [n0, n0 + images): image-major (col[img][row][p]) or row-major (col[row][img·P + p]). */
     private CUdeviceptr im2col(Tensor x, ConvSpec s, Dims d, int n0, int images, boolean imageMajor) {
         CUdeviceptr c = col.get(d.colPerImage(s) * images * Float.BYTES);
-        ctx.launch1d(CudaKernel.IM2COL, d.colPerImage(s) * images, ptr(x), geometry(s, d.h(), d.w()), i(n0),
-                i(images), i(imageMajor ? 1 : 0), dev(c));
+        ctx.launchPlanes(CudaKernel.IM2COL, (long) images * d.k() * s.groups(), d.p(), ptr(x),
+                geometry(s, d.h(), d.w()), i(n0), i(images), i(imageMajor ? 1 : 0), dev(c));
         return c;
     }
 
     /** dst (C, images·P) = src[n0 .. n0 + images) (N, C, P) channel-major, in the given scratch. */
     private CUdeviceptr channelMajor(Tensor src, int n0, int images, int channels, int p, DeviceScratch into) {
         CUdeviceptr t = into.get((long) channels * images * p * Float.BYTES);
-        ctx.launch1d(CudaKernel.NCHW_TO_CNHW, (long) channels * images * p, ptr(src), i(n0), i(images), i(channels),
-                i(p), dev(t));
+        ctx.launchPlanes(CudaKernel.NCHW_TO_CNHW, (long) channels * images, p, ptr(src), i(n0), i(images),
+                i(channels), i(p), dev(t));
         return t;
     }
 
@@ -204,21 +204,21 @@ final class CudaConv {
                     at(dy, ((long) n0 * out + (long) g * d.coutG()) * p), p, (long) out * p, 0f,
                     c.withByteOffset((long) g * d.k() * p * Float.BYTES), p, d.colPerImage(s), nb);
         }
-        ctx.launch1d(CudaKernel.COL2IM, (long) nb * s.inChannels() * d.h() * d.w(), dev(c),
+        ctx.launchPlanes(CudaKernel.COL2IM, (long) nb * s.inChannels(), d.h() * d.w(), dev(c),
                 geometry(s, d.h(), d.w()), i(n0), i(nb), ptr(dx));
     }
 
     /** The Backend's single-image im2col: col (C·kh·kw, oh·ow) of image {@code image}. */
     void im2colImage(Tensor x, int image, ConvSpec s, Tensor colOut) {
         int[] g = checkCol(x, image, s, colOut, "im2col");
-        ctx.launch1d(CudaKernel.IM2COL, colOut.size(), ptr(x), geometry(s, g[0], g[1]), i(image), i(1), i(1),
-                ptr(colOut));
+        ctx.launchPlanes(CudaKernel.IM2COL, (long) s.inChannels() * s.kh() * s.kw(), s.outH(g[0]) * s.outW(g[1]),
+                ptr(x), geometry(s, g[0], g[1]), i(image), i(1), i(1), ptr(colOut));
     }
 
     /** The Backend's single-image col2im: dx[image] += fold(col). */
     void col2imImage(Tensor colIn, ConvSpec s, Tensor dx, int image) {
         int[] g = checkCol(dx, image, s, colIn, "col2im");
-        ctx.launch1d(CudaKernel.COL2IM, (long) s.inChannels() * g[0] * g[1], ptr(colIn), geometry(s, g[0], g[1]),
+        ctx.launchPlanes(CudaKernel.COL2IM, s.inChannels(), g[0] * g[1], ptr(colIn), geometry(s, g[0], g[1]),
                 i(image), i(1), ptr(dx));
     }
 
