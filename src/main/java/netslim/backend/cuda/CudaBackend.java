@@ -409,8 +409,8 @@ public final class CudaBackend implements Backend {
         CudaChecks.require(channels >= 0 && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= srcC
                 && dstC0 + channels <= dstC, "copyChannels", channels + " channels fall outside");
         long n = (long) src.shape().n() * channels * hw;
-        ctx.launchPlanes(CudaKernel.COPY_CHANNELS, (long) src.shape().n() * channels, hw, ptr(src), i(srcC),
-                i(srcC0), ptr(dst), i(dstC), i(dstC0), i(channels), i(hw), i(accumulate ? 1 : 0), l(n));
+        ctx.launch1d(CudaKernel.COPY_CHANNELS, n, ptr(src), i(srcC), i(srcC0), ptr(dst), i(dstC), i(dstC0),
+                i(channels), i(hw), i(accumulate ? 1 : 0), l(n));
     }
 
     @Override
