@@ -4,16 +4,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How one GEMM's C is cut into chunks for the {@link GemmWorkers}: column slabs when C is wide, row slabs when it
- * is tall, each a whole number of units (the micro-kernel's tile), a few chunks per thread. Threads take chunks from
- * a shared counter, so a thread slowed by other work on its core (other GEMM callers, the rest of the engine, other
- * processes) takes fewer chunks instead of stalling the call. Each chunk re-packs its share of the other operand,
- * so chunks stay large (at least {@link #MIN_FLOPS_PER_CHUNK}).
+ * is tall, each a whole number of units (the micro-kernel's tile), one chunk per thread by default
+ * ({@code -Dnetslim.gemm.chunksPerThread=N} for more). Threads take chunks from a shared counter, so with several
+ * chunks per thread a thread slowed by other work on its core takes fewer of them. That balancing did not pay:
+ * each chunk re-stages and re-packs the whole other operand (a row slab all of B), and with 4 chunks per thread
+ * GoogLeNet-224 took 43.3 ms at batch 1 and 324 ms at batch 8 against 36.8 / 283 ms with one (OpenBLAS, 2
+ * threads, quiet), and 70.1 against 60.1 ms at batch 1 with the other core busy (bench/RESULTS.md, session 4).
+ * Chunks stay at least {@link #MIN_FLOPS_PER_CHUNK}.
  */
 record GemmSplit(int m, int n, boolean columns, int units, int unit, int parts, int chunks) {
     /** Below this many FLOPs per thread a worker costs more to wake (~10–50 µs) than it saves. */
     static final long MIN_FLOPS_PER_CHUNK = 1L << 22;
-    /** Chunks per thread, for load balancing. */
-    static final int CHUNKS_PER_THREAD = 4;
+    /** Chunks per thread (load balancing, at the price of re-packing; see above). */
+    static final int CHUNKS_PER_THREAD = Math.max(1, Integer.getInteger("netslim.gemm.chunksPerThread", 1));
 
     /** A C block [i0, i1) x [j0, j1). */
     interface ChunkBody {
