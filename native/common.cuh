@@ -7,6 +7,8 @@
 #pragma once
 
 #define THREADS 256
+// Block size of the one-block-per-channel reductions (bn_train, bn_backward, channel_sum): CudaKernel.REDUCE_THREADS.
+#define REDUCE_THREADS 1024
 
 // for (long long i = first; i < n; i += stride) over a 1-D grid.
 #define GRID_STRIDE(i, n) \

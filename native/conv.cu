@@ -11,7 +11,8 @@
 //   col2im_batch  : plane launch, one plane per (image, c), one thread per input element gathering its taps: no
 //                   atomics, so the sum order is fixed and runs are bit-for-bit repeatable.
 //   channel_bias  : one thread per y element; y (N, C, HW) += b[c]. With HW = 1 it is linear's row bias.
-//   channel_sum   : one block per channel, db[c] += Σ_{n,hw} dy (double accumulation); HW = 1 gives linear's db.
+//   channel_sum   : one block of 1,024 per channel, db[c] += Σ_{n,hw} dy (double accumulation); HW = 1 gives
+//                   linear's db.
 //
 // Napkin math (GoogLeNet inception 3x3 branch, 96→128 ch at 28x28, batch 32): col = 32·864·784 floats = 87 MB
 // written + ≤ 9× re-reads of x (L2-resident); at ~3 TB/s ≈ 30 µs, vs the GEMM's 2·128·864·784·32 = 5.5 GFLOP
@@ -98,15 +99,17 @@ extern "C" __global__ void channel_bias(float* __restrict__ y, const float* __re
     }
 }
 
-// db[c] += Σ_{n, hw} dy[n][c][hw]; grid = C blocks of THREADS.
+// db[c] += Σ_{n, hw} dy[n][c][hw]; grid = C blocks of REDUCE_THREADS; 32-bit element arithmetic (N·HW < 2³¹,
+// checked on the Java side), as bn_train.
 extern "C" __global__ void channel_sum(const float* __restrict__ dy, int N, int C, int HW,
                                        float* __restrict__ db) {
     __shared__ double scratch[32];
     int c = blockIdx.x;
-    long long count = (long long)N * HW;
+    const unsigned count = (unsigned)N * (unsigned)HW, hw = (unsigned)HW;
     double s = 0.0;
-    for (long long k = threadIdx.x; k < count; k += blockDim.x) {
-        s += dy[((k / HW) * C + c) * HW + k % HW];
+    for (unsigned k = threadIdx.x; k < count; k += blockDim.x) {
+        unsigned img = k / hw;
+        s += dy[((long long)img * C + c) * HW + (k - img * hw)];
     }
     s = block_sum(s, scratch);
     if (threadIdx.x == 0) db[c] += (float)s;

@@ -86,8 +86,18 @@ extern "C" __global__ void max_pool_bwd(const float* __restrict__ x, const float
                                         float* __restrict__ dx, long long n) {
     long long hw = (long long)g.H * g.W;
     GRID_STRIDE(i, n) {
-        long long p = i / hw;
-        int at = (int)(i % hw), iy = at / g.W, ix = at % g.W;
+        // 32-bit splits when n < 2³¹ (a 64-bit div/mod per element costs more than the window scans' reads)
+        long long p;
+        int at;
+        if (n < 0x7fffffffLL) {
+            unsigned q = (unsigned)i, uhw = (unsigned)hw;
+            p = q / uhw;
+            at = (int)(q - (unsigned)p * uhw);
+        } else {
+            p = i / hw;
+            at = (int)(i % hw);
+        }
+        int iy = at / g.W, ix = at % g.W;
         const float* plane = x + p * hw;
         const float* dyPlane = dy + p * g.oh * g.ow;
         int oy0, oy1, ox0, ox1;

@@ -253,7 +253,8 @@ public final class CudaBackend implements Backend {
         }
         if (db != null) {
             CudaChecks.shape(db, "linearBackward", "db", out);
-            ctx.launch(CudaKernel.CHANNEL_SUM, out, CudaKernel.THREADS, ptr(dy), i(batch), i(out), i(1), ptr(db));
+            ctx.launch(CudaKernel.CHANNEL_SUM, out, CudaKernel.REDUCE_THREADS, ptr(dy), i(batch), i(out), i(1),
+                    ptr(db));
         }
     }
 
@@ -262,6 +263,8 @@ public final class CudaBackend implements Backend {
     /** Checks x against y and the per-channel vectors; returns H·W. */
     private static int checkBn(Tensor x, Tensor y, String op, Tensor... perChannel) {
         int hw = CudaChecks.spatial(x, op);
+        CudaChecks.require((long) x.shape().n() * hw < Integer.MAX_VALUE, op,
+                "N·H·W of " + x.shape() + " must be below 2^31 (32-bit per-channel indexing)");
         CudaChecks.shape(y, x.shape(), op, "y/dy");
         for (Tensor t : perChannel) {
             CudaChecks.require(t != null, op, "per-channel tensors must not be null");
@@ -277,7 +280,7 @@ public final class CudaBackend implements Backend {
         int n = x.shape().n(), c = x.shape().c();
         CudaChecks.require((long) n * hw > 1, "batchNormTrain",
                 "expected more than 1 value per channel when training, got " + x.shape());
-        ctx.launch(CudaKernel.BN_TRAIN, c, CudaKernel.THREADS, ptr(x), ptr(gamma), ptr(beta), ptr(runMean),
+        ctx.launch(CudaKernel.BN_TRAIN, c, CudaKernel.REDUCE_THREADS, ptr(x), ptr(gamma), ptr(beta), ptr(runMean),
                 ptr(runVar), f(momentum), f(eps), ptr(y), ptr(saveMean), ptr(saveInvStd), i(n), i(c), i(hw));
     }
 
@@ -296,7 +299,7 @@ public final class CudaBackend implements Backend {
         if (dgamma != null) CudaChecks.shape(dgamma, gamma.shape(), "batchNormBackward", "dgamma");
         if (dbeta != null) CudaChecks.shape(dbeta, gamma.shape(), "batchNormBackward", "dbeta");
         int n = x.shape().n(), c = x.shape().c();
-        ctx.launch(CudaKernel.BN_BACKWARD, c, CudaKernel.THREADS, ptr(x), ptr(dy), ptr(gamma), ptr(saveMean),
+        ctx.launch(CudaKernel.BN_BACKWARD, c, CudaKernel.REDUCE_THREADS, ptr(x), ptr(dy), ptr(gamma), ptr(saveMean),
                 ptr(saveInvStd), ptrOrNull(dx), ptrOrNull(dgamma), ptrOrNull(dbeta), i(n), i(c), i(hw));
     }
 

@@ -124,7 +124,10 @@ final class CudaConv {
         if (db != null) CudaChecks.shape(db, "conv2dBackward", "db", s.outChannels());
         int out = s.outChannels(), p = d.p();
         if (db != null) {
-            ctx.launch(CudaKernel.CHANNEL_SUM, out, CudaKernel.THREADS, ptr(dy), i(d.n()), i(out), i(p), ptr(db));
+            CudaChecks.require((long) d.n() * p < Integer.MAX_VALUE, "conv2dBackward",
+                    "N·H·W of dy must be below 2^31 for the bias gradient");
+            ctx.launch(CudaKernel.CHANNEL_SUM, out, CudaKernel.REDUCE_THREADS, ptr(dy), i(d.n()), i(out), i(p),
+                    ptr(db));
         }
         if (s.isPointwise()) {
             int c = s.inChannels();

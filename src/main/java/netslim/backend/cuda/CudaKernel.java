@@ -36,6 +36,11 @@ public enum CudaKernel {
 
     /** Threads per block of every 1-D launch (THREADS in native/common.cuh). */
     public static final int THREADS = 256;
+    /**
+     * Threads per block of the one-block-per-channel reductions (bn_train, bn_backward, channel_sum; REDUCE_THREADS
+     * in native/common.cuh): large, since the grid has only C blocks.
+     */
+    public static final int REDUCE_THREADS = 1024;
 
     private final String module;
     private final String symbol;

@@ -61,28 +61,55 @@ public final class TrainStepBench {
             List<String> trainable = g.params().names().stream().filter(p -> !ParamStore.isBuffer(p)).toList();
             List<Tensor> velocity = trainable.stream().map(p -> b.allocate(g.params().get(p).shape())).toList();
             double[] ms = new double[steps];
+            // Device timestamps between the phases (null on the CPU): forward, loss, backward, update.
+            Backend.DeviceTimer phases = b.deviceTimer(5);
+            double[][] phaseMs = new double[4][steps];
             float loss = 0;
             for (int s = 0; s < warmup + steps; s++) {
                 long t0 = System.nanoTime();
+                if (phases != null) phases.mark(0);
                 Tensor logits = ex.forward(batches.get(s % 4));
+                if (phases != null) phases.mark(1);
                 loss = b.softmaxCrossEntropy(logits, labels.get(s % 4), 0f, probs);
                 b.fill(dlogits, 0f);
                 b.softmaxCrossEntropyBackward(probs, labels.get(s % 4), 0f, 1f, dlogits);
                 for (String p : trainable) b.fill(ex.paramGrad(p), 0f);
+                if (phases != null) phases.mark(2);
                 ex.backward(dlogits);
+                if (phases != null) phases.mark(3);
                 for (int i = 0; i < trainable.size(); i++) {
                     b.sgdStep(ex.param(trainable.get(i)), ex.paramGrad(trainable.get(i)), velocity.get(i), 0.01f,
                             0.9f, 5e-4f, false);
                 }
+                if (phases != null) phases.mark(4);
                 b.download(probs, hostProbs); // synchronises: the step is done
-                if (s >= warmup) ms[s - warmup] = (System.nanoTime() - t0) / 1e6;
+                if (s >= warmup) {
+                    ms[s - warmup] = (System.nanoTime() - t0) / 1e6;
+                    for (int q = 0; phases != null && q < 4; q++) phaseMs[q][s - warmup] = phases.elapsedMs(q, q + 1);
+                }
+            }
+            // One more forward with a per-node timer: forward time by layer kind (events between the ops).
+            java.util.Map<String, Double> byKind = new java.util.TreeMap<>();
+            if (phases != null) {
+                ex.setNodeTimer((n, nanos) -> byKind.merge(n.layer().kind(), nanos / 1e6, Double::sum));
+                ex.forward(batches.get(0));
+                ex.setNodeTimer(null);
+                phases.close();
             }
             double[] sorted = ms.clone();
             Arrays.sort(sorted);
             double median = sorted[steps / 2];
+            StringBuilder extra = new StringBuilder();
+            String[] names = {"forward", "loss", "backward", "update"};
+            for (int q = 0; phases != null && q < 4; q++) {
+                double[] p = phaseMs[q].clone();
+                Arrays.sort(p);
+                extra.append(String.format(Locale.ROOT, ",\"%s_ms\":%.3f", names[q], p[steps / 2]));
+            }
+            byKind.forEach((k, v) -> extra.append(String.format(Locale.ROOT, ",\"fwd_%s_ms\":%.3f", k, v)));
             System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"batch\":%d,\"device\":\"%s\",\"tf32\":%b,\"steps\":%d,"
-                    + "\"median_step_ms\":%.3f,\"images_per_s\":%.1f,\"last_loss\":%.4f}%n", model, batch, b.name(),
-                    tf32, steps, median, batch * 1000.0 / median, loss);
+                    + "\"median_step_ms\":%.3f,\"images_per_s\":%.1f,\"last_loss\":%.4f%s}%n", model, batch, b.name(),
+                    tf32, steps, median, batch * 1000.0 / median, loss, extra);
         }
     }
 }
