@@ -225,12 +225,15 @@ final class CpuPooling {
                 }
                 m.intoArray(h, q);
             }
-            for (int q = 0; q < span; q += lanes) {
-                FloatVector m = FloatVector.fromArray(FS, h, q);
-                for (int ky = 1; ky < s.kh(); ky++) m = firstMax(m, FloatVector.fromArray(FS, h, q + ky * ps));
-                m.intoArray(max, q);
-            }
             int rowPitch = s.strideH() * ps, ow = p.outW();
+            // Only the row positions of output rows (with a vertical stride the rows between them are never read).
+            for (int base = 0, oy = 0; oy < p.outH(); oy++, base += rowPitch) {
+                for (int q = base; q < base + ow; q += lanes) {
+                    FloatVector m = FloatVector.fromArray(FS, h, q);
+                    for (int ky = 1; ky < s.kh(); ky++) m = firstMax(m, FloatVector.fromArray(FS, h, q + ky * ps));
+                    m.intoArray(max, q);
+                }
+            }
             for (int oy = 0; oy < p.outH(); oy++) System.arraycopy(max, oy * rowPitch, y, out + oy * ow, ow);
         }
 
