@@ -58,7 +58,7 @@ import netslim.NetslimException;
  * {@link NetslimException} naming the operation and the CUDA error. With {@code -Dnetslim.cuda.sync=true} every
  * launch is followed by a stream synchronisation, so an asynchronous kernel fault is reported against its kernel.
  */
-final class CudaContext implements AutoCloseable {
+final class CudaContext implements AutoCloseable, DeviceScratch.Device {
     private static final ThreadLocal<CUcontext> CURRENT = new ThreadLocal<>();
 
     private final CUdevice device = new CUdevice();
@@ -71,6 +71,8 @@ final class CudaContext implements AutoCloseable {
     private boolean closed;
     /** Non-null while the stream is being captured into a CUDA graph: what is being captured. */
     private String capturing;
+    /** Instantiated graphs not yet destroyed (their kernels hold scratch addresses: see DeviceScratch). */
+    private int liveGraphs;
 
     CudaContext() {
         check(cuDeviceGet(device, 0), "cuDeviceGet");
@@ -153,7 +155,8 @@ final class CudaContext implements AutoCloseable {
     }
 
     /** Zero-filled device memory of {@code bytes} bytes. */
-    CUdeviceptr allocate(long bytes) {
+    @Override
+    public CUdeviceptr allocate(long bytes) {
         makeCurrent();
         if (capturing != null) {
             throw new NetslimException("CUDA graph capture of " + capturing + ": an allocation of " + bytes
@@ -168,13 +171,15 @@ final class CudaContext implements AutoCloseable {
         return p;
     }
 
-    void free(CUdeviceptr p) {
+    @Override
+    public void free(CUdeviceptr p) {
         if (closed) return;
         makeCurrent();
         check(cuMemFree(p), "cuMemFree");
     }
 
-    void synchronize(String what) {
+    @Override
+    public void synchronize(String what) {
         makeCurrent();
         if (capturing != null) {
             throw new NetslimException("CUDA graph capture of " + capturing + ": " + what
@@ -224,6 +229,7 @@ final class CudaContext implements AutoCloseable {
         } finally {
             cuGraphDestroy(graph);
         }
+        liveGraphs++;
         return exec;
     }
 
@@ -238,6 +244,12 @@ final class CudaContext implements AutoCloseable {
         if (closed) return;
         makeCurrent();
         cuGraphExecDestroy(exec);
+        liveGraphs--;
+    }
+
+    @Override
+    public int liveGraphs() {
+        return liveGraphs;
     }
 
     /** {@code n} timing events (default flags: they record timestamps). */
