@@ -24,7 +24,7 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 public final class GemmSideBySide {
     static final int[][] SHAPES = { // M, K, N
         {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024}, {64, 147, 12544}, {192, 576, 3136}, {128, 864, 784},
-        {384, 832, 49}, {1000, 1024, 1},
+        {384, 832, 49}, {256, 528, 196}, {1000, 1024, 1},
     };
 
     private GemmSideBySide() {
