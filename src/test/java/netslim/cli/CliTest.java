@@ -77,6 +77,11 @@ class CliTest {
         assertTrue(o.get("p10_ms").getAsDouble() <= o.get("median_ms").getAsDouble());
         assertTrue(o.get("median_ms").getAsDouble() <= o.get("p90_ms").getAsDouble());
         assertEquals("infer", o.get("mode").getAsString());
+        // the same MAC count as stats --json (the compressed-vs-dense tables divide these)
+        Result stats = cli("stats", "--model", "resnet20-cifar", "--json");
+        assertEquals(JsonParser.parseString(stats.out()).getAsJsonObject().get("macs").getAsLong(),
+                o.get("macs_per_image").getAsLong());
+        assertTrue(o.get("cuda_graph") == null, "cuda_graph is reported only on a GPU: " + o);
     }
 
     /**
