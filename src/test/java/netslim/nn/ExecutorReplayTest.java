@@ -109,37 +109,36 @@ class ExecutorReplayTest {
         return new Rng(seed).uniform(Shape.of(2, 1, 28, 28));
     }
 
-    @Test
-    void capturesOnceThenReplaysAndReadsEachNewInput() {
+    /**
+     * {@code passes} forwards of fresh inputs through the CPU serving plan and through the fake device's (replay
+     * behaviour {@code replay}); the outputs must be identical. Returns whether the device's executor replays a graph.
+     */
+    private static boolean comparePasses(String replay, int passes, Calls calls) {
         Graph g = model();
-        Calls calls = new Calls();
         try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
              Executor plain = Executor.forInference(g, cpu, 2);
-             Executor device = Executor.forInference(g, fakeDevice(cpu, "capture", false, calls), 2)) {
-            for (int i = 0; i < 4; i++) {
-                Tensor x = input(i);
-                Tensor want = plain.forwardToHost(x);
-                Close.assertClose(device.forwardToHost(x), want, 0, 0, "pass " + i);
+             Executor device = Executor.forInference(g, fakeDevice(cpu, replay, false, calls), 2)) {
+            for (int i = 0; i < passes; i++) {
+                Close.assertClose(device.forwardToHost(input(i)), plain.forwardToHost(input(i)), 0, 0,
+                        replay + " pass " + i);
             }
-            assertTrue(device.replaysGraph());
-            assertEquals(1, calls.captures, "captured once");
-            assertEquals(3, calls.replays, "the first pass is the capture's eager run; the next three replay");
+            return device.replaysGraph();
         }
     }
 
     @Test
-    void aFailedCaptureRunsOpByOpAndIsNotRetried() {
-        Graph g = model();
+    void capturesOnceThenReplaysAndReadsEachNewInput() {
         Calls calls = new Calls();
-        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
-             Executor plain = Executor.forInference(g, cpu, 2);
-             Executor device = Executor.forInference(g, fakeDevice(cpu, "fail", false, calls), 2)) {
-            for (int i = 0; i < 3; i++) {
-                Close.assertClose(device.forwardToHost(input(i)), plain.forwardToHost(input(i)), 0, 0, "pass " + i);
-            }
-            assertFalse(device.replaysGraph());
-            assertEquals(1, calls.captures, "a failed capture is tried once");
-        }
+        assertTrue(comparePasses("capture", 4, calls));
+        assertEquals(1, calls.captures, "captured once");
+        assertEquals(3, calls.replays, "the first pass is the capture's eager run; the next three replay");
+    }
+
+    @Test
+    void aFailedCaptureRunsOpByOpAndIsNotRetried() {
+        Calls calls = new Calls();
+        assertFalse(comparePasses("fail", 3, calls));
+        assertEquals(1, calls.captures, "a failed capture is tried once");
     }
 
     /** At batch 1 the serving plan's concat inputs write their slices in place: no channel copies, same output. */
