@@ -7,6 +7,7 @@ import java.util.Map;
 
 import netslim.NetslimException;
 import netslim.backend.Backend;
+import netslim.backend.ConvSpec;
 import netslim.tensor.Rng;
 import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
@@ -46,6 +47,11 @@ public final class Executor implements AutoCloseable {
     /** Serving plan at batch 1: nodes whose output is a slice of a concat's buffer, and those slices. */
     private final java.util.Set<String> inPlaceConcatInputs = new java.util.HashSet<>();
     private final Map<String, Tensor> slices = new HashMap<>();
+    /** Serving plan at batch 1, host backends: sibling pointwise convs merged into one (planSiblingMerges). */
+    private final Map<String, MergedConvs> merges = new HashMap<>();
+    private final java.util.Set<String> mergedConvs = new java.util.HashSet<>();
+    private final java.util.Set<String> mergedOutputs = new java.util.HashSet<>();
+    private static final boolean MERGE_SIBLINGS = !"false".equals(System.getProperty("netslim.mergeSiblings"));
     private NodeTimer nodeTimer;
     /** The inference forward as a {@link Backend.Replay} (a CUDA graph on the GPU); null until the first forward. */
     private Backend.Replay replay;
@@ -80,6 +86,7 @@ public final class Executor implements AutoCloseable {
         this.input = backend.allocate(shapes.get(graph.inputName()));
         acts.put(graph.inputName(), input);
         if (mode == Mode.FUSED_INFERENCE) findConvRelu();
+        if (mode == Mode.FUSED_INFERENCE && batch == 1 && backend.isHost() && MERGE_SIBLINGS) planSiblingMerges();
         if (mode == Mode.FUSED_INFERENCE && batch == 1) planConcatsInPlace();
         for (Node n : graph.nodes()) plan(n);
     }
@@ -103,7 +110,8 @@ public final class Executor implements AutoCloseable {
                 Shape s = shapes.get(in);
                 Node src = in.equals(graph.inputName()) ? null : graph.node(in);
                 boolean eligible = src != null && !in.equals(graph.outputName()) && uses.get(in) == 1
-                        && !isView(src.layer()) && !(src.layer() instanceof Layer.Concat);
+                        && !isView(src.layer()) && !(src.layer() instanceof Layer.Concat)
+                        && !mergedOutputs.contains(in); // already a slice of a merged conv's buffer
                 if (eligible) {
                     if (buffer == null) {
                         buffer = backend.allocate(shapes.get(n.name()));
@@ -116,6 +124,63 @@ public final class Executor implements AutoCloseable {
                 c0 += s.c();
             }
         }
+    }
+
+    /**
+     * Serving plan at batch 1 on a host backend: the pointwise convs that read the same tensor (an Inception's
+     * branch 1x1s) run as one GEMM with their weights stacked — the shared input is packed once and the product is
+     * taller — writing one buffer whose channel slices are the members' outputs (contiguous at batch 1). Members
+     * must agree on bias and on a fused ReLU, and none may be the graph output. Not on device backends: the GPU
+     * serving plan is what was verified there.
+     */
+    private void planSiblingMerges() {
+        Map<String, List<Node>> byInput = new java.util.LinkedHashMap<>();
+        for (Node n : graph.nodes()) {
+            if (n.layer() instanceof Layer.Conv2d c && pointwise(c.spec()) && !n.name().equals(graph.outputName())
+                    && !graph.outputName().equals(fusedConvToRelu.get(n.name()))) {
+                byInput.computeIfAbsent(n.inputs().get(0), k -> new ArrayList<>()).add(n);
+            }
+        }
+        for (List<Node> group : byInput.values()) {
+            if (group.size() < 2) continue;
+            Layer.Conv2d first = (Layer.Conv2d) group.get(0).layer();
+            boolean relu = fusedConvToRelu.containsKey(group.get(0).name());
+            boolean same = group.stream().allMatch(n -> ((Layer.Conv2d) n.layer()).bias() == first.bias()
+                    && fusedConvToRelu.containsKey(n.name()) == relu);
+            if (!same) continue;
+            int cin = first.spec().inChannels(), cout = 0;
+            for (Node n : group) cout += ((Layer.Conv2d) n.layer()).spec().outChannels();
+            Tensor w = Tensor.zeros(Shape.of(cout, cin, 1, 1)), b = first.bias() ? Tensor.zeros(Shape.of(cout)) : null;
+            Shape in = shapes.get(group.get(0).inputs().get(0));
+            Tensor y = backend.allocate(Shape.of(batch, cout, in.h(), in.w()));
+            int c0 = 0;
+            for (Node n : group) {
+                int co = ((Layer.Conv2d) n.layer()).spec().outChannels();
+                Tensor wn = graph.params().get(pn(n.name())[W]);
+                System.arraycopy(wn.data(), wn.offset(), w.data(), c0 * cin, co * cin);
+                if (b != null) {
+                    Tensor bn = graph.params().get(pn(n.name())[B]);
+                    System.arraycopy(bn.data(), bn.offset(), b.data(), c0, co);
+                }
+                String out = relu ? fusedConvToRelu.get(n.name()) : n.name();
+                Shape os = shapes.get(out);
+                slices.put(out, new Tensor(os, y.storage(), Math.toIntExact(y.offset() + (long) c0 * in.h() * in.w())));
+                mergedOutputs.add(out);
+                mergedConvs.add(n.name());
+                c0 += co;
+            }
+            merges.put(group.get(0).name(), new MergedConvs(w, b, y, new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+                    relu));
+        }
+    }
+
+    private static boolean pointwise(ConvSpec s) {
+        return s.kh() == 1 && s.kw() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0
+                && s.groups() == 1;
+    }
+
+    /** Sibling pointwise convs run as one (see {@link #planSiblingMerges}), at the position of the first. */
+    private record MergedConvs(Tensor w, Tensor b, Tensor y, ConvSpec spec, boolean relu) {
     }
 
     /** Conv → ReLU pairs where the ReLU is the conv's only reader (and the conv is not the graph output). */
@@ -331,7 +396,11 @@ public final class Executor implements AutoCloseable {
         Tensor y = acts.get(name);
         Tensor x = acts.get(n.inputs().get(0));
         Layer l = n.layer();
-        if (l instanceof Layer.Conv2d c) {
+        if (mergedConvs.contains(name)) {
+            MergedConvs m = merges.get(name); // null for the members after the first: computed with it
+            if (m != null && m.relu()) backend.conv2dRelu(x, m.w(), m.b(), m.y(), m.spec());
+            else if (m != null) backend.conv2d(x, m.w(), m.b(), m.y(), m.spec());
+        } else if (l instanceof Layer.Conv2d c) {
             Tensor w = param(pn(name)[W]), b = c.bias() ? param(pn(name)[B]) : null;
             String relu = fusedConvToRelu.get(name);
             if (relu != null) backend.conv2dRelu(x, w, b, acts.get(relu), c.spec());

@@ -158,6 +158,43 @@ class ExecutorReplayTest {
         }
     }
 
+    /** A host backend that counts its calls by method name (delegating everything to cpu). */
+    static Backend counting(CpuBackend cpu, Map<String, Integer> counts) {
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, m, args) -> {
+                    counts.merge(m.getName(), 1, Integer::sum);
+                    try {
+                        return m.invoke(cpu, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /**
+     * On a host backend at batch 1 the serving plan runs an Inception's sibling 1x1 convs (branch 1, the 3x3 and
+     * 5x5 reductions: same input) as one conv: two conv calls fewer per Inception, same output as the plain plan.
+     */
+    @Test
+    void batchOneSiblingPointwiseConvsRunAsOne() {
+        Graph g = model();
+        int inceptions = (int) g.nodes().stream().filter(n -> n.layer() instanceof Layer.Concat).count();
+        Map<Integer, Integer> convCalls = new HashMap<>();
+        for (int batch : new int[] {1, 2}) {
+            Map<String, Integer> counts = new HashMap<>();
+            Tensor x = new Rng(9).uniform(Shape.of(batch, 1, 28, 28));
+            try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+                 Executor plain = new Executor(g, cpu, batch, Executor.Mode.INFERENCE);
+                 Executor serving = Executor.forInference(g, counting(cpu, counts), batch)) {
+                Close.assertClose(serving.forwardToHost(x), plain.forwardToHost(x), 1e-5, 1e-4, "batch " + batch);
+            }
+            convCalls.put(batch, counts.getOrDefault("conv2dRelu", 0) + counts.getOrDefault("conv2d", 0));
+        }
+        assertEquals(9, inceptions);
+        assertEquals(convCalls.get(2) - 2 * inceptions, (int) convCalls.get(1),
+                "batch 1 merges three 1x1 convs into one per Inception: " + convCalls);
+    }
+
     @Test
     void trainingNeverReplays() {
         Graph g = model();
