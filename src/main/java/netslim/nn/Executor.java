@@ -150,29 +150,83 @@ public final class Executor implements AutoCloseable {
             if (!same) continue;
             int cin = first.spec().inChannels(), cout = 0;
             for (Node n : group) cout += ((Layer.Conv2d) n.layer()).spec().outChannels();
-            Tensor w = Tensor.zeros(Shape.of(cout, cin, 1, 1)), b = first.bias() ? Tensor.zeros(Shape.of(cout)) : null;
+            Tensor[] stacked = stackedParams(group, cin, cout, first.bias());
             Shape in = shapes.get(group.get(0).inputs().get(0));
             Tensor y = backend.allocate(Shape.of(batch, cout, in.h(), in.w()));
             int c0 = 0;
             for (Node n : group) {
-                int co = ((Layer.Conv2d) n.layer()).spec().outChannels();
-                Tensor wn = graph.params().get(pn(n.name())[W]);
-                System.arraycopy(wn.data(), wn.offset(), w.data(), c0 * cin, co * cin);
-                if (b != null) {
-                    Tensor bn = graph.params().get(pn(n.name())[B]);
-                    System.arraycopy(bn.data(), bn.offset(), b.data(), c0, co);
-                }
                 String out = relu ? fusedConvToRelu.get(n.name()) : n.name();
                 Shape os = shapes.get(out);
                 slices.put(out, new Tensor(os, y.storage(), Math.toIntExact(y.offset() + (long) c0 * in.h() * in.w())));
                 mergedOutputs.add(out);
                 mergedConvs.add(n.name());
-                c0 += co;
+                c0 += ((Layer.Conv2d) n.layer()).spec().outChannels();
             }
-            merges.put(group.get(0).name(), new MergedConvs(w, b, y, new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1),
-                    relu));
+            merges.put(group.get(0).name(), new MergedConvs(stacked[0], stacked[1], y,
+                    new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1), relu));
         }
     }
+
+    /**
+     * The members' weights (and biases) stacked along the output channels. Shared by every executor built on the
+     * same parameter arrays (the embedding API's pool builds one serving plan per thread): cached weakly by the
+     * identity of the first member's weight array, and a hit is used only if its contents still equal the members'
+     * current weights and biases (a graph whose weights changed gets a fresh stack, never a stale one).
+     */
+    private Tensor[] stackedParams(List<Node> group, int cin, int cout, boolean bias) {
+        float[] first = graph.params().get(pn(group.get(0).name())[W]).data();
+        Tensor[] hit;
+        synchronized (STACKED) {
+            hit = STACKED.get(first);
+        }
+        if (hit != null && hit[0].size() == (long) cout * cin && (hit[1] != null) == bias && matches(group, cin, hit)) {
+            return hit;
+        }
+        Tensor w = Tensor.zeros(Shape.of(cout, cin, 1, 1)), b = bias ? Tensor.zeros(Shape.of(cout)) : null;
+        int c0 = 0;
+        for (Node n : group) {
+            int co = ((Layer.Conv2d) n.layer()).spec().outChannels();
+            Tensor wn = graph.params().get(pn(n.name())[W]);
+            System.arraycopy(wn.data(), wn.offset(), w.data(), c0 * cin, co * cin);
+            if (b != null) {
+                Tensor bn = graph.params().get(pn(n.name())[B]);
+                System.arraycopy(bn.data(), bn.offset(), b.data(), c0, co);
+            }
+            c0 += co;
+        }
+        Tensor[] params = {w, b};
+        synchronized (STACKED) {
+            STACKED.put(first, params);
+        }
+        return params;
+    }
+
+    /** Whether the stacked parameters hold exactly the members' current weights and biases (bit for bit). */
+    private boolean matches(List<Node> group, int cin, Tensor[] stacked) {
+        int c0 = 0;
+        for (Node n : group) {
+            int co = ((Layer.Conv2d) n.layer()).spec().outChannels();
+            Tensor wn = graph.params().get(pn(n.name())[W]);
+            if (!java.util.Arrays.equals(wn.data(), wn.offset(), wn.offset() + co * cin,
+                    stacked[0].data(), c0 * cin, (c0 + co) * cin)) {
+                return false;
+            }
+            if (stacked[1] != null) {
+                Tensor bn = graph.params().get(pn(n.name())[B]);
+                if (!java.util.Arrays.equals(bn.data(), bn.offset(), bn.offset() + co, stacked[1].data(), c0, c0 + co)) {
+                    return false;
+                }
+            }
+            c0 += co;
+        }
+        return c0 * cin == stacked[0].size();
+    }
+
+    /**
+     * Keyed weakly by the first member's weight array (identity: arrays do not override equals); the values hold
+     * only their own copies, so a dropped model's entry goes with it.
+     */
+    private static final Map<float[], Tensor[]> STACKED = new java.util.WeakHashMap<>();
 
     private static boolean pointwise(ConvSpec s) {
         return s.kh() == 1 && s.kw() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0

@@ -195,6 +195,35 @@ class ExecutorReplayTest {
                 "batch 1 merges three 1x1 convs into one per Inception: " + convCalls);
     }
 
+    /**
+     * Executors over the same parameter arrays share the stacked sibling weights (the embedding API's per-thread
+     * plans), but never stale ones: after a member's weight changes, a new plan computes with the new weight.
+     */
+    @Test
+    void stackedSiblingWeightsFollowTheGraphsCurrentWeights() {
+        Graph g = model();
+        Tensor x = new Rng(13).uniform(Shape.of(1, 1, 28, 28));
+        String member = g.nodes().stream().filter(n -> n.layer() instanceof Layer.Conv2d c && c.spec().kh() == 1
+                && n.inputs().get(0).equals(g.nodes().stream().filter(m -> m.layer() instanceof Layer.Concat)
+                        .findFirst().orElseThrow().name())).findFirst().orElseThrow().name();
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1))) {
+            try (Executor a = new Executor(g, cpu, 1, Executor.Mode.FUSED_INFERENCE);
+                 Executor b = new Executor(g, cpu, 1, Executor.Mode.FUSED_INFERENCE);
+                 Executor plain = new Executor(g, cpu, 1, Executor.Mode.INFERENCE)) {
+                Tensor want = plain.forwardToHost(x);
+                Close.assertClose(a.forwardToHost(x), want, 1e-5, 1e-4, "first plan");
+                Close.assertClose(b.forwardToHost(x), want, 1e-5, 1e-4, "second plan over the same arrays");
+            }
+            float[] w = g.params().get(member + ".weight").data(); // a member of a merged group changes
+            for (int i = 0; i < w.length; i++) w[i] += 0.5f;
+            try (Executor c = new Executor(g, cpu, 1, Executor.Mode.FUSED_INFERENCE);
+                 Executor plain = new Executor(g, cpu, 1, Executor.Mode.INFERENCE)) {
+                Tensor want = plain.forwardToHost(x);
+                Close.assertClose(c.forwardToHost(x), want, 1e-5, 1e-4, "plan built after " + member + " changed");
+            }
+        }
+    }
+
     @Test
     void trainingNeverReplays() {
         Graph g = model();
