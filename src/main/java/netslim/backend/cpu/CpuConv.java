@@ -108,18 +108,49 @@ final class CpuConv {
         for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
             int b = Math.min(p.blockImages(), p.images() - n0);
             for (int grp = 0; grp < p.groups(); grp++) {
-                forwardBlock(p, xd, x.offset(), wd, w.offset(), yd, y.offset(), n0, b, grp);
-                if (bd != null || relu) epilogue(p, yd, y.offset(), bd, bOff, n0, b, grp * p.outG(), p.outG(), relu);
+                // One image: the GEMM writes y's planes directly, so bias + ReLU run per GEMM block as it finishes
+                // (in cache, no separate pass); several images go through a gather buffer first.
+                Gemm.Epilogue inGemm = b == 1 && (bd != null || relu) ? rows(bd, bOff, grp * p.outG(), relu) : null;
+                forwardBlock(p, xd, x.offset(), wd, w.offset(), yd, y.offset(), n0, b, grp, inGemm);
+                if (inGemm == null && (bd != null || relu)) {
+                    epilogue(p, yd, y.offset(), bd, bOff, n0, b, grp * p.outG(), p.outG(), relu);
+                }
             }
         }
     }
 
+    /**
+     * The epilogue on a GEMM block whose rows are output channels c0 + i: y = y + bias[c] (when there is a bias),
+     * then max(0, ·) (when relu) — the float operations of {@link #epilogue}.
+     */
+    private static Gemm.Epilogue rows(float[] bias, int bOff, int c0, boolean relu) {
+        return (c, offC, ldc, i0, i1, j0, j1) -> {
+            for (int i = i0; i < i1; i++) {
+                boolean addBias = bias != null;
+                float bc = addBias ? bias[bOff + c0 + i] : 0f;
+                int o = offC + i * ldc, j = j0;
+                for (int end = j0 + FS.loopBound(j1 - j0); j < end; j += FS.length()) {
+                    var v = jdk.incubator.vector.FloatVector.fromArray(FS, c, o + j);
+                    if (addBias) v = v.add(bc);
+                    if (relu) v = v.max(0f);
+                    v.intoArray(c, o + j);
+                }
+                for (; j < j1; j++) {
+                    float v = c[o + j];
+                    if (addBias) v += bc;
+                    c[o + j] = relu ? Math.max(v, 0f) : v;
+                }
+            }
+        };
+    }
+
     private void forwardBlock(Plan p, float[] x, int xOff, float[] w, int wOff, float[] y, int yOff,
-                              int n0, int b, int grp) {
+                              int n0, int b, int grp, Gemm.Epilogue epilogue) {
         int wg = wOff + grp * p.outG() * p.k();
         if (p.direct()) {
             gemm.sgemm(false, false, p.outG(), p.hw(), p.inG(), 1f, w, wg, p.inG(),
-                    x, xOff + p.inPlane(n0, grp * p.inG()), p.hw(), 0f, y, yOff + p.outPlane(n0, grp * p.outG()), p.hw());
+                    x, xOff + p.inPlane(n0, grp * p.inG()), p.hw(), 0f, y, yOff + p.outPlane(n0, grp * p.outG()), p.hw(),
+                    epilogue);
             return;
         }
         int cols = b * p.hw();
@@ -128,7 +159,7 @@ final class CpuConv {
         im2col.unfold(x, xOff, p.g(), n0, b, grp * p.inG(), p.inG(), col, 0, cols);
         if (b == 1) {
             gemm.sgemm(false, false, p.outG(), cols, p.k(), 1f, w, wg, p.k(), col, 0, cols,
-                    0f, y, yOff + p.outPlane(n0, grp * p.outG()), p.hw());
+                    0f, y, yOff + p.outPlane(n0, grp * p.outG()), p.hw(), epilogue);
         } else {
             float[] tmp = sc.get(Scratch.GATHER, p.outG() * cols);
             gemm.sgemm(false, false, p.outG(), cols, p.k(), 1f, w, wg, p.k(), col, 0, cols, 0f, tmp, 0, cols);

@@ -101,19 +101,31 @@ public final class OpenBlasGemm implements Gemm {
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       float[] a, int offA, int lda, float[] b, int offB, int ldb, float beta,
                       float[] c, int offC, int ldc) {
+        sgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, null);
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int offA, int lda, float[] b, int offB, int ldb, float beta,
+                      float[] c, int offC, int ldc, Epilogue epilogue) {
         GemmCall g = new GemmCall(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc)
                 .check();
         if (g.finishTrivial() || Gemv.tryRun(g, VectorGemm.VECTOR_BY_DEFAULT, threads)) {
+            if (epilogue != null) epilogue.apply(c, offC, ldc, 0, m, 0, n);
             return;
         }
         if (threads == 1) {
             product(g, 0, m, 0, n);
+            if (epilogue != null) epilogue.apply(c, offC, ldc, 0, m, 0, n);
             return;
         }
         // Several threads: each part is a 1-thread OpenBLAS call on a slab of C, handed out by GemmSplit's shared
         // counter (as the Java GEMM does), instead of OpenBLAS's own threads, whose spinning hand-off collapses when
         // a core is busy (bench/RESULTS.md). Each slab stages only the operand rows/columns it reads.
-        GemmSplit.plan(m, n, k, threads, SLAB_ROWS, SLAB_COLUMNS).run((i0, i1, j0, j1) -> product(g, i0, i1, j0, j1));
+        GemmSplit.plan(m, n, k, threads, SLAB_ROWS, SLAB_COLUMNS).run((i0, i1, j0, j1) -> {
+            product(g, i0, i1, j0, j1);
+            if (epilogue != null) epilogue.apply(c, offC, ldc, i0, i1, j0, j1);
+        });
     }
 
     /** Row and column granularity of the slabs of a split call. */

@@ -44,13 +44,23 @@ public final class VectorGemm implements Gemm {
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                       float[] a, int offA, int lda, float[] b, int offB, int ldb, float beta,
                       float[] c, int offC, int ldc) {
+        sgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, null);
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      float[] a, int offA, int lda, float[] b, int offB, int ldb, float beta,
+                      float[] c, int offC, int ldc, Epilogue epilogue) {
         GemmCall g = new GemmCall(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc)
                 .check();
         if (g.finishTrivial() || Gemv.tryRun(g, vector, threads)) {
+            if (epilogue != null) epilogue.apply(c, offC, ldc, 0, m, 0, n);
             return;
         }
-        GemmSplit.plan(m, n, k, threads, kernel.mr(), kernel.nr())
-                .run((i0, i1, j0, j1) -> BlockedGemm.run(kernel, g, i0, i1, j0, j1));
+        GemmSplit.plan(m, n, k, threads, kernel.mr(), kernel.nr()).run((i0, i1, j0, j1) -> {
+            BlockedGemm.run(kernel, g, i0, i1, j0, j1);
+            if (epilogue != null) epilogue.apply(c, offC, ldc, i0, i1, j0, j1);
+        });
     }
 
     @Override
