@@ -125,23 +125,29 @@ final class CpuConv {
      */
     private static Gemm.Epilogue rows(float[] bias, int bOff, int c0, boolean relu) {
         return (c, offC, ldc, i0, i1, j0, j1) -> {
-            for (int i = i0; i < i1; i++) {
-                boolean addBias = bias != null;
-                float bc = addBias ? bias[bOff + c0 + i] : 0f;
-                int o = offC + i * ldc, j = j0;
-                for (int end = j0 + FS.loopBound(j1 - j0); j < end; j += FS.length()) {
-                    var v = jdk.incubator.vector.FloatVector.fromArray(FS, c, o + j);
-                    if (addBias) v = v.add(bc);
-                    if (relu) v = v.max(0f);
-                    v.intoArray(c, o + j);
-                }
-                for (; j < j1; j++) {
-                    float v = c[o + j];
-                    if (addBias) v += bc;
-                    c[o + j] = relu ? Math.max(v, 0f) : v;
-                }
-            }
+            for (int i = i0; i < i1; i++) biasRelu(c, offC + i * ldc + j0, j1 - j0, bias, bOff + c0 + i, relu);
         };
+    }
+
+    /**
+     * y[o, o + len) = y + bias[at] (only when bias is not null: adding 0 would turn -0 into +0), then max(0, ·) when
+     * relu. Vector lanes use Math.max semantics, as the ReLU op does (NaN stays NaN).
+     */
+    private static void biasRelu(float[] y, int o, int len, float[] bias, int at, boolean relu) {
+        boolean addBias = bias != null;
+        float bc = addBias ? bias[at] : 0f;
+        int i = 0;
+        for (int end = FS.loopBound(len); i < end; i += FS.length()) {
+            var v = jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i);
+            if (addBias) v = v.add(bc);
+            if (relu) v = v.max(0f);
+            v.intoArray(y, o + i);
+        }
+        for (; i < len; i++) {
+            float v = y[o + i];
+            if (addBias) v += bc;
+            y[o + i] = relu ? Math.max(v, 0f) : v;
+        }
     }
 
     private void forwardBlock(Plan p, float[] x, int xOff, float[] w, int wOff, float[] y, int yOff,
@@ -254,21 +260,7 @@ final class CpuConv {
         pool.parallelFor(b * cn, Math.max(1, 16_384 / hw), (q0, q1) -> {
             for (int q = q0; q < q1; q++) {
                 int c = c0 + q % cn;
-                int o = yOff + p.outPlane(n0 + q / cn, c);
-                boolean addBias = bias != null; // without a bias nothing is added (adding 0 would turn -0 into +0)
-                float bc = addBias ? bias[bOff + c] : 0f;
-                int i = 0;
-                for (int end = FS.loopBound(hw); i < end; i += FS.length()) {
-                    var v = jdk.incubator.vector.FloatVector.fromArray(FS, y, o + i);
-                    if (addBias) v = v.add(bc);
-                    if (relu) v = v.max(0f);
-                    v.intoArray(y, o + i);
-                }
-                for (; i < hw; i++) {
-                    float v = y[o + i];
-                    if (addBias) v += bc;
-                    y[o + i] = relu ? Math.max(v, 0f) : v;
-                }
+                biasRelu(y, yOff + p.outPlane(n0 + q / cn, c), hw, bias, bOff + c, relu);
             }
         });
     }
