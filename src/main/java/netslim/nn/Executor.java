@@ -50,7 +50,6 @@ public final class Executor implements AutoCloseable {
     /** Serving plan at batch 1, host backends: sibling pointwise convs merged into one (planSiblingMerges). */
     private final Map<String, MergedConvs> merges = new HashMap<>();
     private final java.util.Set<String> mergedConvs = new java.util.HashSet<>();
-    private final java.util.Set<String> mergedOutputs = new java.util.HashSet<>();
     private static final boolean MERGE_SIBLINGS = !"false".equals(System.getProperty("netslim.mergeSiblings"));
     private NodeTimer nodeTimer;
     /** The inference forward as a {@link Backend.Replay} (a CUDA graph on the GPU); null until the first forward. */
@@ -111,14 +110,13 @@ public final class Executor implements AutoCloseable {
                 Node src = in.equals(graph.inputName()) ? null : graph.node(in);
                 boolean eligible = src != null && !in.equals(graph.outputName()) && uses.get(in) == 1
                         && !isView(src.layer()) && !(src.layer() instanceof Layer.Concat)
-                        && !mergedOutputs.contains(in); // already a slice of a merged conv's buffer
+                        && !slices.containsKey(in); // already a slice of a merged conv's buffer
                 if (eligible) {
                     if (buffer == null) {
                         buffer = backend.allocate(shapes.get(n.name()));
                         acts.put(n.name(), buffer);
                     }
-                    long hw = (long) s.h() * s.w();
-                    slices.put(in, new Tensor(s, buffer.storage(), Math.toIntExact(buffer.offset() + c0 * hw)));
+                    slices.put(in, channelSlice(buffer, c0, s));
                     inPlaceConcatInputs.add(in);
                 }
                 c0 += s.c();
@@ -156,9 +154,7 @@ public final class Executor implements AutoCloseable {
             int c0 = 0;
             for (Node n : group) {
                 String out = relu ? fusedConvToRelu.get(n.name()) : n.name();
-                Shape os = shapes.get(out);
-                slices.put(out, new Tensor(os, y.storage(), Math.toIntExact(y.offset() + (long) c0 * in.h() * in.w())));
-                mergedOutputs.add(out);
+                slices.put(out, channelSlice(y, c0, shapes.get(out)));
                 mergedConvs.add(n.name());
                 c0 += ((Layer.Conv2d) n.layer()).spec().outChannels();
             }
@@ -201,7 +197,10 @@ public final class Executor implements AutoCloseable {
         return params;
     }
 
-    /** Whether the stacked parameters hold exactly the members' current weights and biases (bit for bit). */
+    /**
+     * Whether the stacked parameters (already checked to hold cout·cin weights) are exactly the members' current
+     * weights and biases, bit for bit.
+     */
     private boolean matches(List<Node> group, int cin, Tensor[] stacked) {
         int c0 = 0;
         for (Node n : group) {
@@ -219,7 +218,7 @@ public final class Executor implements AutoCloseable {
             }
             c0 += co;
         }
-        return c0 * cin == stacked[0].size();
+        return true;
     }
 
     /**
@@ -227,6 +226,14 @@ public final class Executor implements AutoCloseable {
      * only their own copies, so a dropped model's entry goes with it.
      */
     private static final Map<float[], Tensor[]> STACKED = new java.util.WeakHashMap<>();
+
+    /**
+     * Channels [c0, c0 + s.c()) of a batch-1 NCHW buffer as a tensor of shape s: at batch 1 a channel range is
+     * contiguous, so the slice is a plain tensor at an offset.
+     */
+    private static Tensor channelSlice(Tensor buffer, int c0, Shape s) {
+        return new Tensor(s, buffer.storage(), Math.toIntExact(buffer.offset() + (long) c0 * s.h() * s.w()));
+    }
 
     private static boolean pointwise(ConvSpec s) {
         return s.kh() == 1 && s.kw() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0
