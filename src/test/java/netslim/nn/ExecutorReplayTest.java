@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,6 +19,7 @@ import netslim.backend.cpu.Gemm;
 import netslim.tensor.Rng;
 import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
+import netslim.testing.BackendProxy;
 import netslim.testing.Close;
 
 /**
@@ -45,60 +44,54 @@ class ExecutorReplayTest {
      * {@code timer}: whether deviceTimer returns a timer (wall-clock marks).
      */
     static Backend fakeDevice(CpuBackend cpu, String replay, boolean timer, Calls calls) {
-        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                (proxy, m, args) -> {
-                    switch (m.getName()) {
-                        case "copyChannels":
-                            calls.channelCopies++;
-                            break;
-                        case "isHost":
-                            return false;
-                        case "replayable":
-                            if (replay.equals("default")) break;
-                            calls.captures++;
-                            if (replay.equals("fail")) throw new NetslimException("capture refused (test)");
-                            Runnable work = (Runnable) args[1];
+        return BackendProxy.wrap(cpu, (m, args) -> {
+            switch (m.getName()) {
+                case "copyChannels":
+                    calls.channelCopies++;
+                    return BackendProxy.DELEGATE;
+                case "isHost":
+                    return false;
+                case "replayable":
+                    if (replay.equals("default")) return BackendProxy.DELEGATE;
+                    calls.captures++;
+                    if (replay.equals("fail")) throw new NetslimException("capture refused (test)");
+                    Runnable work = (Runnable) args[1];
+                    work.run();
+                    return new Backend.Replay() {
+                        @Override
+                        public void run() {
+                            calls.replays++;
                             work.run();
-                            return new Backend.Replay() {
-                                @Override
-                                public void run() {
-                                    calls.replays++;
-                                    work.run();
-                                }
+                        }
 
-                                @Override
-                                public boolean captured() {
-                                    return true;
-                                }
-                            };
-                        case "deviceTimer":
-                            if (!timer) return null;
-                            long[] at = new long[(Integer) args[0]];
-                            return new Backend.DeviceTimer() {
-                                @Override
-                                public void mark(int i) {
-                                    calls.marks.add(i);
-                                    at[i] = System.nanoTime();
-                                }
+                        @Override
+                        public boolean captured() {
+                            return true;
+                        }
+                    };
+                case "deviceTimer":
+                    if (!timer) return null;
+                    long[] at = new long[(Integer) args[0]];
+                    return new Backend.DeviceTimer() {
+                        @Override
+                        public void mark(int i) {
+                            calls.marks.add(i);
+                            at[i] = System.nanoTime();
+                        }
 
-                                @Override
-                                public double elapsedMs(int from, int to) {
-                                    return (at[to] - at[from]) / 1e6;
-                                }
+                        @Override
+                        public double elapsedMs(int from, int to) {
+                            return (at[to] - at[from]) / 1e6;
+                        }
 
-                                @Override
-                                public void close() {
-                                }
-                            };
-                        default:
-                            break;
-                    }
-                    try {
-                        return m.invoke(cpu, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+                        @Override
+                        public void close() {
+                        }
+                    };
+                default:
+                    return BackendProxy.DELEGATE;
+            }
+        });
     }
 
     private static Graph model() {
@@ -160,15 +153,10 @@ class ExecutorReplayTest {
 
     /** A host backend that counts its calls by method name (delegating everything to cpu). */
     static Backend counting(CpuBackend cpu, Map<String, Integer> counts) {
-        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                (proxy, m, args) -> {
-                    counts.merge(m.getName(), 1, Integer::sum);
-                    try {
-                        return m.invoke(cpu, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return BackendProxy.wrap(cpu, (m, args) -> {
+            counts.merge(m.getName(), 1, Integer::sum);
+            return BackendProxy.DELEGATE;
+        });
     }
 
     /**
