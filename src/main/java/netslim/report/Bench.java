@@ -22,8 +22,10 @@ public final class Bench {
     private Bench() {
     }
 
-    /** Latency percentiles in milliseconds and the throughput they imply. */
-    /** {@code deviceGraph}: the timed passes replayed a captured device graph (CUDA graph), see Executor. */
+    /**
+     * Latency percentiles in milliseconds and the throughput they imply; {@code deviceGraph}: the timed passes
+     * replayed a captured device graph (a CUDA graph, see Executor).
+     */
     public record Result(String model, String device, int batch, int warmup, int iters, double medianMs,
                          double p10Ms, double p90Ms, double imagesPerS, double[] samplesMs, boolean deviceGraph) {
         Result withDeviceGraph(boolean graph) {

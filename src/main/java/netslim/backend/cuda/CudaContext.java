@@ -188,11 +188,6 @@ final class CudaContext implements AutoCloseable, DeviceScratch.Device {
         check(cuStreamSynchronize(stream), what);
     }
 
-    /** Whether the stream is being captured (allocation and synchronisation are then refused). */
-    boolean capturing() {
-        return capturing != null;
-    }
-
     /**
      * Captures what {@code work} enqueues on the stream into an instantiated CUDA graph (thread-local capture mode:
      * this thread may not allocate or synchronise meanwhile). On failure the capture is ended and discarded and a
