@@ -73,6 +73,24 @@ public interface Backend extends AutoCloseable {
         relu(y, y);
     }
 
+    /**
+     * A conv's weights prepared for a serving plan's repeated inference with this backend's best path for input
+     * shape {@code x} (on the CPU: the Winograd F(2x2, 3x3) transform of a 3x3 stride-1 conv where that pays), or
+     * null when the backend has nothing better than {@link #conv2d} for it. The result is a snapshot: later changes
+     * to {@code w} are not seen (plans that prepare weights are rebuilt after training).
+     */
+    default Tensor prepareConvWeights(Tensor w, ConvSpec s, Shape x) {
+        return null;
+    }
+
+    /**
+     * {@link #conv2d} (relu false) or {@link #conv2dRelu} (relu true) with weights from this backend's
+     * {@link #prepareConvWeights}; same results up to float rounding.
+     */
+    default void conv2dPrepared(Tensor x, Tensor prepared, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        throw new UnsupportedOperationException(name() + " prepares no conv weights");
+    }
+
     /** Adds into dx, dw, db (each may be null) the gradients of conv2d given dy. */
     void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s);
 

@@ -51,6 +51,8 @@ public final class Executor implements AutoCloseable {
     private final Map<String, MergedConvs> merges = new HashMap<>();
     private final java.util.Set<String> mergedConvs = new java.util.HashSet<>();
     private static final boolean MERGE_SIBLINGS = !"false".equals(System.getProperty("netslim.mergeSiblings"));
+    /** Serving plan: convs whose weights the backend prepared for a faster path (CPU: Winograd), by node name. */
+    private final Map<String, Tensor> preparedWeights = new HashMap<>();
     private NodeTimer nodeTimer;
     /** The inference forward as a {@link Backend.Replay} (a CUDA graph on the GPU); null until the first forward. */
     private Backend.Replay replay;
@@ -87,7 +89,22 @@ public final class Executor implements AutoCloseable {
         if (mode == Mode.FUSED_INFERENCE) findConvRelu();
         if (mode == Mode.FUSED_INFERENCE && batch == 1 && backend.isHost() && MERGE_SIBLINGS) planSiblingMerges();
         if (mode == Mode.FUSED_INFERENCE && batch == 1) planConcatsInPlace();
+        if (mode == Mode.FUSED_INFERENCE) prepareConvWeights();
         for (Node n : graph.nodes()) plan(n);
+    }
+
+    /**
+     * Serving plan: asks the backend to prepare each conv's weights for its input shape
+     * ({@link Backend#prepareConvWeights}; on the CPU the Winograd transform of the 3x3 stride-1 convs where that
+     * pays). A snapshot, as the merged siblings' stacked weights are.
+     */
+    private void prepareConvWeights() {
+        for (Node n : graph.nodes()) {
+            if (n.layer() instanceof Layer.Conv2d c && !mergedConvs.contains(n.name())) {
+                Tensor p = backend.prepareConvWeights(param(pn(n.name())[W]), c.spec(), shapes.get(n.inputs().get(0)));
+                if (p != null) preparedWeights.put(n.name(), p);
+            }
+        }
     }
 
     /**
@@ -464,7 +481,9 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.Conv2d c) {
             Tensor w = param(pn(name)[W]), b = c.bias() ? param(pn(name)[B]) : null;
             String relu = fusedConvToRelu.get(name);
-            if (relu != null) backend.conv2dRelu(x, w, b, acts.get(relu), c.spec());
+            Tensor prepared = preparedWeights.get(name);
+            if (prepared != null) backend.conv2dPrepared(x, prepared, b, relu != null ? acts.get(relu) : y, c.spec(), relu != null);
+            else if (relu != null) backend.conv2dRelu(x, w, b, acts.get(relu), c.spec());
             else backend.conv2d(x, w, b, y, c.spec());
         } else if (fusedRelus.contains(name)) {
             return; // computed by its conv

@@ -68,9 +68,49 @@ final class ConvParityCases {
         cases.add(backwardPartial(first, false));
         cases.add(im2col(spec(3, 1, 3, 3, 1, 1, 1, 1, 1), 7, 5));
         cases.add(im2col(spec(2, 1, 3, 2, 2, 2, 1, 2, 1), 9, 8));
+        for (ConvShape s : preparedShapes()) cases.add(prepared(s));
         cases.addAll(gemm());
         cases.addAll(linear());
         return cases;
+    }
+
+    /**
+     * 3x3 stride-1 convs for which the CPU backend prepares Winograd weights under its automatic rule (at least 64
+     * output tiles, 16 channels in and out): odd sizes, padding 0 / 1 / 2, one and several images.
+     */
+    static List<ConvShape> preparedShapes() {
+        return List.of(
+                new ConvShape("winograd 2x16x13x15 pad1", 2, 13, 15, spec(16, 18, 3, 3, 1, 1, 1, 1, 1), true),
+                new ConvShape("winograd 1x20x18x18 pad0", 1, 18, 18, spec(20, 16, 3, 3, 1, 0, 0, 1, 1), false),
+                new ConvShape("winograd 3x17x9x11 pad2", 3, 9, 11, spec(17, 23, 3, 3, 1, 2, 2, 1, 1), true));
+    }
+
+    /**
+     * Weights prepared once (a snapshot: w is changed afterwards and must not matter), then the prepared conv with
+     * and without ReLU. A backend without a prepared path (null) runs conv2d / conv2dRelu on the original weights.
+     */
+    private static ParityCase prepared(ConvShape s) {
+        return new ParityCase("conv2dPrepared " + s.label(), Set.of("prepareConvWeights", "conv2dPrepared"), c -> {
+            Tensor x = c.in(s.x()), w = c.in(s.weight());
+            Tensor bias = s.bias() ? c.in(s.spec().outChannels()) : null;
+            netslim.tensor.Shape xs = netslim.tensor.Shape.of(s.x());
+            Tensor p = c.b.prepareConvWeights(w, s.spec(), xs);
+            Tensor host = Tensor.zeros(w.shape());
+            c.b.download(w, host);
+            Tensor original = c.upload(host);
+            c.b.fill(w, 0.5f); // the prepared weights are a snapshot
+            for (boolean relu : new boolean[] {false, true}) {
+                Tensor y = c.out(s.y());
+                if (p != null) {
+                    c.b.conv2dPrepared(x, p, bias, y, s.spec(), relu);
+                } else if (relu) {
+                    c.b.conv2dRelu(x, original, bias, y, s.spec());
+                } else {
+                    c.b.conv2d(x, original, bias, y, s.spec());
+                }
+                c.keep(relu ? "relu" : "y", y);
+            }
+        });
     }
 
     private static ParityCase forward(ConvShape s) {

@@ -176,7 +176,8 @@ class ExecutorReplayTest {
                  Executor serving = Executor.forInference(g, counting(cpu, counts), batch)) {
                 Close.assertClose(serving.forwardToHost(x), plain.forwardToHost(x), 1e-5, 1e-4, "batch " + batch);
             }
-            convCalls.put(batch, counts.getOrDefault("conv2dRelu", 0) + counts.getOrDefault("conv2d", 0));
+            convCalls.put(batch, counts.getOrDefault("conv2dRelu", 0) + counts.getOrDefault("conv2d", 0)
+                    + counts.getOrDefault("conv2dPrepared", 0));
         }
         assertEquals(9, inceptions);
         assertEquals(convCalls.get(2) - 2 * inceptions, (int) convCalls.get(1),

@@ -74,11 +74,40 @@ class FusedInferenceTest {
         Graph g = model(name, input, width);
         Tensor x = new Rng(5).uniform(Shape.of(batch, input.dim(0), input.dim(1), input.dim(2)));
         Tensor want = plain(g, x);
-        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
-            Close.assertClose(fused(g, cpu, x), want, 1e-4, 1e-3, name + ": cpu serving plan vs reference plain plan");
+        for (String gemm : new String[] {"java", "openblas"}) { // the two Winograd product paths among others
+            try (CpuBackend cpu = CpuBackend.create(2, Gemm.select(gemm, 2))) {
+                Close.assertClose(fused(g, cpu, x), want, 1e-4, 1e-3,
+                        name + ": cpu (" + gemm + ") serving plan vs reference plain plan");
+            }
         }
         Close.assertClose(fused(g, ReferenceKernels.create(), x), want, 1e-4, 1e-3,
                 name + ": reference serving plan vs reference plain plan");
+    }
+
+    /**
+     * With {@code -Dnetslim.winograd=on} every 3x3 stride-1 conv takes the Winograd path, including the 7x7 and 4x4
+     * maps and batch 1 that the automatic rule leaves to im2col: the serving plan still matches the reference.
+     */
+    @ParameterizedTest(name = "{0} batch {1} gemm {2}")
+    @MethodSource("winogradCases")
+    void servingPlanWithWinogradOnEveryEligibleConv(String name, int batch, String gemm) {
+        Shape input = name.equals("googlenet") ? Shape.of(3, 64, 64) : Shape.of(1, 28, 28);
+        Graph g = model(name, input, name.equals("googlenet") ? 1.0 : 0.25);
+        Tensor x = new Rng(6).uniform(Shape.of(batch, input.dim(0), input.dim(1), input.dim(2)));
+        Tensor want = plain(g, x);
+        String before = System.getProperty("netslim.winograd");
+        System.setProperty("netslim.winograd", "on");
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select(gemm, 2))) {
+            Close.assertClose(fused(g, cpu, x), want, 1e-4, 1e-3, name + ": Winograd serving plan vs reference");
+        } finally {
+            if (before == null) System.clearProperty("netslim.winograd");
+            else System.setProperty("netslim.winograd", before);
+        }
+    }
+
+    static Stream<Arguments> winogradCases() {
+        return Stream.of(Arguments.of("googlenet", 1, "openblas"), Arguments.of("googlenet", 2, "java"),
+                Arguments.of("googlenet-cifar", 1, "java"), Arguments.of("googlenet-cifar", 3, "openblas"));
     }
 
     @Test

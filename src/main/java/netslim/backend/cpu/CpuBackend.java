@@ -20,6 +20,7 @@ public final class CpuBackend implements Backend {
     private final WorkerPool pool;
     private final Gemm gemm;
     private final CpuConv conv;
+    private final CpuWinograd winograd;
     private final CpuBatchNorm batchNorm;
     private final CpuPooling pooling;
 
@@ -27,6 +28,7 @@ public final class CpuBackend implements Backend {
         this.pool = new WorkerPool(threads);
         this.gemm = gemm;
         this.conv = new CpuConv(pool, gemm);
+        this.winograd = new CpuWinograd(pool, gemm);
         this.batchNorm = new CpuBatchNorm(pool);
         this.pooling = new CpuPooling(pool);
     }
@@ -146,6 +148,19 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv2dRelu(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
         conv.forward(x, w, bias, y, s, true);
+    }
+
+    /** Winograd F(2x2, 3x3) weights for the 3x3 stride-1 convs where that pays ({@link CpuWinograd#pays}), else null. */
+    @Override
+    public Tensor prepareConvWeights(Tensor w, ConvSpec s, Shape x) {
+        ShapeChecks.requireShape(w, "prepareConvWeights", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(),
+                s.kw());
+        return CpuWinograd.pays(s, x) ? CpuWinograd.prepared(w, s, winograd.packed()) : null;
+    }
+
+    @Override
+    public void conv2dPrepared(Tensor x, Tensor prepared, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        winograd.forward(x, prepared, bias, y, s, relu);
     }
 
     @Override

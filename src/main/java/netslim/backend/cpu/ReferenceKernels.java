@@ -132,6 +132,18 @@ public final class ReferenceKernels implements Backend {
         ReferenceConv.conv2d(x, w, bias, y, s);
     }
 
+    /** The reference's prepared form of any conv's weights is a copy of them (the snapshot contract). */
+    @Override
+    public Tensor prepareConvWeights(Tensor w, ConvSpec s, netslim.tensor.Shape x) {
+        return w.copy();
+    }
+
+    @Override
+    public void conv2dPrepared(Tensor x, Tensor prepared, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        ReferenceConv.conv2d(x, prepared, bias, y, s);
+        if (relu) relu(y, y);
+    }
+
     @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
         ReferenceConv.conv2dBackward(x, w, dy, dx, dw, db, s);

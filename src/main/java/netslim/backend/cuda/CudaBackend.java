@@ -197,6 +197,20 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * No prepared conv path on the GPU (Winograd is a CPU path): null, so the serving plan runs {@link #conv2d} /
+     * {@link #conv2dRelu}, the GPU path that was verified.
+     */
+    @Override
+    public Tensor prepareConvWeights(Tensor w, ConvSpec s, netslim.tensor.Shape x) {
+        return null;
+    }
+
+    @Override
+    public void conv2dPrepared(Tensor x, Tensor prepared, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        throw new UnsupportedOperationException("cuda prepares no conv weights (prepareConvWeights returns null)");
+    }
+
+    /**
      * The conv without its bias, then one epilogue kernel: y = relu(y + b[c]) in place (bias_relu), which saves a
      * launch and a full read and write of y against channel_bias followed by relu. Without a bias: the conv, then
      * the ReLU kernel in place.

@@ -34,7 +34,8 @@ final class GoldenFiles {
 
     /** The backends the golden tests run on: the scalar spec and the CPU backend as users get it. */
     enum Engine {
-        REFERENCE, CPU;
+        /** CPU_SERVING: the serving plan (BatchNorm folded, conv + ReLU fused, Winograd where it pays). */
+        REFERENCE, CPU, CPU_SERVING;
 
         Backend create() {
             return this == REFERENCE ? ReferenceKernels.create() : CpuBackend.createDefault();
@@ -79,7 +80,8 @@ final class GoldenFiles {
     /** Inference on {@code engine}; returns the logits on the host. */
     static Tensor run(Graph g, Engine engine, Tensor input) {
         try (Backend backend = engine.create();
-             Executor ex = new Executor(g, backend, input.shape().n(), Executor.Mode.INFERENCE)) {
+             Executor ex = engine == Engine.CPU_SERVING ? Executor.forInference(g, backend, input.shape().n())
+                     : new Executor(g, backend, input.shape().n(), Executor.Mode.INFERENCE)) {
             return ex.forwardToHost(input);
         }
     }

@@ -1,0 +1,464 @@
+package netslim.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import netslim.NetslimException;
+import netslim.backend.ConvSpec;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+
+/**
+ * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions at inference (Lavin and Gray, 2016): each 2x2 output tile
+ * comes from a 4x4 input tile d as {@code Y = Aᵀ [Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)] A}, so the channel sum is 16 matrix
+ * products {@code M[ξ] (K x T) = U[ξ] (K x C) · V[ξ] (C x T)} over the tiles T — 16 products per 4 outputs instead
+ * of 36, 2.25x fewer multiply-adds than im2col + GEMM.
+ *
+ * <p>The weights are transformed once per serving plan ({@link #transformWeights}: U, 16·K·C floats, built in
+ * double). A forward cuts the tiles of all images into chunks of whole tile rows; each worker thread takes whole
+ * chunks and runs the three steps of a chunk back to back in its own buffers, so a chunk's V and M are still in
+ * cache when the next step reads them:
+ * <ol>
+ *   <li>input transform: the four input rows of a tile row are split into even and odd columns once, after which
+ *       Bᵀ d B is plain vector arithmetic across 8 neighbouring tiles (no gathers);</li>
+ *   <li>16 single-threaded products: {@code cblas_sgemm} when the backend's GEMM is OpenBLAS (the default), else
+ *       the Java GEMM's micro-kernel ({@link VectorMicroKernel}) on U pre-packed in its panel layout;</li>
+ *   <li>output transform Aᵀ M A, bias and ReLU across 8 tiles, then the two output rows of each tile row are
+ *       interleaved back into NCHW (cropping odd sizes).</li>
+ * </ol>
+ * Which convs take this path is decided per layer by shape ({@link #pays}); see bench/RESULTS.md for the numbers.
+ *
+ * <p>Why OpenBLAS for the products when it is available: in a whole GoogLeNet forward the JIT-compiled Java
+ * micro-kernel ran at either ~70 or ~45 GFLOP/s per core depending on the JVM run (the same compilation log in
+ * both; alone, at any operand alignment, it always ran at ~74), so the Java path's speed varied 1.5x between runs, while OpenBLAS's
+ * assembly kernel gave the same time in every run (bench/RESULTS.md, session 5).
+ */
+final class CpuWinograd {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /**
+     * Tiles per chunk aimed at: enough columns for the products, V and M near L2 (-Dnetslim.winograd.tiles; 48–256
+     * measured within noise of each other on GoogLeNet at batch 1).
+     */
+    static final int TARGET_TILES = Integer.getInteger("netslim.winograd.tiles", 128);
+
+    /** The automatic rule's least number of 2x2 output tiles per call ({@link #pays}). */
+    static final int MIN_TILES = 64;
+    /** U is stored in the micro-kernel's packed A layout: panels of MR output channels. */
+    private static final int MR = VectorMicroKernel.MR, NR = VectorMicroKernel.NR;
+
+    private final WorkerPool pool;
+    private final VectorMicroKernel kernel = new VectorMicroKernel();
+    private final ThreadLocal<Work> work = ThreadLocal.withInitial(Work::new);
+
+    /** Single-threaded OpenBLAS for the 16 products when the backend's GEMM is OpenBLAS; null: the Java kernel. */
+    private final OpenBlasGemm blas;
+
+    /**
+     * {@code gemm} is the backend's GEMM: with OpenBLAS the products are single-threaded {@code cblas_sgemm} calls
+     * (U in plain layout); otherwise the Java micro-kernel on U in its packed layout.
+     */
+    CpuWinograd(WorkerPool pool, Gemm gemm) {
+        this.pool = pool;
+        this.blas = gemm instanceof OpenBlasGemm ? new OpenBlasGemm(1) : null;
+    }
+
+    /** Whether {@link #forward} expects U packed for the Java micro-kernel ({@link #prepared} with packed = true). */
+    boolean packed() {
+        return blas == null;
+    }
+
+    /** 3x3, stride 1, no dilation, one group: the convs F(2x2, 3x3) computes. */
+    static boolean eligible(ConvSpec s) {
+        return s.kh() == 3 && s.kw() == 3 && s.strideH() == 1 && s.strideW() == 1 && s.dilationH() == 1
+                && s.dilationW() == 1 && s.groups() == 1;
+    }
+
+    /**
+     * Whether this conv, on input {@code x}, should take the Winograd path: {@code -Dnetslim.winograd=on} forces it
+     * for every eligible conv, {@code off} never, {@code auto} (default) by shape — see the rule in the body.
+     */
+    static boolean pays(ConvSpec s, Shape x) {
+        if (!eligible(s) || !VectorGemm.VECTOR_BY_DEFAULT) return false; // the transforms are Vector-API code
+        String mode = System.getProperty("netslim.winograd", "auto");
+        switch (mode) {
+            case "off":
+            case "false":
+                return false;
+            case "on":
+            case "true":
+                return true;
+            case "auto":
+                break;
+            default:
+                throw new NetslimException("-Dnetslim.winograd must be auto, on or off, got '" + mode + "'");
+        }
+        // Measured per layer on GoogLeNet (bench/RESULTS.md, session 5): 1.1–1.6x faster than im2col + GEMM with at
+        // least 64 tiles in the call (each of the 16 products then has enough columns), 0.7–0.9x at batch 1 on 7x7
+        // maps (16 tiles); below 16 channels the transforms outweigh the products.
+        long tiles = (long) x.n() * ((s.outH(x.h()) + 1) / 2) * ((s.outW(x.w()) + 1) / 2);
+        return tiles >= MIN_TILES && s.inChannels() >= 16 && s.outChannels() >= 16;
+    }
+
+    /**
+     * U[ξ][k][c] = (G g_kc Gᵀ)[ξ] for the 3x3 kernels of w (K, C, 3, 3), in double, rounded once; 16·K·C floats.
+     * G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
+     */
+    static float[] transformWeights(float[] w, int off, int k, int c) {
+        float[] u = new float[16 * k * c];
+        double[] gg = new double[12];
+        for (int o = 0; o < k; o++) {
+            for (int i = 0; i < c; i++) {
+                int b = off + (o * c + i) * 9;
+                for (int col = 0; col < 3; col++) { // G g: 4 x 3
+                    double g0 = w[b + col], g1 = w[b + 3 + col], g2 = w[b + 6 + col];
+                    gg[col] = g0;
+                    gg[3 + col] = 0.5 * (g0 + g1 + g2);
+                    gg[6 + col] = 0.5 * (g0 - g1 + g2);
+                    gg[9 + col] = g2;
+                }
+                for (int r = 0; r < 4; r++) { // (G g) Gᵀ: 4 x 4
+                    double g0 = gg[3 * r], g1 = gg[3 * r + 1], g2 = gg[3 * r + 2];
+                    u[((4 * r) * k + o) * c + i] = (float) g0;
+                    u[((4 * r + 1) * k + o) * c + i] = (float) (0.5 * (g0 + g1 + g2));
+                    u[((4 * r + 2) * k + o) * c + i] = (float) (0.5 * (g0 - g1 + g2));
+                    u[((4 * r + 3) * k + o) * c + i] = (float) g2;
+                }
+            }
+        }
+        return u;
+    }
+
+    /**
+     * U of w as a (16, K, C) tensor. Shared by every plan over the same weight array (the embedding API's per-thread
+     * plans): cached weakly by the array's identity, and a hit is used only when its copy of the weights still equals
+     * w bit for bit (a model whose weights changed gets a fresh transform, never a stale one).
+     */
+    static Tensor prepared(Tensor w, ConvSpec s, boolean packed) {
+        if (!eligible(s)) throw new IllegalArgumentException("prepareConvWeights: not a 3x3 stride-1 conv: " + s);
+        int k = s.outChannels(), c = s.inChannels(), size = k * c * 9;
+        float[] wd = w.data();
+        int off = w.offset();
+        synchronized (CACHE) {
+            for (Prepared p : CACHE.getOrDefault(wd, java.util.List.of())) {
+                if (p.offset == off && p.packed == packed && p.weights.length == size
+                        && java.util.Arrays.equals(wd, off, off + size, p.weights, 0, size)) {
+                    return p.u;
+                }
+            }
+        }
+        float[] u = transformWeights(wd, off, k, c);
+        Prepared p = new Prepared(off, packed, java.util.Arrays.copyOfRange(wd, off, off + size), packed
+                ? Tensor.of(Shape.of(16, roundUp(k, MR), c), pack(u, k, c))
+                : Tensor.of(Shape.of(16, k, c), u));
+        synchronized (CACHE) {
+            java.util.List<Prepared> list = CACHE.computeIfAbsent(wd, key -> new java.util.ArrayList<>());
+            list.removeIf(q -> q.offset == off && q.packed == packed); // a stale transform of the same weights goes
+            list.add(p);
+        }
+        return p.u;
+    }
+
+    private record Prepared(int offset, boolean packed, float[] weights, Tensor u) {
+    }
+
+    /** Keyed weakly by the weight array (identity); the values hold only their own copies. */
+    private static final java.util.Map<float[], java.util.List<Prepared>> CACHE = new java.util.WeakHashMap<>();
+
+    /**
+     * U[ξ] (K x C, from {@link #transformWeights}) in the micro-kernel's packed A layout: per ξ, panels of MR rows
+     * (output channels), element (i, c) of panel q at (ξ·Kp + q·MR)·C + c·MR + i; rows past K are zero. Kp = K
+     * rounded up to MR.
+     */
+    static float[] pack(float[] u, int k, int c) {
+        int kp = roundUp(k, MR);
+        float[] packed = new float[16 * kp * c];
+        for (int xi = 0; xi < 16; xi++) {
+            for (int o = 0; o < k; o++) {
+                int panel = (xi * kp + o / MR * MR) * c, i = o % MR;
+                for (int ch = 0; ch < c; ch++) packed[panel + ch * MR + i] = u[(xi * k + o) * c + ch];
+            }
+        }
+        return packed;
+    }
+
+    /** The geometry of one call. */
+    private record Plan(int n, int c, int k, int h, int w, int oh, int ow, int padH, int padW, int th, int tw) {
+        int tileRows() {
+            return n * th;
+        }
+    }
+
+    /** y = conv(x, w) + bias, then max(0, ·) when relu, with u = {@link #prepared} of w in this instance's layout. */
+    void forward(Tensor x, Tensor u, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        if (!eligible(s)) throw new IllegalArgumentException("conv2dPrepared: not a 3x3 stride-1 conv: " + s);
+        ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
+        Shape xs = x.shape();
+        ShapeChecks.require(xs.c() == s.inChannels(), "conv2dPrepared", "x " + xs + " does not match " + s);
+        int k = s.outChannels(), c = s.inChannels();
+        ShapeChecks.requireShape(u, "conv2dPrepared", "u", 16, packed() ? roundUp(k, MR) : k, c);
+        int oh = s.outH(xs.h()), ow = s.outW(xs.w());
+        ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), k, oh, ow);
+        if (bias != null) ShapeChecks.requireShape(bias, "conv2dPrepared", "bias", k);
+        Plan p = new Plan(xs.n(), c, k, xs.h(), xs.w(), oh, ow, s.padH(), s.padW(), (oh + 1) / 2, (ow + 1) / 2);
+        int rows = p.tileRows();
+        int perChunk = Math.max(1, Math.round((float) TARGET_TILES / p.tw()));
+        perChunk = Math.min(perChunk, (rows + pool.threads() - 1) / pool.threads()); // every thread gets work
+        int rowsPerChunk = perChunk, chunks = (rows + perChunk - 1) / perChunk;
+        float[] xd = x.data(), ud = u.data(), yd = y.data(), bd = bias == null ? null : bias.data();
+        int xo = x.offset(), uo = u.offset(), yo = y.offset(), bo = bias == null ? 0 : bias.offset();
+        pool.parallelFor(chunks, 1, (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int r0 = q * rowsPerChunk, r1 = Math.min(rows, r0 + rowsPerChunk);
+                chunk(p, r0, r1, xd, xo, ud, uo, bd, bo, yd, yo, relu);
+            }
+        });
+    }
+
+    /** Per-thread buffers, grown on demand. */
+    private static final class Work {
+        float[] v = new float[0], m = new float[0], pb = new float[0];
+        /** Even / odd columns of the four input rows of a tile row: 8 arrays. */
+        float[] split = new float[0];
+        /** The four output rows of a tile row, even and odd columns. */
+        float[] out = new float[0];
+
+        float[] v(int size) {
+            return v.length >= size ? v : (v = new float[size]);
+        }
+
+        float[] m(int size) {
+            return m.length >= size ? m : (m = new float[size]);
+        }
+    }
+
+    private void chunk(Plan p, int r0, int r1, float[] x, int xo, float[] u, int uo, float[] bias, int bo,
+                       float[] y, int yo, boolean relu) {
+        Work wk = work.get();
+        int tc = (r1 - r0) * p.tw(), c = p.c();
+        // Java kernel: M has Kp rows and tcp columns (whole MR x NR tiles); OpenBLAS: exactly K x tc.
+        int tcp = packed() ? roundUp(tc, NR) : tc, kp = packed() ? roundUp(p.k(), MR) : p.k();
+        int ld = tc + L; // the last vector of a tile row may write up to L − 1 lanes past the chunk
+        int ldm = tcp + L; // the output transform reads up to L − 1 lanes past the last tile
+        float[] v = wk.v(16 * c * ld);
+        float[] m = wk.m(16 * kp * ldm);
+        int span = roundUp(p.tw(), L) + L + 1; // TW + 1 columns read, vector loads up to one vector past the end
+        if (wk.split.length < 8 * span) wk.split = new float[8 * span];
+        if (wk.out.length < 4 * span) wk.out = new float[4 * span];
+        inputTransform(p, r0, r1, x, xo, v, ld, wk.split, span);
+        if (blas != null) {
+            for (int xi = 0; xi < 16; xi++) {
+                blas.sgemm(false, false, kp, tc, c, 1f, u, uo + xi * kp * c, c, v, xi * c * ld, ld, 0f,
+                        m, xi * kp * ldm, ldm);
+            }
+        } else {
+            if (wk.pb.length < tcp * c) wk.pb = new float[tcp * c];
+            for (int xi = 0; xi < 16; xi++) {
+                packB(v, xi * c * ld, ld, c, tc, tcp, wk.pb);
+                product(u, uo + xi * kp * c, kp, c, wk.pb, tcp, m, xi * kp * ldm, ldm);
+            }
+        }
+        outputTransform(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, wk.out, span);
+    }
+
+    /**
+     * M (kp x tcp at {@code mAt}, row stride ldm) = U[ξ] (packed, at uAt) · the packed B panels, in full MR x NR
+     * tiles (M's padding rows and columns are never read). B micro-panel (C x NR, from L1/L2) outer, U's row panels
+     * (from L2) inner.
+     */
+    private void product(float[] u, int uAt, int kp, int c, float[] pb, int tcp, float[] m, int mAt, int ldm) {
+        for (int jp = 0; jp < tcp; jp += NR) {
+            for (int ir = 0; ir < kp; ir += MR) {
+                kernel.run(c, u, uAt + ir * c, 1, MR, 1f, pb, jp * c, 0f, m, mAt + ir * ldm + jp, ldm);
+            }
+        }
+    }
+
+    /**
+     * V[ξ] (C x tc at {@code at}, row stride ld) into panels of NR columns: element (c, j) of panel q at
+     * q·NR·C + c·NR + j; columns past tc are zero.
+     */
+    private static void packB(float[] v, int at, int ld, int c, int tc, int tcp, float[] pb) {
+        for (int jp = 0; jp < tcp; jp += NR) {
+            int cols = Math.min(NR, tc - jp), base = jp * c;
+            if (cols == NR) {
+                for (int ch = 0; ch < c; ch++) {
+                    int src = at + ch * ld + jp, dst = base + ch * NR;
+                    FloatVector.fromArray(S, v, src).intoArray(pb, dst);
+                    FloatVector.fromArray(S, v, src + L).intoArray(pb, dst + L);
+                }
+            } else {
+                for (int ch = 0; ch < c; ch++) {
+                    int src = at + ch * ld + jp, dst = base + ch * NR;
+                    for (int j = 0; j < NR; j++) pb[dst + j] = j < cols ? v[src + j] : 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * V[ξ][c][t] = (Bᵀ d B)[ξ] for the tiles t of tile rows [r0, r1), Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
+     * The four input rows of a tile row sit in four slots of {@code sp} as even / odd columns; the next tile row of
+     * the same image reuses the last two (tile rows overlap by two input rows), so each row is split once.
+     */
+    private static void inputTransform(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, float[] sp,
+                                       int span) {
+        int tw = p.tw(), plane = p.h() * p.w(), step = p.c() * ld; // V[ξ] planes are step apart
+        int[] slot = new int[4];
+        for (int c = 0; c < p.c(); c++) {
+            int prevImage = -1;
+            for (int r = r0; r < r1; r++) {
+                int n = r / p.th(), ty = r % p.th();
+                int base = xo + (n * p.c() + c) * plane, iy0 = 2 * ty - p.padH();
+                if (n != prevImage) { // first tile row of this image in the chunk: split all four rows
+                    for (int i = 0; i < 4; i++) {
+                        slot[i] = 2 * i * span;
+                        splitRow(x, base, p, iy0 + i, sp, slot[i], span, tw + 1);
+                    }
+                    prevImage = n;
+                } else { // rows 2, 3 of the previous tile row are rows 0, 1 of this one
+                    int s0 = slot[0], s1 = slot[1];
+                    slot[0] = slot[2];
+                    slot[1] = slot[3];
+                    slot[2] = s0;
+                    slot[3] = s1;
+                    splitRow(x, base, p, iy0 + 2, sp, slot[2], span, tw + 1);
+                    splitRow(x, base, p, iy0 + 3, sp, slot[3], span, tw + 1);
+                }
+                int t0 = (r - r0) * tw;
+                for (int tx = 0; tx < tw; tx += L) {
+                    tiles(sp, slot[0] + tx, slot[1] + tx, slot[2] + tx, slot[3] + tx, span, v, c * ld + t0 + tx, step);
+                }
+            }
+        }
+    }
+
+    /**
+     * Bᵀ d B for L neighbouring tiles whose input rows' even columns start at a0..a3 in sp (odd ones span later),
+     * stored at v[at + ξ·step]. Kept small so C2 compiles it on its own with every vector op inlined.
+     */
+    private static void tiles(float[] sp, int a0, int a1, int a2, int a3, int span, float[] v, int at, int step) {
+        // Rows i of d as even (e) and odd (o) columns; "1" = shifted by one tile (two columns).
+        FloatVector e0 = FloatVector.fromArray(S, sp, a0), e01 = FloatVector.fromArray(S, sp, a0 + 1);
+        FloatVector o0 = FloatVector.fromArray(S, sp, a0 + span), o01 = FloatVector.fromArray(S, sp, a0 + span + 1);
+        FloatVector e1 = FloatVector.fromArray(S, sp, a1), e11 = FloatVector.fromArray(S, sp, a1 + 1);
+        FloatVector o1 = FloatVector.fromArray(S, sp, a1 + span), o11 = FloatVector.fromArray(S, sp, a1 + span + 1);
+        FloatVector e2 = FloatVector.fromArray(S, sp, a2), e21 = FloatVector.fromArray(S, sp, a2 + 1);
+        FloatVector o2 = FloatVector.fromArray(S, sp, a2 + span), o21 = FloatVector.fromArray(S, sp, a2 + span + 1);
+        FloatVector e3 = FloatVector.fromArray(S, sp, a3), e31 = FloatVector.fromArray(S, sp, a3 + 1);
+        FloatVector o3 = FloatVector.fromArray(S, sp, a3 + span), o31 = FloatVector.fromArray(S, sp, a3 + span + 1);
+        // Bᵀ d: w0 = d0 − d2, w1 = d1 + d2, w2 = d2 − d1, w3 = d1 − d3 (per column: c0 = e, c1 = o, c2 = e1,
+        // c3 = o1), then each row w_i times B: (c0 − c2, c1 + c2, c2 − c1, c1 − c3).
+        row(e0.sub(e2), o0.sub(o2), e01.sub(e21), o01.sub(o21), v, at, step);
+        row(e1.add(e2), o1.add(o2), e11.add(e21), o11.add(o21), v, at + 4 * step, step);
+        row(e2.sub(e1), o2.sub(o1), e21.sub(e11), o21.sub(o11), v, at + 8 * step, step);
+        row(e1.sub(e3), o1.sub(o3), e11.sub(e31), o11.sub(o31), v, at + 12 * step, step);
+    }
+
+    /** One row of Bᵀ d B from the row's four columns (c0, c1, c2, c3), stored at v[at + j·step] for j = 0..3. */
+    private static void row(FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3, float[] v, int at,
+                            int step) {
+        c0.sub(c2).intoArray(v, at);
+        c1.add(c2).intoArray(v, at + step);
+        c2.sub(c1).intoArray(v, at + 2 * step);
+        c1.sub(c3).intoArray(v, at + 3 * step);
+    }
+
+    /**
+     * Input row {@code iy} of a plane as its columns 2j − padW (into sp[even + j]) and 2j + 1 − padW (into
+     * sp[even + span + j]), j in [0, count); zero outside the image, and for one vector past count.
+     */
+    private static void splitRow(float[] x, int plane, Plan p, int iy, float[] sp, int even, int span, int count) {
+        int odd = even + span;
+        if (iy < 0 || iy >= p.h()) {
+            java.util.Arrays.fill(sp, even, even + count + L, 0f);
+            java.util.Arrays.fill(sp, odd, odd + count + L, 0f);
+            return;
+        }
+        int row = plane + iy * p.w(), w = p.w(), pad = p.padW();
+        // Interior [lo, hi): both 2j − pad and 2j + 1 − pad inside [0, w).
+        int lo = Math.min(count, (pad + 1) / 2);
+        int hi = Math.max(lo, Math.min(count, (w + pad) / 2));
+        for (int j = 0; j < lo; j++) splitOne(x, row, w, pad, sp, even, odd, j);
+        for (int j = lo, src = row + 2 * lo - pad; j < hi; j++, src += 2) {
+            sp[even + j] = x[src];
+            sp[odd + j] = x[src + 1];
+        }
+        for (int j = hi; j < count; j++) splitOne(x, row, w, pad, sp, even, odd, j);
+        java.util.Arrays.fill(sp, even + count, even + count + L, 0f);
+        java.util.Arrays.fill(sp, odd + count, odd + count + L, 0f);
+    }
+
+    private static void splitOne(float[] x, int row, int w, int pad, float[] sp, int even, int odd, int j) {
+        int xe = 2 * j - pad, xo = xe + 1;
+        sp[even + j] = xe >= 0 && xe < w ? x[row + xe] : 0f;
+        sp[odd + j] = xo >= 0 && xo < w ? x[row + xo] : 0f;
+    }
+
+    /**
+     * y = Aᵀ M A (+ bias, then ReLU) for the tiles of tile rows [r0, r1), Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], written
+     * into NCHW with the last row / column dropped where the output size is odd.
+     */
+    private static void outputTransform(Plan p, int r0, int r1, float[] m, int ld, int mRows, float[] bias, int bo,
+                                        float[] y, int yo, boolean relu, float[] out, int span) {
+        int tw = p.tw(), step = mRows * ld, oplane = p.oh() * p.ow();
+        for (int k = 0; k < p.k(); k++) {
+            float b = bias == null ? 0f : bias[bo + k];
+            for (int r = r0; r < r1; r++) {
+                int n = r / p.th(), ty = r % p.th();
+                int t0 = (r - r0) * tw;
+                for (int tx = 0; tx < tw; tx += L) {
+                    tilesOut(m, k * ld + t0 + tx, step, b, bias != null, relu, out, tx, span);
+                }
+                int plane = yo + (n * p.k() + k) * oplane;
+                int oy = 2 * ty;
+                interleave(out, 0, span, y, plane + oy * p.ow(), p.ow());
+                if (oy + 1 < p.oh()) interleave(out, 2 * span, 3 * span, y, plane + (oy + 1) * p.ow(), p.ow());
+            }
+        }
+    }
+
+    /**
+     * Aᵀ M A for L neighbouring tiles (M[ξ] at m[at + ξ·step]): the tiles' two output rows as even / odd columns
+     * at out[tx], out[span + tx] (row 0) and out[2·span + tx], out[3·span + tx] (row 1).
+     */
+    private static void tilesOut(float[] m, int at, int step, float b, boolean addBias, boolean relu, float[] out,
+                                 int tx, int span) {
+        FloatVector m00 = FloatVector.fromArray(S, m, at), m01 = FloatVector.fromArray(S, m, at + step);
+        FloatVector m02 = FloatVector.fromArray(S, m, at + 2 * step), m03 = FloatVector.fromArray(S, m, at + 3 * step);
+        FloatVector m10 = FloatVector.fromArray(S, m, at + 4 * step), m11 = FloatVector.fromArray(S, m, at + 5 * step);
+        FloatVector m12 = FloatVector.fromArray(S, m, at + 6 * step), m13 = FloatVector.fromArray(S, m, at + 7 * step);
+        FloatVector m20 = FloatVector.fromArray(S, m, at + 8 * step), m21 = FloatVector.fromArray(S, m, at + 9 * step);
+        FloatVector m22 = FloatVector.fromArray(S, m, at + 10 * step), m23 = FloatVector.fromArray(S, m, at + 11 * step);
+        FloatVector m30 = FloatVector.fromArray(S, m, at + 12 * step), m31 = FloatVector.fromArray(S, m, at + 13 * step);
+        FloatVector m32 = FloatVector.fromArray(S, m, at + 14 * step), m33 = FloatVector.fromArray(S, m, at + 15 * step);
+        // s_j = m0j + m1j + m2j, t_j = m1j − m2j − m3j (Aᵀ on the rows), then the same on the columns.
+        FloatVector s0 = m00.add(m10).add(m20), s1 = m01.add(m11).add(m21);
+        FloatVector s2 = m02.add(m12).add(m22), s3 = m03.add(m13).add(m23);
+        FloatVector t0 = m10.sub(m20).sub(m30), t1 = m11.sub(m21).sub(m31);
+        FloatVector t2 = m12.sub(m22).sub(m32), t3 = m13.sub(m23).sub(m33);
+        store(s0.add(s1).add(s2), b, addBias, relu, out, tx);
+        store(s1.sub(s2).sub(s3), b, addBias, relu, out, span + tx);
+        store(t0.add(t1).add(t2), b, addBias, relu, out, 2 * span + tx);
+        store(t1.sub(t2).sub(t3), b, addBias, relu, out, 3 * span + tx);
+    }
+
+    private static void store(FloatVector v, float b, boolean addBias, boolean relu, float[] out, int at) {
+        if (addBias) v = v.add(b);
+        if (relu) v = v.max(0f);
+        v.intoArray(out, at);
+    }
+
+    /** y[at + 2j] = out[even + j], y[at + 2j + 1] = out[odd + j] for the first {@code width} columns. */
+    private static void interleave(float[] out, int even, int odd, float[] y, int at, int width) {
+        int pairs = width / 2;
+        for (int j = 0; j < pairs; j++) {
+            y[at + 2 * j] = out[even + j];
+            y[at + 2 * j + 1] = out[odd + j];
+        }
+        if ((width & 1) != 0) y[at + width - 1] = out[even + pairs];
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+}

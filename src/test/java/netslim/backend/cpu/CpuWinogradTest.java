@@ -1,0 +1,118 @@
+package netslim.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+import netslim.backend.ConvSpec;
+import netslim.tensor.Rng;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+import netslim.testing.Close;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Winograd F(2x2, 3x3) against the double-accumulating reference conv on seeded random inputs: odd and even sizes
+ * (cropped last tile row / column), padding 0, 1 and 2, channel counts that are not multiples of the micro-kernel's
+ * 6 x 16 tile, batches whose tile rows straddle chunk boundaries, with and without bias and ReLU, on one and two
+ * threads, with OpenBLAS (plain U) and the Java micro-kernel (packed U) for the 16 products.
+ */
+class CpuWinogradTest {
+
+    static Stream<Arguments> shapes() {
+        return Stream.of(
+                // n, c, k, h, w, pad
+                Arguments.of(1, 3, 4, 5, 5, 1),
+                Arguments.of(2, 5, 7, 7, 6, 1),
+                Arguments.of(1, 16, 24, 13, 14, 1),
+                Arguments.of(3, 8, 6, 9, 11, 0),
+                Arguments.of(1, 4, 5, 6, 7, 2),
+                Arguments.of(2, 17, 19, 28, 28, 1),
+                Arguments.of(1, 20, 13, 3, 3, 0),   // a single output
+                Arguments.of(5, 9, 11, 7, 7, 1),    // many images of 4x4 tiles
+                Arguments.of(1, 64, 40, 56, 56, 1)); // conv3's tile count, fewer channels
+    }
+
+    @ParameterizedTest(name = "n{0} c{1} k{2} {3}x{4} pad{5}")
+    @MethodSource("shapes")
+    void matchesTheReferenceConv(int n, int c, int k, int h, int w, int pad) {
+        Rng rng = new Rng(31L * n + 7L * c + k + 1000L * h + w + 17L * pad);
+        ConvSpec s = ConvSpec.of(c, k, 3, 1, pad);
+        Tensor x = rng.uniform(Shape.of(n, c, h, w));
+        Tensor wt = rng.uniform(Shape.of(k, c, 3, 3));
+        Tensor bias = rng.uniform(Shape.of(k));
+        Shape ys = Shape.of(n, k, s.outH(h), s.outW(w));
+        for (boolean withBias : new boolean[] {false, true}) {
+            for (boolean relu : new boolean[] {false, true}) {
+                Tensor want = Tensor.zeros(ys);
+                ReferenceConv.conv2d(x, wt, withBias ? bias : null, want, s);
+                if (relu) for (int i = 0; i < want.size(); i++) want.set(i, Math.max(want.get(i), 0f));
+                for (int threads : new int[] {1, 2}) {
+                    for (String gemm : new String[] {"openblas", "java"}) {
+                        try (WorkerPool pool = new WorkerPool(threads)) {
+                            CpuWinograd win = new CpuWinograd(pool, Gemm.select(gemm, threads));
+                            Tensor y = rng.uniform(ys); // pre-filled: every element must be overwritten
+                            win.forward(x, CpuWinograd.prepared(wt, s, win.packed()), withBias ? bias : null, y, s,
+                                    relu);
+                            // Sums of 9·C products of O(1) terms, plus the transforms' roundings.
+                            Close.assertClose(y, want, 2e-5 * Math.sqrt(9.0 * c), 1e-4, "winograd bias=" + withBias
+                                    + " relu=" + relu + " threads=" + threads + " gemm=" + gemm);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void transformedWeightsFollowTheFormula() {
+        // One 3x3 kernel g with known values: U = G g Gᵀ, computed here in the matrix form.
+        float[] g = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        double[][] gm = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+        float[] u = CpuWinograd.transformWeights(g, 0, 1, 1);
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                double want = 0;
+                for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) want += gm[i][a] * g[a * 3 + b] * gm[j][b];
+                assertEquals(want, u[4 * i + j], 1e-6, "U[" + i + "][" + j + "]");
+            }
+        }
+    }
+
+    @Test
+    void preparedWeightsAreSharedButNeverStale() {
+        ConvSpec s = ConvSpec.of(4, 6, 3, 1, 1);
+        Tensor w = new Rng(5).uniform(Shape.of(6, 4, 3, 3));
+        Tensor first = CpuWinograd.prepared(w, s, true);
+        assertSame(first, CpuWinograd.prepared(w, s, true), "same array, same weights: one transform");
+        Tensor plain = CpuWinograd.prepared(w, s, false);
+        assertTrue(java.util.Arrays.equals(CpuWinograd.transformWeights(w.data(), 0, 6, 4), plain.toArray()),
+                "the plain layout is U itself");
+        w.set(7, w.get(7) + 1f);
+        Tensor second = CpuWinograd.prepared(w, s, true);
+        assertNotSame(first, second, "changed weights must get a fresh transform");
+        float[] fresh = CpuWinograd.pack(CpuWinograd.transformWeights(w.data(), 0, 6, 4), 6, 4);
+        assertTrue(java.util.Arrays.equals(fresh, second.toArray()), "the fresh transform is of the new weights");
+    }
+
+    @Test
+    void onlyThreeByThreeStrideOneConvsAreEligible() {
+        assertTrue(CpuWinograd.eligible(ConvSpec.of(8, 8, 3, 1, 1)));
+        assertFalse(CpuWinograd.eligible(ConvSpec.of(8, 8, 3, 2, 1)), "stride 2");
+        assertFalse(CpuWinograd.eligible(ConvSpec.of(8, 8, 5, 1, 2)), "5x5");
+        assertFalse(CpuWinograd.eligible(ConvSpec.of(8, 8, 3, 1, 1).withGroups(2)), "groups");
+        assertFalse(CpuWinograd.eligible(new ConvSpec(8, 8, 3, 3, 1, 1, 2, 2, 2, 2, 1)), "dilation");
+        try (WorkerPool pool = new WorkerPool(1)) {
+            ConvSpec s2 = ConvSpec.of(2, 2, 3, 2, 1);
+            assertThrows(IllegalArgumentException.class, () -> new CpuWinograd(pool, Gemm.select("java", 1)).forward(
+                    Tensor.zeros(1, 2, 5, 5), Tensor.zeros(16, 2, 2), null, Tensor.zeros(1, 2, 3, 3), s2, false));
+        }
+    }
+}
