@@ -334,29 +334,40 @@ final class CpuWinograd {
 
     /**
      * Bᵀ d B for L neighbouring tiles whose input rows' even columns start at a0..a3 in sp (odd ones span later),
-     * stored at v[at + ξ·step]. Kept small so C2 compiles it on its own with every vector op inlined.
+     * stored at v[at + ξ·step]: Bᵀ d is w0 = d0 − d2, w1 = d1 + d2, w2 = d2 − d1, w3 = d1 − d3, one
+     * {@link #tileRow} each.
      */
     private static void tiles(float[] sp, int a0, int a1, int a2, int a3, int span, float[] v, int at, int step) {
-        // Rows i of d as even (e) and odd (o) columns; "1" = shifted by one tile (two columns).
-        FloatVector e0 = FloatVector.fromArray(S, sp, a0), e01 = FloatVector.fromArray(S, sp, a0 + 1);
-        FloatVector o0 = FloatVector.fromArray(S, sp, a0 + span), o01 = FloatVector.fromArray(S, sp, a0 + span + 1);
-        FloatVector e1 = FloatVector.fromArray(S, sp, a1), e11 = FloatVector.fromArray(S, sp, a1 + 1);
-        FloatVector o1 = FloatVector.fromArray(S, sp, a1 + span), o11 = FloatVector.fromArray(S, sp, a1 + span + 1);
-        FloatVector e2 = FloatVector.fromArray(S, sp, a2), e21 = FloatVector.fromArray(S, sp, a2 + 1);
-        FloatVector o2 = FloatVector.fromArray(S, sp, a2 + span), o21 = FloatVector.fromArray(S, sp, a2 + span + 1);
-        FloatVector e3 = FloatVector.fromArray(S, sp, a3), e31 = FloatVector.fromArray(S, sp, a3 + 1);
-        FloatVector o3 = FloatVector.fromArray(S, sp, a3 + span), o31 = FloatVector.fromArray(S, sp, a3 + span + 1);
-        // Bᵀ d: w0 = d0 − d2, w1 = d1 + d2, w2 = d2 − d1, w3 = d1 − d3 (per column: c0 = e, c1 = o, c2 = e1,
-        // c3 = o1), then each row w_i times B: (c0 − c2, c1 + c2, c2 − c1, c1 − c3).
-        row(e0.sub(e2), o0.sub(o2), e01.sub(e21), o01.sub(o21), v, at, step);
-        row(e1.add(e2), o1.add(o2), e11.add(e21), o11.add(o21), v, at + 4 * step, step);
-        row(e2.sub(e1), o2.sub(o1), e21.sub(e11), o21.sub(o11), v, at + 8 * step, step);
-        row(e1.sub(e3), o1.sub(o3), e11.sub(e31), o11.sub(o31), v, at + 12 * step, step);
+        tileRow(sp, a0, a2, true, span, v, at, step);
+        tileRow(sp, a1, a2, false, span, v, at + 4 * step, step);
+        tileRow(sp, a2, a1, true, span, v, at + 8 * step, step);
+        tileRow(sp, a1, a3, true, span, v, at + 12 * step, step);
     }
 
-    /** One row of Bᵀ d B from the row's four columns (c0, c1, c2, c3), stored at v[at + j·step] for j = 0..3. */
-    private static void row(FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3, float[] v, int at,
-                            int step) {
+    /**
+     * One row of Bᵀ d B: w = d_p − d_q (or d_p + d_q) by columns (c0 = even, c1 = odd, c2 = even shifted by one
+     * tile, c3 = odd shifted), then w B = (c0 − c2, c1 + c2, c2 − c1, c1 − c3) at v[at + j·step]. Small on purpose:
+     * the Vector API is fast only when C2 inlines every vector op, and a method with all 16 outputs (or a helper
+     * taking vectors) was not fully inlined (JFR showed FloatVector.intoArray and the ops' Java fallbacks as hot
+     * frames, 7 ns per input element).
+     */
+    private static void tileRow(float[] sp, int p, int q, boolean subtract, int span, float[] v, int at, int step) {
+        FloatVector pe = FloatVector.fromArray(S, sp, p), pe1 = FloatVector.fromArray(S, sp, p + 1);
+        FloatVector po = FloatVector.fromArray(S, sp, p + span), po1 = FloatVector.fromArray(S, sp, p + span + 1);
+        FloatVector qe = FloatVector.fromArray(S, sp, q), qe1 = FloatVector.fromArray(S, sp, q + 1);
+        FloatVector qo = FloatVector.fromArray(S, sp, q + span), qo1 = FloatVector.fromArray(S, sp, q + span + 1);
+        FloatVector c0, c1, c2, c3;
+        if (subtract) {
+            c0 = pe.sub(qe);
+            c1 = po.sub(qo);
+            c2 = pe1.sub(qe1);
+            c3 = po1.sub(qo1);
+        } else {
+            c0 = pe.add(qe);
+            c1 = po.add(qo);
+            c2 = pe1.add(qe1);
+            c3 = po1.add(qo1);
+        }
         c0.sub(c2).intoArray(v, at);
         c1.add(c2).intoArray(v, at + step);
         c2.sub(c1).intoArray(v, at + 2 * step);
@@ -418,34 +429,51 @@ final class CpuWinograd {
     }
 
     /**
-     * Aᵀ M A for L neighbouring tiles (M[ξ] at m[at + ξ·step]): the tiles' two output rows as even / odd columns
-     * at out[tx], out[span + tx] (row 0) and out[2·span + tx], out[3·span + tx] (row 1).
+     * Aᵀ M A for L neighbouring tiles (M[ξ] at m[at + ξ·step]), Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]: the tiles'
+     * output row 0 as even / odd columns at out[tx], out[span + tx], row 1 at out[2·span + tx], out[3·span + tx].
+     * One output row per call, for the reason given at {@link #tileRow}.
      */
     private static void tilesOut(float[] m, int at, int step, float b, boolean addBias, boolean relu, float[] out,
                                  int tx, int span) {
-        FloatVector m00 = FloatVector.fromArray(S, m, at), m01 = FloatVector.fromArray(S, m, at + step);
-        FloatVector m02 = FloatVector.fromArray(S, m, at + 2 * step), m03 = FloatVector.fromArray(S, m, at + 3 * step);
-        FloatVector m10 = FloatVector.fromArray(S, m, at + 4 * step), m11 = FloatVector.fromArray(S, m, at + 5 * step);
-        FloatVector m12 = FloatVector.fromArray(S, m, at + 6 * step), m13 = FloatVector.fromArray(S, m, at + 7 * step);
-        FloatVector m20 = FloatVector.fromArray(S, m, at + 8 * step), m21 = FloatVector.fromArray(S, m, at + 9 * step);
-        FloatVector m22 = FloatVector.fromArray(S, m, at + 10 * step), m23 = FloatVector.fromArray(S, m, at + 11 * step);
-        FloatVector m30 = FloatVector.fromArray(S, m, at + 12 * step), m31 = FloatVector.fromArray(S, m, at + 13 * step);
-        FloatVector m32 = FloatVector.fromArray(S, m, at + 14 * step), m33 = FloatVector.fromArray(S, m, at + 15 * step);
-        // s_j = m0j + m1j + m2j, t_j = m1j − m2j − m3j (Aᵀ on the rows), then the same on the columns.
-        FloatVector s0 = m00.add(m10).add(m20), s1 = m01.add(m11).add(m21);
-        FloatVector s2 = m02.add(m12).add(m22), s3 = m03.add(m13).add(m23);
-        FloatVector t0 = m10.sub(m20).sub(m30), t1 = m11.sub(m21).sub(m31);
-        FloatVector t2 = m12.sub(m22).sub(m32), t3 = m13.sub(m23).sub(m33);
-        store(s0.add(s1).add(s2), b, addBias, relu, out, tx);
-        store(s1.sub(s2).sub(s3), b, addBias, relu, out, span + tx);
-        store(t0.add(t1).add(t2), b, addBias, relu, out, 2 * span + tx);
-        store(t1.sub(t2).sub(t3), b, addBias, relu, out, 3 * span + tx);
+        outRow(m, at, step, false, b, addBias, relu, out, tx, span);
+        outRow(m, at, step, true, b, addBias, relu, out, 2 * span + tx, span);
     }
 
-    private static void store(FloatVector v, float b, boolean addBias, boolean relu, float[] out, int at) {
-        if (addBias) v = v.add(b);
-        if (relu) v = v.max(0f);
-        v.intoArray(out, at);
+    /**
+     * Output row 0 (r_j = m0j + m1j + m2j) or row 1 (r_j = m1j − m2j − m3j) of L tiles, then the columns
+     * (r0 + r1 + r2, r1 − r2 − r3), plus bias, ReLU; stored at out[o] (even) and out[o + span] (odd).
+     */
+    private static void outRow(float[] m, int at, int step, boolean second, float b, boolean addBias, boolean relu,
+                               float[] out, int o, int span) {
+        int base = second ? at + 4 * step : at; // row 0 starts from m0j, row 1 from m1j
+        FloatVector r0 = FloatVector.fromArray(S, m, base), r1 = FloatVector.fromArray(S, m, base + step);
+        FloatVector r2 = FloatVector.fromArray(S, m, base + 2 * step), r3 = FloatVector.fromArray(S, m, base + 3 * step);
+        FloatVector n0 = FloatVector.fromArray(S, m, base + 4 * step), n1 = FloatVector.fromArray(S, m, base + 5 * step);
+        FloatVector n2 = FloatVector.fromArray(S, m, base + 6 * step), n3 = FloatVector.fromArray(S, m, base + 7 * step);
+        FloatVector f0 = FloatVector.fromArray(S, m, base + 8 * step), f1 = FloatVector.fromArray(S, m, base + 9 * step);
+        FloatVector f2 = FloatVector.fromArray(S, m, base + 10 * step), f3 = FloatVector.fromArray(S, m, base + 11 * step);
+        if (second) { // m1j − m2j − m3j
+            r0 = r0.sub(n0).sub(f0);
+            r1 = r1.sub(n1).sub(f1);
+            r2 = r2.sub(n2).sub(f2);
+            r3 = r3.sub(n3).sub(f3);
+        } else { // m0j + m1j + m2j
+            r0 = r0.add(n0).add(f0);
+            r1 = r1.add(n1).add(f1);
+            r2 = r2.add(n2).add(f2);
+            r3 = r3.add(n3).add(f3);
+        }
+        FloatVector even = r0.add(r1).add(r2), odd = r1.sub(r2).sub(r3);
+        if (addBias) {
+            even = even.add(b);
+            odd = odd.add(b);
+        }
+        if (relu) {
+            even = even.max(0f);
+            odd = odd.max(0f);
+        }
+        even.intoArray(out, o);
+        odd.intoArray(out, o + span);
     }
 
     /** y[at + 2j] = out[even + j], y[at + 2j + 1] = out[odd + j] for the first {@code width} columns. */
