@@ -49,6 +49,16 @@ final class CpuPooling {
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), yd = y.data();
         int outPlane = p.outH() * p.outW();
+        if (DirectMax.applies(p, s)) {
+            DirectMax direct = new DirectMax(p, s);
+            pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+                DirectMax.Buffers b = direct.buffers();
+                for (int pl = p0; pl < p1; pl++) {
+                    direct.plane(xd, x.offset() + pl * p.h() * p.w(), b, yd, y.offset() + pl * outPlane);
+                }
+            });
+            return;
+        }
         PaddedArgMax fast = PaddedArgMax.of(p, s, false);
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
             int[] idx = fast == null ? new int[outPlane] : null;
@@ -111,6 +121,105 @@ final class CpuPooling {
      * than one chain of dependent compares per window (which, with branches on ReLU ties, was 45% of a training
      * step's profile).
      */
+    /**
+     * Max-pooling forward straight from the image plane, separably and without a padded copy: (1) for every input
+     * row, the maxima over the kw columns of the window starting at each column position xf·1 − padW, for all
+     * (stride-1) positions xf up to the last one an output uses — vector loads at unit stride where the window is
+     * inside the row, a scalar loop at the edges; (2) for every output row, the maxima over its kh rows of (1),
+     * again at unit stride; (3) every strideW-th of those is the output. Padding and the part of a ceil-mode window
+     * past the image are skipped, which is what -infinity padding does. Both passes keep the first maximum and let a
+     * NaN replace it, so the result is the element the row-major rule picks, bit for bit (as {@link PaddedArgMax}).
+     * With stride 2 the horizontal pass does twice the work it needs, but at unit stride; the padded path split
+     * each plane into phases with a scalar copy of every input element, which was half of the pooling time.
+     */
+    private static final class DirectMax {
+        private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+        private final Planes p;
+        private final PoolSpec s;
+        /** Window start positions per row at stride 1 ((outW − 1)·strideW + 1), and that rounded up to vectors. */
+        private final int wf, pitch;
+
+        DirectMax(Planes p, PoolSpec s) {
+            this.p = p;
+            this.s = s;
+            this.wf = (p.outW() - 1) * s.strideW() + 1;
+            this.pitch = (wf + FS.length() - 1) / FS.length() * FS.length();
+        }
+
+        /** Planes of at least a vector of window positions per row. */
+        static boolean applies(Planes p, PoolSpec s) {
+            return (p.outW() - 1) * s.strideW() + 1 >= FS.length() && (long) p.h() * p.w() < (1 << 22);
+        }
+
+        static final class Buffers {
+            float[] rows = new float[0], out = new float[0];
+        }
+
+        private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+        /** This thread's buffers, grown for this geometry: per input row its window maxima, one output row. */
+        Buffers buffers() {
+            Buffers b = BUFFERS.get();
+            if (b.rows.length < p.h() * pitch) b.rows = new float[p.h() * pitch];
+            if (b.out.length < pitch) b.out = new float[pitch];
+            return b;
+        }
+
+        void plane(float[] x, int in, Buffers b, float[] y, int out) {
+            int w = p.w(), kw = s.kw(), pad = s.padW(), lanes = FS.length();
+            float[] h = b.rows;
+            // Window positions whose kw columns all lie inside the row: [lo, hi).
+            int lo = Math.min(wf, pad), hi = Math.max(lo, Math.min(wf, w - kw + 1 + pad));
+            for (int iy = 0; iy < p.h(); iy++) {
+                int row = in + iy * w, hr = iy * pitch;
+                for (int xf = 0; xf < lo; xf++) h[hr + xf] = edge(x, row, xf - pad, kw, w);
+                int xf = lo;
+                if (hi - lo >= lanes) {
+                    for (; ; xf += lanes) {
+                        if (xf + lanes > hi) xf = hi - lanes; // last vector overlaps the one before: no scalar tail
+                        int at = row + xf - pad;
+                        FloatVector m = FloatVector.fromArray(FS, x, at);
+                        for (int kx = 1; kx < kw; kx++) m = firstMax(m, FloatVector.fromArray(FS, x, at + kx));
+                        m.intoArray(h, hr + xf);
+                        if (xf + lanes == hi) break;
+                    }
+                    xf = hi;
+                }
+                for (; xf < wf; xf++) h[hr + xf] = edge(x, row, xf - pad, kw, w);
+            }
+            float[] o = b.out;
+            int sw = s.strideW(), ow = p.outW();
+            for (int oy = 0; oy < p.outH(); oy++) {
+                int r0 = Math.max(0, oy * s.strideH() - s.padH()), r1 = Math.min(p.h(), oy * s.strideH() - s.padH() + s.kh());
+                for (int q = 0; q < pitch; q += lanes) {
+                    FloatVector m = FloatVector.fromArray(FS, h, r0 * pitch + q);
+                    for (int r = r0 + 1; r < r1; r++) m = firstMax(m, FloatVector.fromArray(FS, h, r * pitch + q));
+                    m.intoArray(o, q);
+                }
+                int dst = out + oy * ow;
+                if (sw == 1) {
+                    System.arraycopy(o, 0, y, dst, ow);
+                } else {
+                    for (int ox = 0, src = 0; ox < ow; ox++, src += sw) y[dst + ox] = o[src];
+                }
+            }
+        }
+
+        /** The first maximum (a NaN replacing it) over columns [c0, c0 + kw) ∩ [0, w) of one row; -inf if empty. */
+        private static float edge(float[] x, int row, int c0, int kw, int w) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int c = Math.max(0, c0), end = Math.min(w, c0 + kw); c < end; c++) {
+                float v = x[row + c];
+                if (v > m || v != v) m = v;
+            }
+            return m;
+        }
+
+        private static FloatVector firstMax(FloatVector m, FloatVector v) {
+            return m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)));
+        }
+    }
+
     private static final class PaddedArgMax {
         private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
         private final Planes p;

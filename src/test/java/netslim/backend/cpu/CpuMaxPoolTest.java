@@ -33,7 +33,12 @@ class CpuMaxPoolTest {
                 Arguments.of(new int[] {2, 3, 16, 19}, new PoolSpec(3, 2, 1, 1, 1, 1, false, true)),
                 Arguments.of(new int[] {2, 3, 28, 28}, PoolSpec.of(3, 2, 1, true)),
                 Arguments.of(new int[] {1, 2, 14, 14}, PoolSpec.of(2, 2, 0, false)),
-                Arguments.of(new int[] {2, 3, 17, 26}, PoolSpec.of(5, 3, 2, true)));
+                Arguments.of(new int[] {2, 3, 17, 26}, PoolSpec.of(5, 3, 2, true)),
+                // GoogLeNet's stride-2 pools (pad 0, ceil mode: the last window runs past the image), a wide plane
+                Arguments.of(new int[] {1, 2, 15, 15}, PoolSpec.of(3, 2, 0, true)),
+                Arguments.of(new int[] {2, 3, 16, 16}, PoolSpec.of(3, 2, 0, true)),
+                Arguments.of(new int[] {1, 2, 33, 35}, PoolSpec.of(3, 2, 0, true)),
+                Arguments.of(new int[] {1, 1, 9, 40}, PoolSpec.of(3, 1, 1, true)));
     }
 
     @ParameterizedTest(name = "{0} {1}")
