@@ -381,7 +381,7 @@ final class CpuWinograd {
     private static void splitRow(float[] x, int plane, Plan p, int iy, float[] sp, int even, int span, int count) {
         int odd = even + span;
         if (iy < 0 || iy >= p.h()) {
-            java.util.Arrays.fill(sp, even, even + count + L, 0f);
+            java.util.Arrays.fill(sp, even, even + count + L, 0f); // a padding row
             java.util.Arrays.fill(sp, odd, odd + count + L, 0f);
             return;
         }
@@ -390,13 +390,44 @@ final class CpuWinograd {
         int lo = Math.min(count, (pad + 1) / 2);
         int hi = Math.max(lo, Math.min(count, (w + pad) / 2));
         for (int j = 0; j < lo; j++) splitOne(x, row, w, pad, sp, even, odd, j);
-        for (int j = lo, src = row + 2 * lo - pad; j < hi; j++, src += 2) {
+        int j = lo;
+        if (hi - lo >= L) { // L pairs per step from two vectors; the last step overlaps the one before
+            for (; ; j += L) {
+                if (j + L > hi) j = hi - L;
+                int src = row + 2 * j - pad;
+                FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
+                a.rearrange(EVEN_LO).blend(b.rearrange(EVEN_HI), HIGH_HALF).intoArray(sp, even + j);
+                a.rearrange(ODD_LO).blend(b.rearrange(ODD_HI), HIGH_HALF).intoArray(sp, odd + j);
+                if (j + L == hi) break;
+            }
+            j = hi;
+        }
+        for (; j < hi; j++) {
+            int src = row + 2 * j - pad;
             sp[even + j] = x[src];
             sp[odd + j] = x[src + 1];
         }
-        for (int j = hi; j < count; j++) splitOne(x, row, w, pad, sp, even, odd, j);
-        java.util.Arrays.fill(sp, even + count, even + count + L, 0f);
-        java.util.Arrays.fill(sp, odd + count, odd + count + L, 0f);
+        for (j = hi; j < count; j++) splitOne(x, row, w, pad, sp, even, odd, j);
+        ZERO.intoArray(sp, even + count);
+        ZERO.intoArray(sp, odd + count);
+    }
+
+    /**
+     * Even / odd lanes of two consecutive vectors a, b: a's in the low half (EVEN_LO / ODD_LO), b's in the high half
+     * (EVEN_HI / ODD_HI), joined by a blend on HIGH_HALF — one-vector rearranges (a single permute each), not the
+     * two-vector form, which measured slower than a scalar loop here (bench/RESULTS.md, session 4).
+     */
+    private static final jdk.incubator.vector.VectorShuffle<Float> EVEN_LO = shuffle(0, false), EVEN_HI = shuffle(0, true),
+            ODD_LO = shuffle(1, false), ODD_HI = shuffle(1, true);
+    private static final jdk.incubator.vector.VectorMask<Float> HIGH_HALF =
+            jdk.incubator.vector.VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
+    private static final FloatVector ZERO = FloatVector.zero(S);
+
+    /** Lane i takes lane 2·(i mod L/2) + parity: the even (or odd) lanes, in the low or high half. */
+    private static jdk.incubator.vector.VectorShuffle<Float> shuffle(int parity, boolean high) {
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) idx[i] = (2 * (i % (L / 2)) + parity);
+        return jdk.incubator.vector.VectorShuffle.fromArray(S, idx, 0);
     }
 
     private static void splitOne(float[] x, int row, int w, int pad, float[] sp, int even, int odd, int j) {
