@@ -27,9 +27,13 @@ final class CpuConv {
     private final DepthwiseConv depthwise;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
+    /** Single-threaded GEMM of the same kind, for the per-band products of {@link #forwardBanded}. */
+    private final Gemm single;
+
     CpuConv(WorkerPool pool, Gemm gemm) {
         this.pool = pool;
         this.gemm = gemm;
+        this.single = gemm instanceof OpenBlasGemm ? new OpenBlasGemm(1) : new VectorGemm(1);
         this.im2col = new Im2col(pool);
         this.depthwise = new DepthwiseConv(pool);
     }
@@ -105,6 +109,10 @@ final class CpuConv {
         }
         float[] bd = bias == null ? null : bias.data();
         int bOff = bias == null ? 0 : bias.offset();
+        if (banded(p)) {
+            forwardBanded(p, xd, x.offset(), wd, w.offset(), bd, bOff, yd, y.offset(), relu);
+            return;
+        }
         for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
             int b = Math.min(p.blockImages(), p.images() - n0);
             for (int grp = 0; grp < p.groups(); grp++) {
@@ -117,6 +125,44 @@ final class CpuConv {
                 }
             }
         }
+    }
+
+    /** Floats of one band's column matrix: 256 KiB, half of a core's L2. */
+    static final int BAND_FLOATS = 1 << 16;
+
+    /**
+     * A stem-like conv (one group, few taps·channels, a big output plane: GoogLeNet's and ResNet's 7x7 stride-2
+     * conv1) runs in bands of output rows: the whole-image column matrix would be K x HW (7.4 MB for GoogLeNet's
+     * conv1) and go through memory twice, while a band's stays in L2 between its unfolding and its product.
+     */
+    private static boolean banded(Plan p) {
+        return !p.direct() && p.groups() == 1 && p.blockImages() == 1 && p.k() <= 256 && p.hw() >= 4096
+                && BANDS;
+    }
+
+    private static final boolean BANDS = !"false".equals(System.getProperty("netslim.conv.bands"));
+
+    /**
+     * Each band (output rows [oy0, oy1) of one image) on one worker: unfold the band into that thread's buffer, then
+     * one single-threaded GEMM writes y's rows directly, bias and ReLU applied per finished block.
+     */
+    private void forwardBanded(Plan p, float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] y,
+                               int yOff, boolean relu) {
+        int outW = p.g().outW(), outH = p.g().outH(), k = p.k(), outC = p.outG();
+        int rowsPerBand = Math.max(1, Math.min(outH, BAND_FLOATS / Math.max(1, k * outW)));
+        int perImage = (outH + rowsPerBand - 1) / rowsPerBand, bands = p.images() * perImage;
+        Gemm.Epilogue epilogue = bias != null || relu ? rows(bias, bOff, 0, relu) : null;
+        pool.parallelFor(bands, 1, (q0, q1) -> {
+            Scratch sc = scratch.get();
+            for (int q = q0; q < q1; q++) {
+                int n = q / perImage, oy0 = (q % perImage) * rowsPerBand, oy1 = Math.min(outH, oy0 + rowsPerBand);
+                int cols = (oy1 - oy0) * outW;
+                float[] col = sc.get(Scratch.COLUMNS, k * cols);
+                Im2col.unfoldRows(x, xOff, p.g(), n, 0, p.inG(), oy0, oy1, col, 0, cols);
+                single.sgemm(false, false, outC, cols, k, 1f, w, wOff, k, col, 0, cols, 0f,
+                        y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), epilogue);
+            }
+        });
     }
 
     /**

@@ -391,13 +391,12 @@ final class CpuWinograd {
         int hi = Math.max(lo, Math.min(count, (w + pad) / 2));
         for (int j = 0; j < lo; j++) splitOne(x, row, w, pad, sp, even, odd, j);
         int j = lo;
-        if (hi - lo >= L) { // L pairs per step from two vectors; the last step overlaps the one before
+        if (hi - lo >= L) { // L pairs per step (EvenOdd); the last step overlaps the one before
             for (; ; j += L) {
                 if (j + L > hi) j = hi - L;
                 int src = row + 2 * j - pad;
-                FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
-                a.rearrange(EVEN_LO).blend(b.rearrange(EVEN_HI), HIGH_HALF).intoArray(sp, even + j);
-                a.rearrange(ODD_LO).blend(b.rearrange(ODD_HI), HIGH_HALF).intoArray(sp, odd + j);
+                EvenOdd.even(x, src, sp, even + j);
+                EvenOdd.odd(x, src, sp, odd + j);
                 if (j + L == hi) break;
             }
             j = hi;
@@ -412,23 +411,8 @@ final class CpuWinograd {
         ZERO.intoArray(sp, odd + count);
     }
 
-    /**
-     * Even / odd lanes of two consecutive vectors a, b: a's in the low half (EVEN_LO / ODD_LO), b's in the high half
-     * (EVEN_HI / ODD_HI), joined by a blend on HIGH_HALF — one-vector rearranges (a single permute each), not the
-     * two-vector form, which measured slower than a scalar loop here (bench/RESULTS.md, session 4).
-     */
-    private static final jdk.incubator.vector.VectorShuffle<Float> EVEN_LO = shuffle(0, false), EVEN_HI = shuffle(0, true),
-            ODD_LO = shuffle(1, false), ODD_HI = shuffle(1, true);
-    private static final jdk.incubator.vector.VectorMask<Float> HIGH_HALF =
-            jdk.incubator.vector.VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
     private static final FloatVector ZERO = FloatVector.zero(S);
 
-    /** Lane i takes lane 2·(i mod L/2) + parity: the even (or odd) lanes, in the low or high half. */
-    private static jdk.incubator.vector.VectorShuffle<Float> shuffle(int parity, boolean high) {
-        int[] idx = new int[L];
-        for (int i = 0; i < L; i++) idx[i] = (2 * (i % (L / 2)) + parity);
-        return jdk.incubator.vector.VectorShuffle.fromArray(S, idx, 0);
-    }
 
     private static void splitOne(float[] x, int row, int w, int pad, float[] sp, int even, int odd, int j) {
         int xe = 2 * j - pad, xo = xe + 1;

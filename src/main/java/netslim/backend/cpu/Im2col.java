@@ -50,10 +50,25 @@ final class Im2col {
                 Columns cols = byKernelColumn[r % g.spec().kw()];
                 for (int b = 0; b < images; b++) {
                     int plane = xOff + ((n0 + b) * g.channels() + c) * g.planeIn();
-                    unfoldRow(x, plane, g, i, cols, col, colOff + r * ldCol + b * g.planeOut());
+                    unfoldRow(x, plane, g, i, cols, col, colOff + r * ldCol + b * g.planeOut(), 0, g.outH());
                 }
             }
         });
+    }
+
+    /**
+     * On the calling thread: the columns of output rows [oy0, oy1) of image n (channels [c0, c0 + cg)) into col at
+     * colOff, row stride ldCol — the band of the full column matrix that those output positions own.
+     */
+    static void unfoldRows(float[] x, int xOff, Geometry g, int n, int c0, int cg, int oy0, int oy1,
+                           float[] col, int colOff, int ldCol) {
+        Columns[] byKernelColumn = Columns.all(g);
+        for (int r = 0; r < cg * g.taps(); r++) {
+            int c = c0 + r / g.taps();
+            int i = r / g.spec().kw() % g.spec().kh();
+            int plane = xOff + (n * g.channels() + c) * g.planeIn();
+            unfoldRow(x, plane, g, i, byKernelColumn[r % g.spec().kw()], col, colOff + r * ldCol, oy0, oy1);
+        }
     }
 
     /** The adjoint of {@link #unfold}: adds the columns back into dx. Parallel over channels (disjoint planes). */
@@ -96,10 +111,12 @@ final class Im2col {
         }
     }
 
-    private static void unfoldRow(float[] x, int plane, Geometry g, int i, Columns c, float[] col, int dst) {
+    /** Output rows [oy0, oy1) of one column-matrix row (channel plane, kernel row i, kernel column c) at dst. */
+    private static void unfoldRow(float[] x, int plane, Geometry g, int i, Columns c, float[] col, int dst, int oy0,
+                                  int oy1) {
         ConvSpec s = g.spec();
         int sw = s.strideW(), shift = c.shift(), lo = c.lo(), hi = c.hi();
-        for (int oy = 0; oy < g.outH(); oy++, dst += g.outW()) {
+        for (int oy = oy0; oy < oy1; oy++, dst += g.outW()) {
             int iy = ConvWindow.inputRow(s, oy, i);
             if (iy < 0 || iy >= g.h()) {
                 Arrays.fill(col, dst, dst + g.outW(), 0f);
@@ -110,6 +127,14 @@ final class Im2col {
             int src = plane + iy * g.w() + shift;
             if (sw == 1) {
                 System.arraycopy(x, src + lo, col, dst + lo, hi - lo);
+            } else if (sw == 2 && hi - lo >= EvenOdd.L && src + 2 * hi <= x.length) {
+                // The even elements, L per step (the last step overlapping the one before); the last step reads
+                // up to x[src + 2·hi − 1], one past the last element used, hence the bound on x.
+                for (int ox = lo; ; ox += EvenOdd.L) {
+                    if (ox + EvenOdd.L > hi) ox = hi - EvenOdd.L;
+                    EvenOdd.even(x, src + 2 * ox, col, dst + ox);
+                    if (ox + EvenOdd.L == hi) break;
+                }
             } else {
                 for (int ox = lo; ox < hi; ox++) col[dst + ox] = x[src + ox * sw];
             }

@@ -1,0 +1,42 @@
+package netslim.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Stride-2 gathers as vector code: the even (or odd) elements of 2·L consecutive floats, from two loads, one
+ * single-vector rearrange each (one permute instruction) and a blend of the halves. Not the two-vector
+ * {@code rearrange(shuffle, v)}, which measured slower than a scalar loop here (bench/RESULTS.md, session 4). The
+ * methods take and return no vectors, so they cost nothing whether or not C2 inlines them.
+ */
+final class EvenOdd {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    private static final VectorShuffle<Float> EVEN_LO = shuffle(0), ODD_LO = shuffle(1);
+    private static final VectorShuffle<Float> EVEN_HI = EVEN_LO, ODD_HI = ODD_LO;
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
+
+    private EvenOdd() {
+    }
+
+    /** Lane i takes lane 2·(i mod L/2) + parity: a's even (odd) lanes land in both halves; the blend picks. */
+    private static VectorShuffle<Float> shuffle(int parity) {
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) idx[i] = 2 * (i % (L / 2)) + parity;
+        return VectorShuffle.fromArray(S, idx, 0);
+    }
+
+    /** dst[at + i] = x[src + 2i] for i in [0, L). Reads x[src, src + 2L). */
+    static void even(float[] x, int src, float[] dst, int at) {
+        FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
+        a.rearrange(EVEN_LO).blend(b.rearrange(EVEN_HI), HIGH_HALF).intoArray(dst, at);
+    }
+
+    /** dst[at + i] = x[src + 2i + 1] for i in [0, L). Reads x[src, src + 2L). */
+    static void odd(float[] x, int src, float[] dst, int at) {
+        FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
+        a.rearrange(ODD_LO).blend(b.rearrange(ODD_HI), HIGH_HALF).intoArray(dst, at);
+    }
+}
