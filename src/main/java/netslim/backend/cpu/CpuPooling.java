@@ -236,10 +236,12 @@ final class CpuPooling {
 
             Scratch(Buffers b) {
                 padded = b.padded = grow(b.padded, s.strideW() * phaseLen);
-                max = b.max = grow(b.max, span);
+                // One vector of slack: with outW below a vector, the last output row's vector reaches past span.
+                // (Latent until session 5: these per-thread buffers had always been grown by bigger pools first.)
+                max = b.max = grow(b.max, span + FS.length());
                 boolean argmax = origin != null; // backward tracks the argmax; forward needs the row maxima instead
-                best = argmax ? (b.best = grow(b.best, span)) : null;
-                rows = argmax ? null : (b.rows = grow(b.rows, hspan));
+                best = argmax ? (b.best = grow(b.best, span + FS.length())) : null;
+                rows = argmax ? null : (b.rows = grow(b.rows, hspan + FS.length()));
             }
         }
 

@@ -7,6 +7,7 @@ import java.util.stream.Stream;
 import netslim.backend.PoolSpec;
 import netslim.tensor.Rng;
 import netslim.tensor.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -59,6 +60,46 @@ class CpuMaxPoolTest {
                     cpu.maxPoolBackward(x, dy, dx2, spec);
                     sameBits("y", y1, y2, spec, threads, seed);
                     close("dx", dx1, dx2, spec, threads, seed);
+                }
+            }
+        }
+    }
+
+    /**
+     * Small planes (outputs narrower than a vector) on a fresh thread, whose per-thread pooling buffers no bigger
+     * pool has grown first: the vector passes must stay inside them (the one over the last output row once wrote
+     * past its buffer; it showed in the embedding tests' tiny googlenet-cifar once bigger pools took another path).
+     */
+    @Test
+    void smallPlanesOnAFreshThread() throws Exception {
+        PoolSpec[] specs = {PoolSpec.of(3, 2, 0, true), PoolSpec.of(2, 2, 0, true), PoolSpec.of(3, 1, 1, true),
+                PoolSpec.of(3, 2, 1, false)};
+        for (PoolSpec spec : specs) {
+            for (int size = 3; size <= 13; size++) {
+                int[] dims = {1, 2, size, size + 1};
+                java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread t = new Thread(() -> {
+                    try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1))) {
+                        Tensor x = awkwardInput(dims, 4);
+                        int[] ydims = {1, 2, spec.outH(dims[2]), spec.outW(dims[3])};
+                        Tensor want = Tensor.zeros(ydims), got = Tensor.zeros(ydims);
+                        ReferenceKernels.create().maxPool(x, want, spec);
+                        cpu.maxPool(x, got, spec);
+                        sameBits("y", want, got, spec, 1, 4);
+                        Tensor dy = new Rng(7).uniform(netslim.tensor.Shape.of(ydims));
+                        Tensor dx1 = Tensor.zeros(dims), dx2 = Tensor.zeros(dims);
+                        ReferenceKernels.create().maxPoolBackward(x, dy, dx1, spec);
+                        cpu.maxPoolBackward(x, dy, dx2, spec);
+                        close("dx", dx1, dx2, spec, 1, 4);
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                });
+                t.start();
+                t.join();
+                if (failure.get() != null) {
+                    throw new AssertionError(java.util.Arrays.toString(dims) + " " + spec + " on a fresh thread: "
+                            + failure.get(), failure.get());
                 }
             }
         }
