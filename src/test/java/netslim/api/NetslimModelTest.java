@@ -200,7 +200,8 @@ class NetslimModelTest {
                 return null;
             }));
         }
-        while (completed.get() < 8) Thread.onSpinWait();
+        // Wait for some completions, but not forever: if every task failed, get() below reports why.
+        while (completed.get() < 8 && !done.stream().allMatch(Future::isDone)) Thread.onSpinWait();
         m.close();
         for (Future<?> f : done) f.get();
         pool.shutdown();
