@@ -482,9 +482,13 @@ public final class Executor implements AutoCloseable {
             Tensor w = param(pn(name)[W]), b = c.bias() ? param(pn(name)[B]) : null;
             String relu = fusedConvToRelu.get(name);
             Tensor prepared = preparedWeights.get(name);
-            if (prepared != null) backend.conv2dPrepared(x, prepared, b, relu != null ? acts.get(relu) : y, c.spec(), relu != null);
-            else if (relu != null) backend.conv2dRelu(x, w, b, acts.get(relu), c.spec());
-            else backend.conv2d(x, w, b, y, c.spec());
+            if (prepared != null) {
+                backend.conv2dPrepared(x, prepared, b, relu != null ? acts.get(relu) : y, c.spec(), relu != null);
+            } else if (relu != null) {
+                backend.conv2dRelu(x, w, b, acts.get(relu), c.spec());
+            } else {
+                backend.conv2d(x, w, b, y, c.spec());
+            }
         } else if (fusedRelus.contains(name)) {
             return; // computed by its conv
         } else if (l instanceof Layer.BatchNorm2d bn) {

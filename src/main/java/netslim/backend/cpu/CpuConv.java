@@ -8,6 +8,8 @@ import netslim.tensor.Tensor;
  * <ul>
  *   <li>1x1, stride 1, no padding: Y_n,g (out_g × HW) = W_g (out_g × in_g) · X_n,g (in_g × HW), straight on NCHW
  *       memory (no im2col);</li>
+ *   <li>a stem-like conv (one group, K ≤ 256, ≥ 4096 output positions): per band of output rows, unfold + one
+ *       single-threaded GEMM on a worker ({@link #forwardBanded});</li>
  *   <li>otherwise im2col + GEMM per group over a block of images;</li>
  *   <li>depthwise: {@link DepthwiseConv}.</li>
  * </ul>

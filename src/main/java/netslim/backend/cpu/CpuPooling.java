@@ -190,7 +190,8 @@ final class CpuPooling {
             float[] o = b.out;
             int sw = s.strideW(), ow = p.outW();
             for (int oy = 0; oy < p.outH(); oy++) {
-                int r0 = Math.max(0, oy * s.strideH() - s.padH()), r1 = Math.min(p.h(), oy * s.strideH() - s.padH() + s.kh());
+                int top = oy * s.strideH() - s.padH(); // the window's rows [top, top + kh), clipped to the image
+                int r0 = Math.max(0, top), r1 = Math.min(p.h(), top + s.kh());
                 for (int q = 0; q < pitch; q += lanes) {
                     FloatVector m = FloatVector.fromArray(FS, h, r0 * pitch + q);
                     for (int r = r0 + 1; r < r1; r++) m = firstMax(m, FloatVector.fromArray(FS, h, r * pitch + q));

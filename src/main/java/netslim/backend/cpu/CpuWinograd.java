@@ -29,8 +29,8 @@ import netslim.tensor.Tensor;
  *
  * <p>Why OpenBLAS for the products when it is available: in a whole GoogLeNet forward the JIT-compiled Java
  * micro-kernel ran at either ~70 or ~45 GFLOP/s per core depending on the JVM run (the same compilation log in
- * both; alone, at any operand alignment, it always ran at ~74), so the Java path's speed varied 1.5x between runs, while OpenBLAS's
- * assembly kernel gave the same time in every run (bench/RESULTS.md, session 5).
+ * both; alone, at any operand alignment, it always ran at ~74), so the Java path's speed varied 1.5x between runs,
+ * while OpenBLAS's assembly kernel gave the same time in every run (bench/RESULTS.md, session 5).
  */
 final class CpuWinograd {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -296,7 +296,8 @@ final class CpuWinograd {
     }
 
     /**
-     * V[ξ][c][t] = (Bᵀ d B)[ξ] for the tiles t of tile rows [r0, r1), Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
+     * V[ξ][c][t] = (Bᵀ d B)[ξ] for the tiles t of tile rows [r0, r1),
+     * Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]].
      * The four input rows of a tile row sit in four slots of {@code sp} as even / odd columns; the next tile row of
      * the same image reuses the last two (tile rows overlap by two input rows), so each row is split once.
      */
@@ -421,8 +422,8 @@ final class CpuWinograd {
     }
 
     /**
-     * y = Aᵀ M A (+ bias, then ReLU) for the tiles of tile rows [r0, r1), Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], written
-     * into NCHW with the last row / column dropped where the output size is odd.
+     * y = Aᵀ M A (+ bias, then ReLU) for the tiles of tile rows [r0, r1), Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]],
+     * written into NCHW with the last row / column dropped where the output size is odd.
      */
     private static void outputTransform(Plan p, int r0, int r1, float[] m, int ld, int mRows, float[] bias, int bo,
                                         float[] y, int yo, boolean relu, float[] out, int span) {

@@ -77,7 +77,7 @@ class CpuMaxPoolTest {
         for (PoolSpec spec : specs) {
             for (int size = 3; size <= 13; size++) {
                 int[] dims = {1, 2, size, size + 1};
-                java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+                var failure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
                 Thread t = new Thread(() -> {
                     try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1))) {
                         Tensor x = awkwardInput(dims, 4);
