@@ -494,8 +494,16 @@ final class CpuWinograd {
 
     /** y[at + 2j] = out[even + j], y[at + 2j + 1] = out[odd + j] for the first {@code width} columns. */
     private static void interleave(float[] out, int even, int odd, float[] y, int at, int width) {
-        int pairs = width / 2;
-        for (int j = 0; j < pairs; j++) {
+        int pairs = width / 2, j = 0;
+        if (pairs >= L) { // 2L outputs a step, the last step overlapping the one before
+            for (; ; j += L) {
+                if (j + L > pairs) j = pairs - L;
+                EvenOdd.zip(out, even + j, out, odd + j, y, at + 2 * j);
+                if (j + L == pairs) break;
+            }
+            j = pairs;
+        }
+        for (; j < pairs; j++) {
             y[at + 2 * j] = out[even + j];
             y[at + 2 * j + 1] = out[odd + j];
         }

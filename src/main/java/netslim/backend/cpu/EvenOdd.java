@@ -28,6 +28,26 @@ final class EvenOdd {
         return VectorShuffle.fromArray(S, idx, 0);
     }
 
+    /** Lane i takes lane i/2 (ZIP_LO) or L/2 + i/2 (ZIP_HI); the blend on odd lanes then interleaves two vectors. */
+    private static final VectorShuffle<Float> ZIP_LO = zip(0), ZIP_HI = zip(L / 2);
+    private static final VectorMask<Float> ODD_LANES = VectorMask.fromLong(S, 0xAAAAAAAAAAAAAAAAL & ((1L << L) - 1));
+
+    private static VectorShuffle<Float> zip(int from) {
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) idx[i] = from + i / 2;
+        return VectorShuffle.fromArray(S, idx, 0);
+    }
+
+    /**
+     * The inverse of {@link #even} / {@link #odd}: dst[at + 2i] = e[ei + i], dst[at + 2i + 1] = o[oi + i] for i in
+     * [0, L), i.e. 2L floats written from L of each.
+     */
+    static void zip(float[] e, int ei, float[] o, int oi, float[] dst, int at) {
+        FloatVector ev = FloatVector.fromArray(S, e, ei), ov = FloatVector.fromArray(S, o, oi);
+        ev.rearrange(ZIP_LO).blend(ov.rearrange(ZIP_LO), ODD_LANES).intoArray(dst, at);
+        ev.rearrange(ZIP_HI).blend(ov.rearrange(ZIP_HI), ODD_LANES).intoArray(dst, at + L);
+    }
+
     /** dst[at + i] = x[src + 2i] for i in [0, L). Reads x[src, src + 2L). */
     static void even(float[] x, int src, float[] dst, int at) {
         FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
