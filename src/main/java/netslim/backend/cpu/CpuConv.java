@@ -115,6 +115,17 @@ final class CpuConv {
             forwardBanded(p, xd, x.offset(), wd, w.offset(), bd, bOff, yd, y.offset(), relu);
             return;
         }
+        if (perImagePointwise(p)) {
+            Gemm.Epilogue epilogue = bd != null || relu ? rows(bd, bOff, 0, relu) : null;
+            int xo = x.offset(), yo = y.offset();
+            pool.parallelFor(p.images(), 1, (n0, n1) -> {
+                for (int n = n0; n < n1; n++) {
+                    single.sgemm(false, false, p.outG(), p.hw(), p.inG(), 1f, wd, w.offset(), p.inG(),
+                            xd, xo + p.inPlane(n, 0), p.hw(), 0f, yd, yo + p.outPlane(n, 0), p.hw(), epilogue);
+                }
+            });
+            return;
+        }
         for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
             int b = Math.min(p.blockImages(), p.images() - n0);
             for (int grp = 0; grp < p.groups(); grp++) {
@@ -128,6 +139,20 @@ final class CpuConv {
             }
         }
     }
+
+    /**
+     * A pointwise conv (1x1, stride 1, no padding, one group) over at least as many images as threads: one
+     * single-threaded GEMM per image straight on NCHW, the images spread over the workers — no im2col copy of small
+     * maps and no scatter (the batched path), no split of each product over the threads (the per-image path).
+     */
+    private boolean perImagePointwise(Plan p) {
+        ConvSpec s = p.spec();
+        return PER_IMAGE_POINTWISE && p.groups() == 1 && s.kh() == 1 && s.kw() == 1 && s.strideH() == 1
+                && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0 && p.images() >= pool.threads()
+                && pool.threads() > 1;
+    }
+
+    private static final boolean PER_IMAGE_POINTWISE = !"false".equals(System.getProperty("netslim.conv.perImage1x1"));
 
     /** Floats of one band's column matrix: 256 KiB, half of a core's L2. */
     static final int BAND_FLOATS = 1 << 16;
