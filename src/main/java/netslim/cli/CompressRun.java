@@ -48,11 +48,13 @@ final class CompressRun {
     }
 
     /**
-     * Warm-up iterations before each latency measurement: 10 at batch 1 (cheap there, and the JIT needs them: the
-     * session-5 demo timed its first model, the baseline, at 12.1 ms against 3.7 ms for a variant with 1.27x fewer
-     * MACs after 2), 2 at batch 32 (each pass already runs every kernel 32 times).
+     * Warm-up before each latency measurement: at batch 1 at least 10 passes and at least about a second of them (at
+     * most 300), since the JIT needs the time, not the count: the session-5 demo timed its first model, the baseline,
+     * at 12.1 ms against 3.7 ms for a variant with 1.27x fewer MACs after 2 passes, and still at 8.9 ms after 10;
+     * 2 passes at batch 32 (each already runs every kernel 32 times).
      */
-    static final int BENCH_WARMUP_B1 = 10, BENCH_WARMUP_B32 = 2;
+    static final int BENCH_WARMUP_B1 = 10, BENCH_WARMUP_B1_MAX = 300, BENCH_WARMUP_B32 = 2;
+    static final double BENCH_WARMUP_B1_MS = 1000;
 
     private final Plan plan;
     private final PrintWriter err;
@@ -136,7 +138,10 @@ final class CompressRun {
     private CompressionReport.Entry entry(String name, Settings s, Measurement m, Boolean within, String file,
                                           Graph baseline, Graph g, Backend backend) {
         log("benchmarking " + name + " at batch 1 and 32 (" + plan.benchIters() + " iterations each)");
-        double b1 = Bench.run(name, g, backend, 1, BENCH_WARMUP_B1, plan.benchIters(), x -> { }).medianMs();
+        double once = Bench.run(name, g, backend, 1, 0, 1, x -> { }).medianMs(); // sizes the batch-1 warm-up
+        int warmup = (int) Math.max(BENCH_WARMUP_B1,
+                Math.min(BENCH_WARMUP_B1_MAX, Math.ceil(BENCH_WARMUP_B1_MS / Math.max(once, 0.01))));
+        double b1 = Bench.run(name, g, backend, 1, warmup, plan.benchIters(), x -> { }).medianMs();
         double b32 = Bench.run(name, g, backend, 32, BENCH_WARMUP_B32, plan.benchIters(), x -> { }).medianMs();
         return new CompressionReport.Entry(name, s.ratio(), s.rank(), name.equals("baseline") ? "-" : s.describe(),
                 m.top1(), m.top5(), m.params(), m.macs(), new CompressionReport.Latency(backend.name(), b1, b32),
