@@ -94,7 +94,8 @@ final class CpuWinograd {
         }
         // Measured per layer on GoogLeNet (bench/RESULTS.md, session 5): 1.1–1.6x faster than im2col + GEMM with at
         // least 64 tiles in the call (each of the 16 products then has enough columns), 0.7–0.9x at batch 1 on 7x7
-        // maps (16 tiles); below 16 channels the transforms outweigh the products.
+        // maps (16 tiles). 16 channels is the least GoogLeNet has (3a.branch3.1, 16 -> 32: 1.5x faster); fewer were
+        // not measured, and there the transforms are a growing share of the work, so they stay on im2col.
         long tiles = (long) x.n() * ((s.outH(x.h()) + 1) / 2) * ((s.outW(x.w()) + 1) / 2);
         return tiles >= MIN_TILES && s.inChannels() >= 16 && s.outChannels() >= 16;
     }
@@ -217,9 +218,9 @@ final class CpuWinograd {
     /** Per-thread buffers, grown on demand. */
     private static final class Work {
         float[] v = new float[0], m = new float[0], pb = new float[0];
-        /** Even / odd columns of the four input rows of a tile row: 8 arrays. */
+        /** Even / odd columns of the four input rows of a tile row: 4 row slots x 2, span floats each. */
         float[] split = new float[0];
-        /** The four output rows of a tile row, even and odd columns. */
+        /** The two output rows of a tile row as even / odd columns: 4 slices of span floats. */
         float[] out = new float[0];
 
         float[] v(int size) {
