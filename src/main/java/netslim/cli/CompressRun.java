@@ -48,12 +48,15 @@ final class CompressRun {
     }
 
     /**
-     * Warm-up before each latency measurement: at batch 1 at least 10 passes and at least about a second of them (at
-     * most 300), since the JIT needs the time, not the count: the session-5 demo timed its first model, the baseline,
-     * at 12.1 ms against 3.7 ms for a variant with 1.27x fewer MACs after 2 passes, and still at 8.9 ms after 10;
+     * Warm-up before the latency measurements: at batch 1 at least 10 passes and about a second of them (at most
+     * 300) per model, then interleaved rounds ({@link #benchmark}): the session-5 demo, timing each model in turn
+     * right after its warm-up, timed its first model, the baseline, at 12.1 ms after 2 passes, 8.9 after 10 and 7.1
+     * after a second of them, against 4.3 ms in steady state (a variant with 1.06x fewer MACs: 3.7 and 4.2 ms).
      * 2 passes at batch 32 (each already runs every kernel 32 times).
      */
     static final int BENCH_WARMUP_B1 = 10, BENCH_WARMUP_B1_MAX = 300, BENCH_WARMUP_B32 = 2;
+    /** Interleaved rounds of the batch-1 timings ({@link #benchmark}). */
+    static final int BENCH_ROUNDS = 3;
     static final double BENCH_WARMUP_B1_MS = 1000;
 
     private final Plan plan;
@@ -88,8 +91,8 @@ final class CompressRun {
         MatchedAccuracySearch.Result result = plan.single() == null ? search(pipeline, base)
                 : single(pipeline, base.top1(), floor);
         List<String> notes = new ArrayList<>(result.notes().values());
-        List<CompressionReport.Entry> entries = new ArrayList<>();
-        entries.add(entry("baseline", Settings.prune(0), base, null, baselineFile, baseline, baseline, backend));
+        List<Pending> pending = new ArrayList<>();
+        pending.add(new Pending("baseline", Settings.prune(0), base, null, baselineFile, baseline));
         Map<Variant, Graph> models = new EnumMap<>(Variant.class);
         for (Variant v : plan.variants()) {
             Optional<SearchPoint> p = result.bestEffort(v);
@@ -105,10 +108,17 @@ final class CompressRun {
             models.put(v, g);
             Path file = plan.reportDir().resolve(v.label() + ".nsm");
             Nsm.save(g, file);
-            entries.add(entry(v.label(), p.get().settings(), p.get().measurement(), within, file.toString(), baseline,
-                    g, backend));
+            pending.add(new Pending(v.label(), p.get().settings(), p.get().measurement(), within, file.toString(), g));
         }
         saveOut(models);
+        Map<String, CompressionReport.Latency> latency = benchmark(pending, backend);
+        List<CompressionReport.Entry> entries = new ArrayList<>();
+        for (Pending e : pending) {
+            entries.add(new CompressionReport.Entry(e.name(), e.settings().ratio(), e.settings().rank(),
+                    e.name().equals("baseline") ? "-" : e.settings().describe(), e.m().top1(), e.m().top5(),
+                    e.m().params(), e.m().macs(), latency.get(e.name()), e.within(), e.file(),
+                    CompressionReport.layerRows(baseline, e.graph())));
+        }
         CompressionReport report = new CompressionReport(runInfo(modelName, dataName, backend, train, test, floor,
                 (System.nanoTime() - t0) / 1e9, notes), entries, points(result));
         report.write(plan.reportDir());
@@ -135,17 +145,43 @@ final class CompressRun {
         return new MatchedAccuracySearch.Result(baseTop1, floor, List.of(p), chosen, Map.of());
     }
 
-    private CompressionReport.Entry entry(String name, Settings s, Measurement m, Boolean within, String file,
-                                          Graph baseline, Graph g, Backend backend) {
-        log("benchmarking " + name + " at batch 1 and 32 (" + plan.benchIters() + " iterations each)");
-        double once = Bench.run(name, g, backend, 1, 0, 1, x -> { }).medianMs(); // sizes the batch-1 warm-up
-        int warmup = (int) Math.max(BENCH_WARMUP_B1,
-                Math.min(BENCH_WARMUP_B1_MAX, Math.ceil(BENCH_WARMUP_B1_MS / Math.max(once, 0.01))));
-        double b1 = Bench.run(name, g, backend, 1, warmup, plan.benchIters(), x -> { }).medianMs();
-        double b32 = Bench.run(name, g, backend, 32, BENCH_WARMUP_B32, plan.benchIters(), x -> { }).medianMs();
-        return new CompressionReport.Entry(name, s.ratio(), s.rank(), name.equals("baseline") ? "-" : s.describe(),
-                m.top1(), m.top5(), m.params(), m.macs(), new CompressionReport.Latency(backend.name(), b1, b32),
-                within, file, CompressionReport.layerRows(baseline, g));
+    /** A report row before its latency is measured. */
+    private record Pending(String name, Settings settings, Measurement m, Boolean within, String file, Graph graph) {
+    }
+
+    /**
+     * Latency of every model at batch 1 and 32. Batch 1 is cheap and JIT-sensitive: every model is first warmed up
+     * (about a second each), then all are timed in {@link #BENCH_ROUNDS} interleaved rounds, each round in a rotated
+     * order, and a model's latency is the median of its rounds' medians — so no model is timed while the JIT is
+     * still busy with the code the others warmed up, and a slow moment of the machine hits all models alike. Batch
+     * 32 keeps one measurement per model after 2 warm-up passes.
+     */
+    private Map<String, CompressionReport.Latency> benchmark(List<Pending> models, Backend backend) {
+        log("benchmarking " + models.size() + " models at batch 1 (" + BENCH_ROUNDS + " interleaved rounds of "
+                + plan.benchIters() + ") and 32 (" + plan.benchIters() + " iterations each)");
+        for (Pending e : models) {
+            double once = Bench.run(e.name(), e.graph(), backend, 1, 0, 1, x -> { }).medianMs(); // sizes the warm-up
+            int warmup = (int) Math.max(BENCH_WARMUP_B1,
+                    Math.min(BENCH_WARMUP_B1_MAX, Math.ceil(BENCH_WARMUP_B1_MS / Math.max(once, 0.01))));
+            Bench.run(e.name(), e.graph(), backend, 1, warmup, 1, x -> { });
+        }
+        Map<String, double[]> rounds = new java.util.HashMap<>();
+        for (int r = 0; r < BENCH_ROUNDS; r++) {
+            for (int k = 0; k < models.size(); k++) {
+                Pending e = models.get((k + r) % models.size());
+                rounds.computeIfAbsent(e.name(), key -> new double[BENCH_ROUNDS])[r] =
+                        Bench.run(e.name(), e.graph(), backend, 1, 1, plan.benchIters(), x -> { }).medianMs();
+            }
+        }
+        Map<String, CompressionReport.Latency> out = new java.util.HashMap<>();
+        for (Pending e : models) {
+            double[] b1 = rounds.get(e.name()).clone();
+            java.util.Arrays.sort(b1);
+            double b32 = Bench.run(e.name(), e.graph(), backend, 32, BENCH_WARMUP_B32, plan.benchIters(), x -> { })
+                    .medianMs();
+            out.put(e.name(), new CompressionReport.Latency(backend.name(), b1[b1.length / 2], b32));
+        }
+        return out;
     }
 
     /** --out: the single pipeline's model, or for {@code all} the prune+tucker one. */
