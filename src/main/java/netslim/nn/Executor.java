@@ -151,7 +151,7 @@ public final class Executor implements AutoCloseable {
     private void planSiblingMerges() {
         Map<String, List<Node>> byInput = new java.util.LinkedHashMap<>();
         for (Node n : graph.nodes()) {
-            if (n.layer() instanceof Layer.Conv2d c && pointwise(c.spec()) && !n.name().equals(graph.outputName())
+            if (n.layer() instanceof Layer.Conv2d c && c.spec().isPointwise() && !n.name().equals(graph.outputName())
                     && !graph.outputName().equals(fusedConvToRelu.get(n.name()))) {
                 byInput.computeIfAbsent(n.inputs().get(0), k -> new ArrayList<>()).add(n);
             }
@@ -188,13 +188,14 @@ public final class Executor implements AutoCloseable {
      */
     private Tensor[] stackedParams(List<Node> group, int cin, int cout, boolean bias) {
         float[] first = graph.params().get(pn(group.get(0).name())[W]).data();
-        Tensor[] hit;
-        synchronized (STACKED) {
-            hit = STACKED.get(first);
-        }
-        if (hit != null && hit[0].size() == (long) cout * cin && (hit[1] != null) == bias && matches(group, cin, hit)) {
-            return hit;
-        }
+        return STACKED.get(first,
+                hit -> hit[0].size() == (long) cout * cin && (hit[1] != null) == bias && matches(group, cin, hit),
+                stale -> true, // one stack per first-member array: a new one replaces it
+                () -> stack(group, cin, cout, bias));
+    }
+
+    /** A fresh stack of the members' weights (and biases) along the output channels. */
+    private Tensor[] stack(List<Node> group, int cin, int cout, boolean bias) {
         Tensor w = Tensor.zeros(Shape.of(cout, cin, 1, 1)), b = bias ? Tensor.zeros(Shape.of(cout)) : null;
         int c0 = 0;
         for (Node n : group) {
@@ -207,11 +208,7 @@ public final class Executor implements AutoCloseable {
             }
             c0 += co;
         }
-        Tensor[] params = {w, b};
-        synchronized (STACKED) {
-            STACKED.put(first, params);
-        }
-        return params;
+        return new Tensor[] {w, b};
     }
 
     /**
@@ -238,11 +235,8 @@ public final class Executor implements AutoCloseable {
         return true;
     }
 
-    /**
-     * Keyed weakly by the first member's weight array (identity: arrays do not override equals); the values hold
-     * only their own copies, so a dropped model's entry goes with it.
-     */
-    private static final Map<float[], Tensor[]> STACKED = new java.util.WeakHashMap<>();
+    /** Keyed by the first member's weight array; the values hold only their own copies. */
+    private static final netslim.tensor.DerivedCache<Tensor[]> STACKED = new netslim.tensor.DerivedCache<>();
 
     /**
      * Channels [c0, c0 + s.c()) of a batch-1 NCHW buffer as a tensor of shape s: at batch 1 a channel range is
@@ -250,11 +244,6 @@ public final class Executor implements AutoCloseable {
      */
     private static Tensor channelSlice(Tensor buffer, int c0, Shape s) {
         return new Tensor(s, buffer.storage(), Math.toIntExact(buffer.offset() + (long) c0 * s.h() * s.w()));
-    }
-
-    private static boolean pointwise(ConvSpec s) {
-        return s.kh() == 1 && s.kw() == 1 && s.strideH() == 1 && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0
-                && s.groups() == 1;
     }
 
     /** Sibling pointwise convs run as one (see {@link #planSiblingMerges}), at the position of the first. */

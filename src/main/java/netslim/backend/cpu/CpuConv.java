@@ -146,10 +146,7 @@ final class CpuConv {
      * maps and no scatter (the batched path), no split of each product over the threads (the per-image path).
      */
     private boolean perImagePointwise(Plan p) {
-        ConvSpec s = p.spec();
-        return PER_IMAGE_POINTWISE && p.groups() == 1 && s.kh() == 1 && s.kw() == 1 && s.strideH() == 1
-                && s.strideW() == 1 && s.padH() == 0 && s.padW() == 0 && p.images() >= pool.threads()
-                && pool.threads() > 1;
+        return PER_IMAGE_POINTWISE && p.spec().isPointwise() && p.images() >= pool.threads() && pool.threads() > 1;
     }
 
     private static final boolean PER_IMAGE_POINTWISE = !"false".equals(System.getProperty("netslim.conv.perImage1x1"));

@@ -52,7 +52,7 @@ final class CpuPooling {
         if (DirectMax.applies(p, s)) {
             DirectMax direct = new DirectMax(p, s);
             pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
-                DirectMax.Buffers b = direct.buffers();
+                netslim.backend.cpu.Scratch b = DirectMax.buffers();
                 for (int pl = p0; pl < p1; pl++) {
                     direct.plane(xd, x.offset() + pl * p.h() * p.w(), b, yd, y.offset() + pl * outPlane);
                 }
@@ -109,26 +109,14 @@ final class CpuPooling {
     }
 
     /**
-     * Max pooling a vector of outputs at a time, with the same result as {@link #argMax}. The plane is copied into a
-     * buffer padded with -infinity and split by column phase: phase r holds the padded columns c with c mod strideW
-     * = r, row pitch {@code ps}. Flattening the outputs as q = oy·strideH·ps + ox, window element (ky, kx) of
-     * consecutive outputs is then one contiguous load at the fixed shift phase(kx) + ky·ps + kx div strideW. Lanes
-     * that fall on padding columns or on rows between output rows (strideH > 1) compute garbage that is never read.
-     * Each output keeps its running max and the plane offset of its argmax (as a float: exact below 2^24, checked)
-     * and replaces them when the element is greater, or NaN, in the window's row-major order; padding (-infinity)
-     * is never taken, and the start value is the window's first element inside the image, as in the scalar rule.
-     * The loop runs over window positions outside and outputs inside, so the outputs are independent work rather
-     * than one chain of dependent compares per window (which, with branches on ReLU ties, was 45% of a training
-     * step's profile).
-     */
-    /**
      * Max-pooling forward straight from the image plane, separably and without a padded copy: (1) for every input
      * row, the maxima over the kw columns of the window starting at each column position xf·1 − padW, for all
      * (stride-1) positions xf up to the last one an output uses — vector loads at unit stride where the window is
      * inside the row, a scalar loop at the edges; (2) for every output row, the maxima over its kh rows of (1),
      * again at unit stride; (3) every strideW-th of those is the output. Padding and the part of a ceil-mode window
      * past the image are skipped, which is what -infinity padding does. Both passes keep the first maximum and let a
-     * NaN replace it, so the result is the element the row-major rule picks, bit for bit (as {@link PaddedArgMax}).
+     * NaN replace it ({@link PaddedArgMax#firstMax}), so the result is the element the row-major rule picks, bit for
+     * bit.
      * With stride 2 the horizontal pass does twice the work it needs, but at unit stride; the padded path split
      * each plane into phases with a scalar copy of every input element, which was half of the pooling time.
      */
@@ -151,23 +139,19 @@ final class CpuPooling {
             return (p.outW() - 1) * s.strideW() + 1 >= FS.length() && (long) p.h() * p.w() < (1 << 22);
         }
 
-        static final class Buffers {
-            float[] rows = new float[0], out = new float[0];
+        /** Per thread: per input row its window maxima (ROWS), one output row before the stride (OUT). */
+        private static final ThreadLocal<netslim.backend.cpu.Scratch> BUFFERS =
+                ThreadLocal.withInitial(() -> new netslim.backend.cpu.Scratch(2));
+        private static final int ROWS = 0, OUT = 1;
+
+        /** This thread's buffers ({@link #plane} grows them to its geometry). */
+        static netslim.backend.cpu.Scratch buffers() {
+            return BUFFERS.get();
         }
 
-        private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
-
-        /** This thread's buffers, grown for this geometry: per input row its window maxima, one output row. */
-        Buffers buffers() {
-            Buffers b = BUFFERS.get();
-            if (b.rows.length < p.h() * pitch) b.rows = new float[p.h() * pitch];
-            if (b.out.length < pitch) b.out = new float[pitch];
-            return b;
-        }
-
-        void plane(float[] x, int in, Buffers b, float[] y, int out) {
+        void plane(float[] x, int in, netslim.backend.cpu.Scratch b, float[] y, int out) {
             int w = p.w(), kw = s.kw(), pad = s.padW(), lanes = FS.length();
-            float[] h = b.rows;
+            float[] h = b.get(ROWS, p.h() * pitch);
             // Window positions whose kw columns all lie inside the row: [lo, hi).
             int lo = Math.min(wf, pad), hi = Math.max(lo, Math.min(wf, w - kw + 1 + pad));
             for (int iy = 0; iy < p.h(); iy++) {
@@ -179,7 +163,9 @@ final class CpuPooling {
                         if (xf + lanes > hi) xf = hi - lanes; // last vector overlaps the one before: no scalar tail
                         int at = row + xf - pad;
                         FloatVector m = FloatVector.fromArray(FS, x, at);
-                        for (int kx = 1; kx < kw; kx++) m = firstMax(m, FloatVector.fromArray(FS, x, at + kx));
+                        for (int kx = 1; kx < kw; kx++) {
+                            m = PaddedArgMax.firstMax(m, FloatVector.fromArray(FS, x, at + kx));
+                        }
                         m.intoArray(h, hr + xf);
                         if (xf + lanes == hi) break;
                     }
@@ -187,14 +173,16 @@ final class CpuPooling {
                 }
                 for (; xf < wf; xf++) h[hr + xf] = edge(x, row, xf - pad, kw, w);
             }
-            float[] o = b.out;
+            float[] o = b.get(OUT, pitch);
             int sw = s.strideW(), ow = p.outW();
             for (int oy = 0; oy < p.outH(); oy++) {
                 int top = oy * s.strideH() - s.padH(); // the window's rows [top, top + kh), clipped to the image
                 int r0 = Math.max(0, top), r1 = Math.min(p.h(), top + s.kh());
                 for (int q = 0; q < pitch; q += lanes) {
                     FloatVector m = FloatVector.fromArray(FS, h, r0 * pitch + q);
-                    for (int r = r0 + 1; r < r1; r++) m = firstMax(m, FloatVector.fromArray(FS, h, r * pitch + q));
+                    for (int r = r0 + 1; r < r1; r++) {
+                        m = PaddedArgMax.firstMax(m, FloatVector.fromArray(FS, h, r * pitch + q));
+                    }
                     m.intoArray(o, q);
                 }
                 int dst = out + oy * ow;
@@ -215,12 +203,21 @@ final class CpuPooling {
             }
             return m;
         }
-
-        private static FloatVector firstMax(FloatVector m, FloatVector v) {
-            return m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)));
-        }
     }
 
+    /**
+     * Max pooling a vector of outputs at a time, with the same result as {@link #argMax}. The plane is copied into a
+     * buffer padded with -infinity and split by column phase: phase r holds the padded columns c with c mod strideW
+     * = r, row pitch {@code ps}. Flattening the outputs as q = oy·strideH·ps + ox, window element (ky, kx) of
+     * consecutive outputs is then one contiguous load at the fixed shift phase(kx) + ky·ps + kx div strideW. Lanes
+     * that fall on padding columns or on rows between output rows (strideH > 1) compute garbage that is never read.
+     * Each output keeps its running max and the plane offset of its argmax (as a float: exact below 2^24, checked)
+     * and replaces them when the element is greater, or NaN, in the window's row-major order; padding (-infinity)
+     * is never taken, and the start value is the window's first element inside the image, as in the scalar rule.
+     * The loop runs over window positions outside and outputs inside, so the outputs are independent work rather
+     * than one chain of dependent compares per window (which, with branches on ReLU ties, was 45% of a training
+     * step's profile).
+     */
     private static final class PaddedArgMax {
         private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
         private final Planes p;

@@ -48,7 +48,9 @@ final class CpuWinograd {
 
     private final WorkerPool pool;
     private final VectorMicroKernel kernel = new VectorMicroKernel();
-    private final ThreadLocal<Work> work = ThreadLocal.withInitial(Work::new);
+    /** Per-thread buffers: V, M, the packed B panel (Java kernel), the split input rows, the output rows. */
+    private final ThreadLocal<Scratch> work = ThreadLocal.withInitial(() -> new Scratch(5));
+    private static final int V = 0, M = 1, PB = 2, SPLIT = 3, OUT = 4;
 
     /** Single-threaded OpenBLAS for the 16 products when the backend's GEMM is OpenBLAS; null: the Java kernel. */
     private final OpenBlasGemm blas;
@@ -139,31 +141,22 @@ final class CpuWinograd {
         int k = s.outChannels(), c = s.inChannels(), size = k * c * 9;
         float[] wd = w.data();
         int off = w.offset();
-        synchronized (CACHE) {
-            for (Prepared p : CACHE.getOrDefault(wd, java.util.List.of())) {
-                if (p.offset == off && p.packed == packed && p.weights.length == size
-                        && java.util.Arrays.equals(wd, off, off + size, p.weights, 0, size)) {
-                    return p.u;
-                }
-            }
-        }
-        float[] u = transformWeights(wd, off, k, c);
-        Prepared p = new Prepared(off, packed, java.util.Arrays.copyOfRange(wd, off, off + size), packed
-                ? Tensor.of(Shape.of(16, roundUp(k, MR), c), pack(u, k, c))
-                : Tensor.of(Shape.of(16, k, c), u));
-        synchronized (CACHE) {
-            java.util.List<Prepared> list = CACHE.computeIfAbsent(wd, key -> new java.util.ArrayList<>());
-            list.removeIf(q -> q.offset == off && q.packed == packed); // a stale transform of the same weights goes
-            list.add(p);
-        }
-        return p.u;
+        return CACHE.get(wd, p -> p.offset == off && p.packed == packed && p.weights.length == size
+                        && java.util.Arrays.equals(wd, off, off + size, p.weights, 0, size),
+                q -> q.offset == off && q.packed == packed, // a stale transform of the same weights goes
+                () -> {
+                    float[] u = transformWeights(wd, off, k, c);
+                    return new Prepared(off, packed, java.util.Arrays.copyOfRange(wd, off, off + size), packed
+                            ? Tensor.of(Shape.of(16, roundUp(k, MR), c), pack(u, k, c))
+                            : Tensor.of(Shape.of(16, k, c), u));
+                }).u;
     }
 
     private record Prepared(int offset, boolean packed, float[] weights, Tensor u) {
     }
 
-    /** Keyed weakly by the weight array (identity); the values hold only their own copies. */
-    private static final java.util.Map<float[], java.util.List<Prepared>> CACHE = new java.util.WeakHashMap<>();
+    /** Per weight array (identity, weakly): its transforms, each with its own copy of the weights it came from. */
+    private static final netslim.tensor.DerivedCache<Prepared> CACHE = new netslim.tensor.DerivedCache<>();
 
     /**
      * U[ξ] (K x C, from {@link #transformWeights}) in the micro-kernel's packed A layout: per ξ, panels of MR rows
@@ -215,50 +208,33 @@ final class CpuWinograd {
         });
     }
 
-    /** Per-thread buffers, grown on demand. */
-    private static final class Work {
-        float[] v = new float[0], m = new float[0], pb = new float[0];
-        /** Even / odd columns of the four input rows of a tile row: 4 row slots x 2, span floats each. */
-        float[] split = new float[0];
-        /** The two output rows of a tile row as even / odd columns: 4 slices of span floats. */
-        float[] out = new float[0];
-
-        float[] v(int size) {
-            return v.length >= size ? v : (v = new float[size]);
-        }
-
-        float[] m(int size) {
-            return m.length >= size ? m : (m = new float[size]);
-        }
-    }
-
     private void chunk(Plan p, int r0, int r1, float[] x, int xo, float[] u, int uo, float[] bias, int bo,
                        float[] y, int yo, boolean relu) {
-        Work wk = work.get();
+        Scratch wk = work.get();
         int tc = (r1 - r0) * p.tw(), c = p.c();
         // Java kernel: M has Kp rows and tcp columns (whole MR x NR tiles); OpenBLAS: exactly K x tc.
         int tcp = packed() ? roundUp(tc, NR) : tc, kp = packed() ? roundUp(p.k(), MR) : p.k();
         int ld = tc + L; // the last vector of a tile row may write up to L − 1 lanes past the chunk
         int ldm = tcp + L; // the output transform reads up to L − 1 lanes past the last tile
-        float[] v = wk.v(16 * c * ld);
-        float[] m = wk.m(16 * kp * ldm);
+        float[] v = wk.get(V, 16 * c * ld);
+        float[] m = wk.get(M, 16 * kp * ldm);
         int span = roundUp(p.tw(), L) + L + 1; // TW + 1 columns read, vector loads up to one vector past the end
-        if (wk.split.length < 8 * span) wk.split = new float[8 * span];
-        if (wk.out.length < 4 * span) wk.out = new float[4 * span];
-        inputTransform(p, r0, r1, x, xo, v, ld, wk.split, span);
+        // The split input rows: 4 row slots x even / odd; the output rows: 2 rows x even / odd; span floats each.
+        float[] split = wk.get(SPLIT, 8 * span), out = wk.get(OUT, 4 * span);
+        inputTransform(p, r0, r1, x, xo, v, ld, split, span);
         if (blas != null) {
             for (int xi = 0; xi < 16; xi++) {
                 blas.sgemm(false, false, kp, tc, c, 1f, u, uo + xi * kp * c, c, v, xi * c * ld, ld, 0f,
                         m, xi * kp * ldm, ldm);
             }
         } else {
-            if (wk.pb.length < tcp * c) wk.pb = new float[tcp * c];
+            float[] pb = wk.get(PB, tcp * c);
             for (int xi = 0; xi < 16; xi++) {
-                packB(v, xi * c * ld, ld, c, tc, tcp, wk.pb);
-                product(u, uo + xi * kp * c, kp, c, wk.pb, tcp, m, xi * kp * ldm, ldm);
+                packB(v, xi * c * ld, ld, c, tc, tcp, pb);
+                product(u, uo + xi * kp * c, kp, c, pb, tcp, m, xi * kp * ldm, ldm);
             }
         }
-        outputTransform(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, wk.out, span);
+        outputTransform(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, out, span);
     }
 
     /**
@@ -397,8 +373,7 @@ final class CpuWinograd {
             for (; ; j += L) {
                 if (j + L > hi) j = hi - L;
                 int src = row + 2 * j - pad;
-                EvenOdd.even(x, src, sp, even + j);
-                EvenOdd.odd(x, src, sp, odd + j);
+                EvenOdd.split(x, src, sp, even + j, sp, odd + j);
                 if (j + L == hi) break;
             }
             j = hi;

@@ -6,22 +6,21 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Stride-2 gathers as vector code: the even (or odd) elements of 2·L consecutive floats, from two loads, one
- * single-vector rearrange each (one permute instruction) and a blend of the halves. Not the two-vector
+ * Stride-2 gathers (and their inverse) as vector code: the even (or odd) elements of 2·L consecutive floats, from
+ * two loads, one single-vector rearrange each (one permute instruction) and a blend of the halves. Not the two-vector
  * {@code rearrange(shuffle, v)}, which measured slower than a scalar loop here (bench/RESULTS.md, session 4). The
  * methods take and return no vectors, so they cost nothing whether or not C2 inlines them.
  */
 final class EvenOdd {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
-    private static final VectorShuffle<Float> EVEN_LO = shuffle(0), ODD_LO = shuffle(1);
-    private static final VectorShuffle<Float> EVEN_HI = EVEN_LO, ODD_HI = ODD_LO;
+    /** Lane i takes lane 2·(i mod L/2) + parity: a vector's even (odd) lanes land in both halves; a blend picks. */
+    private static final VectorShuffle<Float> EVEN = shuffle(0), ODD = shuffle(1);
     private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
 
     private EvenOdd() {
     }
 
-    /** Lane i takes lane 2·(i mod L/2) + parity: a's even (odd) lanes land in both halves; the blend picks. */
     private static VectorShuffle<Float> shuffle(int parity) {
         int[] idx = new int[L];
         for (int i = 0; i < L; i++) idx[i] = 2 * (i % (L / 2)) + parity;
@@ -29,17 +28,17 @@ final class EvenOdd {
     }
 
     /** Lane i takes lane i/2 (ZIP_LO) or L/2 + i/2 (ZIP_HI); the blend on odd lanes then interleaves two vectors. */
-    private static final VectorShuffle<Float> ZIP_LO = zip(0), ZIP_HI = zip(L / 2);
+    private static final VectorShuffle<Float> ZIP_LO = zipShuffle(0), ZIP_HI = zipShuffle(L / 2);
     private static final VectorMask<Float> ODD_LANES = VectorMask.fromLong(S, 0xAAAAAAAAAAAAAAAAL & ((1L << L) - 1));
 
-    private static VectorShuffle<Float> zip(int from) {
+    private static VectorShuffle<Float> zipShuffle(int from) {
         int[] idx = new int[L];
         for (int i = 0; i < L; i++) idx[i] = from + i / 2;
         return VectorShuffle.fromArray(S, idx, 0);
     }
 
     /**
-     * The inverse of {@link #even} / {@link #odd}: dst[at + 2i] = e[ei + i], dst[at + 2i + 1] = o[oi + i] for i in
+     * The inverse of {@link #split}: dst[at + 2i] = e[ei + i], dst[at + 2i + 1] = o[oi + i] for i in
      * [0, L), i.e. 2L floats written from L of each.
      */
     static void zip(float[] e, int ei, float[] o, int oi, float[] dst, int at) {
@@ -51,12 +50,16 @@ final class EvenOdd {
     /** dst[at + i] = x[src + 2i] for i in [0, L). Reads x[src, src + 2L). */
     static void even(float[] x, int src, float[] dst, int at) {
         FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
-        a.rearrange(EVEN_LO).blend(b.rearrange(EVEN_HI), HIGH_HALF).intoArray(dst, at);
+        a.rearrange(EVEN).blend(b.rearrange(EVEN), HIGH_HALF).intoArray(dst, at);
     }
 
-    /** dst[at + i] = x[src + 2i + 1] for i in [0, L). Reads x[src, src + 2L). */
-    static void odd(float[] x, int src, float[] dst, int at) {
+    /**
+     * Both halves of a split from the same two loads: even[ea + i] = x[src + 2i], odd[oa + i] = x[src + 2i + 1] for
+     * i in [0, L). Reads x[src, src + 2L).
+     */
+    static void split(float[] x, int src, float[] even, int ea, float[] odd, int oa) {
         FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
-        a.rearrange(ODD_LO).blend(b.rearrange(ODD_HI), HIGH_HALF).intoArray(dst, at);
+        a.rearrange(EVEN).blend(b.rearrange(EVEN), HIGH_HALF).intoArray(even, ea);
+        a.rearrange(ODD).blend(b.rearrange(ODD), HIGH_HALF).intoArray(odd, oa);
     }
 }
