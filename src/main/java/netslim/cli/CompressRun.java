@@ -175,7 +175,7 @@ final class CompressRun {
         }
         Map<String, CompressionReport.Latency> out = new java.util.HashMap<>();
         for (Pending e : models) {
-            double[] b1 = rounds.get(e.name()).clone();
+            double[] b1 = rounds.get(e.name()); // this model's round medians, sorted for their median
             java.util.Arrays.sort(b1);
             double b32 = Bench.run(e.name(), e.graph(), backend, 32, BENCH_WARMUP_B32, plan.benchIters(), x -> { })
                     .medianMs();
