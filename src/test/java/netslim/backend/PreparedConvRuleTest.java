@@ -31,4 +31,23 @@ class PreparedConvRuleTest {
                     Shape.of(4, 32, 28, 28)), "1x1");
         }
     }
+
+    /** F(4x4, 3x3) (36 transformed weights per kernel) only where it measured faster than F(2x2, 3x3) (16). */
+    @Test
+    void theTileSizeFollowsTheMeasuredRule() {
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("openblas", 2))) {
+            assertTile(cpu, 4, 64, 192, 1, 56, "GoogLeNet's conv3 at batch 1");
+            assertTile(cpu, 2, 96, 128, 1, 28, "a 28x28 map at batch 1: 49 tiles of 4x4");
+            assertTile(cpu, 4, 96, 128, 8, 28, "a 28x28 map at batch 8");
+            assertTile(cpu, 2, 144, 288, 8, 14, "a 14x14 map at batch 8");
+            assertTile(cpu, 2, 16, 32, 8, 28, "16 input channels");
+            assertTile(cpu, 4, 32, 96, 8, 28, "32 input channels");
+        }
+    }
+
+    private static void assertTile(CpuBackend cpu, int tile, int c, int k, int n, int hw, String what) {
+        Tensor u = cpu.prepareConvWeights(Tensor.zeros(k, c, 3, 3), ConvSpec.of(c, k, 3, 1, 1), Shape.of(n, c, hw, hw));
+        assertNotNull(u, what);
+        org.junit.jupiter.api.Assertions.assertEquals((tile + 2) * (tile + 2), u.shape().dim(0), what);
+    }
 }

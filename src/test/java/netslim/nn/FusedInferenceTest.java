@@ -88,26 +88,35 @@ class FusedInferenceTest {
      * With {@code -Dnetslim.winograd=on} every 3x3 stride-1 conv takes the Winograd path, including the 7x7 and 4x4
      * maps and batch 1 that the automatic rule leaves to im2col: the serving plan still matches the reference.
      */
-    @ParameterizedTest(name = "{0} batch {1} gemm {2}")
+    @ParameterizedTest(name = "{0} batch {1} gemm {2} tile {3}")
     @MethodSource("winogradCases")
-    void servingPlanWithWinogradOnEveryEligibleConv(String name, int batch, String gemm) {
+    void servingPlanWithWinogradOnEveryEligibleConv(String name, int batch, String gemm, String tile) {
         Shape input = name.equals("googlenet") ? Shape.of(3, 64, 64) : Shape.of(1, 28, 28);
         Graph g = model(name, input, name.equals("googlenet") ? 1.0 : 0.25);
         Tensor x = new Rng(6).uniform(Shape.of(batch, input.dim(0), input.dim(1), input.dim(2)));
         Tensor want = plain(g, x);
-        String before = System.getProperty("netslim.winograd");
+        String before = System.getProperty("netslim.winograd"), beforeTile = System.getProperty("netslim.winograd.tile");
         System.setProperty("netslim.winograd", "on");
+        System.setProperty("netslim.winograd.tile", tile);
         try (CpuBackend cpu = CpuBackend.create(2, Gemm.select(gemm, 2))) {
             Close.assertClose(fused(g, cpu, x), want, 1e-4, 1e-3, name + ": Winograd serving plan vs reference");
         } finally {
-            if (before == null) System.clearProperty("netslim.winograd");
-            else System.setProperty("netslim.winograd", before);
+            restore("netslim.winograd", before);
+            restore("netslim.winograd.tile", beforeTile);
         }
     }
 
+    private static void restore(String key, String value) {
+        if (value == null) System.clearProperty(key);
+        else System.setProperty(key, value);
+    }
+
+    /** tile "4" forces F(4x4, 3x3) on every eligible conv, "auto" leaves the choice to the rule. */
     static Stream<Arguments> winogradCases() {
-        return Stream.of(Arguments.of("googlenet", 1, "openblas"), Arguments.of("googlenet", 2, "java"),
-                Arguments.of("googlenet-cifar", 1, "java"), Arguments.of("googlenet-cifar", 3, "openblas"));
+        return Stream.of(Arguments.of("googlenet", 1, "openblas", "auto"), Arguments.of("googlenet", 2, "java", "auto"),
+                Arguments.of("googlenet-cifar", 1, "java", "auto"), Arguments.of("googlenet-cifar", 3, "openblas", "auto"),
+                Arguments.of("googlenet", 1, "openblas", "4"), Arguments.of("googlenet", 2, "java", "4"),
+                Arguments.of("googlenet-cifar", 3, "openblas", "4"));
     }
 
     @Test

@@ -155,7 +155,8 @@ public final class CpuBackend implements Backend {
     public Tensor prepareConvWeights(Tensor w, ConvSpec s, Shape x) {
         ShapeChecks.requireShape(w, "prepareConvWeights", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(),
                 s.kw());
-        return CpuWinograd.pays(s, x) ? CpuWinograd.prepared(w, s, winograd.packed()) : null;
+        int m = CpuWinograd.tileSize(s, x);
+        return m == 0 ? null : CpuWinograd.prepared(w, s, winograd.packed(), m);
     }
 
     @Override

@@ -56,15 +56,20 @@ class CpuWinogradTest {
                 if (relu) for (int i = 0; i < want.size(); i++) want.set(i, Math.max(want.get(i), 0f));
                 for (int threads : new int[] {1, 2}) {
                     for (String gemm : new String[] {"openblas", "java"}) {
+                      for (int tile : new int[] {2, 4}) {
                         try (WorkerPool pool = new WorkerPool(threads)) {
                             CpuWinograd win = new CpuWinograd(pool, Gemm.select(gemm, threads));
                             Tensor y = rng.uniform(ys); // pre-filled: every element must be overwritten
-                            win.forward(x, CpuWinograd.prepared(wt, s, win.packed()), withBias ? bias : null, y, s,
+                            win.forward(x, CpuWinograd.prepared(wt, s, win.packed(), tile), withBias ? bias : null, y, s,
                                     relu);
                             // Sums of 9·C products of O(1) terms, plus the transforms' roundings.
-                            Close.assertClose(y, want, 2e-5 * Math.sqrt(9.0 * c), 1e-4, "winograd bias=" + withBias
-                                    + " relu=" + relu + " threads=" + threads + " gemm=" + gemm);
+                            // The same bound for F(4x4, 3x3), whose transforms (entries up to 8, down to 1/24)
+                            // round more: it holds on these O(1) inputs.
+                            Close.assertClose(y, want, 2e-5 * Math.sqrt(9.0 * c), 1e-4, "winograd F("
+                                    + tile + "x" + tile + ", 3x3) bias=" + withBias + " relu=" + relu + " threads="
+                                    + threads + " gemm=" + gemm);
                         }
+                      }
                     }
                 }
             }
@@ -87,16 +92,44 @@ class CpuWinogradTest {
     }
 
     @Test
+    void fourByFourTransformedWeightsFollowTheFormula() {
+        float[] g = {1, -2, 3, 0.5f, 5, -6, 7, 8, 0.25f};
+        double[][] gm = {{0.25, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
+                {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
+        float[] u = CpuWinograd.transformWeights(g, 0, 1, 1, 4);
+        assertEquals(36, u.length);
+        for (int i = 0; i < 6; i++) {
+            for (int j = 0; j < 6; j++) {
+                double want = 0;
+                for (int a = 0; a < 3; a++) for (int b = 0; b < 3; b++) want += gm[i][a] * g[a * 3 + b] * gm[j][b];
+                assertEquals(want, u[6 * i + j], 1e-6, "U[" + i + "][" + j + "]");
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> CpuWinograd.transformWeights(g, 0, 1, 1, 3));
+    }
+
+    @Test
+    void theTwoTileSizesAreCachedApart() {
+        ConvSpec s = ConvSpec.of(4, 6, 3, 1, 1);
+        Tensor w = new Rng(9).uniform(Shape.of(6, 4, 3, 3));
+        Tensor two = CpuWinograd.prepared(w, s, false, 2), four = CpuWinograd.prepared(w, s, false, 4);
+        assertEquals(Shape.of(16, 6, 4), two.shape());
+        assertEquals(Shape.of(36, 6, 4), four.shape());
+        assertSame(two, CpuWinograd.prepared(w, s, false, 2), "asking for F(4x4) must not evict F(2x2)");
+        assertTrue(java.util.Arrays.equals(CpuWinograd.transformWeights(w.data(), 0, 6, 4, 4), four.toArray()));
+    }
+
+    @Test
     void preparedWeightsAreSharedButNeverStale() {
         ConvSpec s = ConvSpec.of(4, 6, 3, 1, 1);
         Tensor w = new Rng(5).uniform(Shape.of(6, 4, 3, 3));
-        Tensor first = CpuWinograd.prepared(w, s, true);
-        assertSame(first, CpuWinograd.prepared(w, s, true), "same array, same weights: one transform");
-        Tensor plain = CpuWinograd.prepared(w, s, false);
+        Tensor first = CpuWinograd.prepared(w, s, true, 2);
+        assertSame(first, CpuWinograd.prepared(w, s, true, 2), "same array, same weights: one transform");
+        Tensor plain = CpuWinograd.prepared(w, s, false, 2);
         assertTrue(java.util.Arrays.equals(CpuWinograd.transformWeights(w.data(), 0, 6, 4), plain.toArray()),
                 "the plain layout is U itself");
         w.set(7, w.get(7) + 1f);
-        Tensor second = CpuWinograd.prepared(w, s, true);
+        Tensor second = CpuWinograd.prepared(w, s, true, 2);
         assertNotSame(first, second, "changed weights must get a fresh transform");
         float[] fresh = CpuWinograd.pack(CpuWinograd.transformWeights(w.data(), 0, 6, 4), 6, 4);
         assertTrue(java.util.Arrays.equals(fresh, second.toArray()), "the fresh transform is of the new weights");

@@ -36,6 +36,30 @@ class ZooGoldenTest {
     @ParameterizedTest(name = "{0} on {1}")
     @MethodSource("cases")
     void zooModelWithPyTorchWeightsGivesPyTorchLogits(String model, GoldenFiles.Engine engine) {
+        check(model, engine);
+    }
+
+    /**
+     * The CPU serving plan with F(4x4, 3x3) forced on every 3x3 stride-1 conv (the golden inputs are too small for
+     * the automatic rule to pick it): still PyTorch's logits.
+     */
+    @ParameterizedTest(name = "{0} on CPU_SERVING, F(4x4, 3x3) everywhere")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"googlenet", "googlenet-cifar"})
+    void fourByFourWinogradGivesPyTorchLogits(String model) {
+        String on = System.getProperty("netslim.winograd"), tile = System.getProperty("netslim.winograd.tile");
+        System.setProperty("netslim.winograd", "on");
+        System.setProperty("netslim.winograd.tile", "4");
+        try {
+            check(model, GoldenFiles.Engine.CPU_SERVING);
+        } finally {
+            if (on == null) System.clearProperty("netslim.winograd");
+            else System.setProperty("netslim.winograd", on);
+            if (tile == null) System.clearProperty("netslim.winograd.tile");
+            else System.setProperty("netslim.winograd.tile", tile);
+        }
+    }
+
+    private static void check(String model, GoldenFiles.Engine engine) {
         Tensor input = GoldenFiles.input(model);
         Tensor expected = GoldenFiles.logits(model);
         Shape chw = Shape.of(input.shape().c(), input.shape().h(), input.shape().w());
