@@ -39,7 +39,12 @@ class CpuMaxPoolTest {
                 Arguments.of(new int[] {1, 2, 15, 15}, PoolSpec.of(3, 2, 0, true)),
                 Arguments.of(new int[] {2, 3, 16, 16}, PoolSpec.of(3, 2, 0, true)),
                 Arguments.of(new int[] {1, 2, 33, 35}, PoolSpec.of(3, 2, 0, true)),
-                Arguments.of(new int[] {1, 1, 9, 40}, PoolSpec.of(3, 1, 1, true)));
+                Arguments.of(new int[] {1, 1, 9, 40}, PoolSpec.of(3, 1, 1, true)),
+                // 3x3 / 1 / pad 1 on the flat plane (FlatMax3): one row, two rows, a plane of just over a vector
+                Arguments.of(new int[] {1, 2, 1, 12}, PoolSpec.of(3, 1, 1, false)),
+                Arguments.of(new int[] {2, 2, 2, 9}, PoolSpec.of(3, 1, 1, true)),
+                Arguments.of(new int[] {1, 3, 5, 2}, PoolSpec.of(3, 1, 1, false)),
+                Arguments.of(new int[] {1, 2, 56, 57}, PoolSpec.of(3, 1, 1, false)));
     }
 
     @ParameterizedTest(name = "{0} {1}")
