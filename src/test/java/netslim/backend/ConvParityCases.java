@@ -77,7 +77,7 @@ final class ConvParityCases {
     }
 
     /**
-     * 3x3 stride-1 convs for which the CPU backend prepares Winograd weights under its automatic rule (at least 64
+     * 3x3 stride-1 convs for which the CPU backend prepares Winograd weights under its automatic rule (at least 48
      * output tiles, 16 channels in and out): odd sizes, padding 0 / 1 / 2, one and several images; the last one is
      * big enough for F(4x4, 3x3) (≥ 196 tiles of 4x4, ≥ 28 columns, ≥ 32 channels), with a cropped last tile.
      */

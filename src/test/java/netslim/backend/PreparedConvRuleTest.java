@@ -23,6 +23,8 @@ class PreparedConvRuleTest {
             }
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
                     Shape.of(1, 32, 7, 7)), "a 7x7 map at batch 1 has 16 tiles");
+            assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
+                    Shape.of(2, 32, 7, 7)), "a 7x7 map at batch 2 has 32 tiles");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 8, 3, 3), ConvSpec.of(8, 32, 3, 1, 1),
                     Shape.of(4, 8, 28, 28)), "8 input channels");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 2, 1),
@@ -38,6 +40,7 @@ class PreparedConvRuleTest {
         try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("openblas", 2))) {
             assertTile(cpu, 4, 64, 192, 1, 56, "GoogLeNet's conv3 at batch 1");
             assertTile(cpu, 2, 96, 128, 1, 28, "a 28x28 map at batch 1: 49 tiles of 4x4");
+            assertTile(cpu, 2, 160, 320, 1, 14, "a 14x14 map at batch 1: 49 tiles of 2x2");
             assertTile(cpu, 4, 96, 128, 8, 28, "a 28x28 map at batch 8");
             assertTile(cpu, 2, 144, 288, 8, 14, "a 14x14 map at batch 8");
             assertTile(cpu, 2, 16, 32, 8, 28, "16 input channels");

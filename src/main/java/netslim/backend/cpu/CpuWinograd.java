@@ -49,7 +49,7 @@ final class CpuWinograd {
     static final int TARGET_TILES4 = Integer.getInteger("netslim.winograd.tiles4", 96);
 
     /** The automatic rule's least number of 2x2 output tiles per call ({@link #pays}). */
-    static final int MIN_TILES = 64;
+    static final int MIN_TILES = 48;
     /** The automatic rule's least number of 4x4 output tiles per call for F(4x4, 3x3) ({@link #tileSize}). */
     static final int MIN_TILES4 = 196;
     /** U is stored in the micro-kernel's packed A layout: panels of MR output channels. */
@@ -105,9 +105,9 @@ final class CpuWinograd {
             default:
                 throw new NetslimException("-Dnetslim.winograd must be auto, on or off, got '" + mode + "'");
         }
-        // Measured per layer on GoogLeNet (bench/RESULTS.md, session 5): 1.1–1.6x faster than im2col + GEMM with at
-        // least 64 tiles in the call (each of the 16 products then has enough columns), 0.7–0.9x at batch 1 on 7x7
-        // maps (16 tiles). 16 channels is the least GoogLeNet has (3a.branch3.1, 16 -> 32: 1.5x faster); fewer were
+        // Measured per layer on GoogLeNet (bench/RESULTS.md, sessions 5 and 6): 1.1–1.6x faster than im2col + GEMM
+        // with 64 tiles or more in the call (each of the 16 products then has enough columns), 1.15–1.3x with 49
+        // (14x14 maps at batch 1), 0.7–0.9x with 16 and 32 (7x7 maps at batch 1 and 2). 16 channels is the least GoogLeNet has (3a.branch3.1, 16 -> 32: 1.5x faster); fewer were
         // not measured, and there the transforms are a growing share of the work, so they stay on im2col.
         long tiles = (long) x.n() * ((s.outH(x.h()) + 1) / 2) * ((s.outW(x.w()) + 1) / 2);
         return tiles >= MIN_TILES && s.inChannels() >= 16 && s.outChannels() >= 16;
