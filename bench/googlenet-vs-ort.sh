@@ -3,8 +3,8 @@
 # Usage: bench/googlenet-vs-ort.sh [batch ...]   (default: 1 8)
 # Needs ../shared/peers (ort_bench.sh, export_torchvision.py) and Debian's python3-torch/torchvision/onnx for the
 # ONNX file. Prints one line per measurement and a ratio table; record the output in bench/RESULTS.md.
-# netslim gets 10 warm-up passes (its Java kernels need the JIT's second tier; with 3, batch 1 measured 40-46 ms
-# against ~36 ms in steady state), ORT its own 3 (native code).
+# netslim gets about a second of warm-up passes (60 / batch, at least 10: its Java kernels need the JIT's second tier;
+# with 10 passes batch 1 measured 29.9 ms against 25.7 in steady state, session 6), ORT its own 3 (native code).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 peers="${PEERS:-$root/../shared/peers}"
@@ -23,7 +23,8 @@ while read -r _ _ b _ ms _; do ortms[${b#batch=}]=$ms; done <<< "$ort"
 "$root/netslim" stats --model googlenet >/dev/null   # builds the jar once, outside the timings
 for gemm in openblas java; do
   for b in "${batches[@]}"; do
-    ms=$("$root/netslim" bench --model googlenet --batch "$b" --device cpu --gemm "$gemm" --iters 20 --warmup 10 --json \
+    warm=$(( 60 / b > 10 ? 60 / b : 10 ))
+    ms=$("$root/netslim" bench --model googlenet --batch "$b" --device cpu --gemm "$gemm" --iters 20 --warmup "$warm" --json \
          | sed -n 's/.*"median_ms": *\([0-9.]*\).*/\1/p')
     ratio=$(awk -v a="$ms" -v b="${ortms[$b]}" 'BEGIN { printf "%.2f", a / b }')
     echo "netslim gemm=$gemm batch=$b median $ms ms; ORT ${ortms[$b]} ms; netslim/ORT = $ratio"

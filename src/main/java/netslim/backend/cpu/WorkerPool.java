@@ -1,15 +1,17 @@
 package netslim.backend.cpu;
 
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed set of daemon worker threads, created once, that run parallel loops together with the calling thread.
- * Work is handed out in chunks from a shared counter, so a participant that starts late (the machine is busy) just
- * takes fewer chunks; the caller waits until every chunk has completed, not until every helper has woken up.
- * A loop started from inside a worker runs serially (no nested parallelism, no deadlock).
+ * Parallel loops on the process's one set of daemon worker threads, together with the calling thread. Every pool
+ * (one per CPU backend) and the GEMM's slabs ({@link GemmWorkers}) share the same workers — a pool is a limit on how
+ * many of them a loop uses — so the engine never has more runnable threads than the largest pool asks for (two
+ * pools of their own, each polling for work, would be three threads on two cores). Work is handed out in chunks
+ * from a shared counter, so a participant that starts late (the machine is busy) just takes fewer chunks; the
+ * caller waits until every chunk has completed, not until every helper has woken up, and can always finish a loop
+ * alone. A loop started from inside a worker runs serially (no nested parallelism, no deadlock).
  */
 final class WorkerPool implements AutoCloseable {
 
@@ -20,17 +22,54 @@ final class WorkerPool implements AutoCloseable {
     }
 
     private final int threads;
-    private final Worker[] workers;
     private volatile boolean closed;
+
+    /** The shared workers, grown on demand (never shrunk: daemons, parked when idle). */
+    private static volatile Worker[] shared = new Worker[0];
 
     WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
-        this.workers = new Worker[threads - 1];
-        for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Worker("netslim-cpu-" + i);
-            workers[i].start();
+        workers(threads - 1);
+    }
+
+    /** At least {@code count} shared workers. */
+    private static Worker[] workers(int count) {
+        Worker[] w = shared;
+        return w.length >= count ? w : grow(count);
+    }
+
+    private static synchronized Worker[] grow(int count) {
+        Worker[] w = shared;
+        if (w.length >= count) return w;
+        Worker[] grown = java.util.Arrays.copyOf(w, count);
+        for (int i = w.length; i < count; i++) {
+            grown[i] = new Worker("netslim-cpu-" + i);
+            grown[i].start();
         }
+        shared = grown;
+        return grown;
+    }
+
+    /**
+     * Runs {@code body.accept(p)} for p in [0, parts) on up to {@code parts} threads (the caller's included), each
+     * part once; serially when called from a worker. Rethrows the first failure.
+     */
+    static void runParts(int parts, java.util.function.IntConsumer body) {
+        RangeBody range = (start, end) -> {
+            for (int p = start; p < end; p++) body.accept(p);
+        };
+        if (parts <= 1 || Thread.currentThread() instanceof Worker) {
+            range.run(0, parts);
+            return;
+        }
+        run(new Loop(parts, parts, range, Thread.currentThread()), workers(parts - 1), parts - 1);
+    }
+
+    private static void run(Loop loop, Worker[] workers, int helpers) {
+        for (int i = 0; i < helpers; i++) workers[i].offer(loop);
+        loop.work();
+        loop.awaitDone();
     }
 
     int threads() {
@@ -45,22 +84,17 @@ final class WorkerPool implements AutoCloseable {
         if (n <= 0) return;
         int chunkSize = Math.max(1, grain);
         int chunks = (int) Math.min(((long) n + chunkSize - 1) / chunkSize, 4L * threads);
-        if (chunks <= 1 || workers.length == 0 || closed || Thread.currentThread() instanceof Worker) {
+        if (chunks <= 1 || threads == 1 || closed || Thread.currentThread() instanceof Worker) {
             body.run(0, n);
             return;
         }
-        Loop loop = new Loop(n, chunks, body, Thread.currentThread());
-        int helpers = Math.min(workers.length, chunks - 1);
-        for (int i = 0; i < helpers; i++) workers[i].offer(loop);
-        loop.work();
-        loop.awaitDone();
+        run(new Loop(n, chunks, body, Thread.currentThread()), workers(threads - 1), Math.min(threads, chunks) - 1);
     }
 
-    /** Stops the workers; later loops run on the calling thread alone. */
+    /** Later loops run on the calling thread alone (the shared workers stay, parked, for other pools). */
     @Override
     public void close() {
         closed = true;
-        for (Worker w : workers) w.interrupt();
     }
 
     /** One parallel loop in flight: chunks are claimed from {@code next} and counted into {@code done}. */
@@ -108,9 +142,19 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /** A daemon thread that runs the loops offered to it, in order. */
+    /**
+     * How long an idle worker keeps polling for the next loop before it parks (-Dnetslim.cpu.spinMicros, default
+     * 200; 0 parks at once). An inference pass is hundreds of short loops back to back; a parked worker takes a
+     * futex wake-up (tens of microseconds on this VM) to join each one, a polling one a few hundred nanoseconds
+     * (ONNX Runtime's and OpenMP's pools spin the same way). Between passes the worker parks after this long.
+     */
+    static final long SPIN_NANOS = 1000L * Long.getLong("netslim.cpu.spinMicros", 200L);
+
+    /** A daemon thread that runs the loops offered to it, in order: polls for SPIN_NANOS after each, then parks. */
     private static final class Worker extends Thread {
-        private final LinkedBlockingQueue<Loop> queue = new LinkedBlockingQueue<>();
+        private final java.util.concurrent.ConcurrentLinkedQueue<Loop> queue =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private volatile boolean parked;
 
         Worker(String name) {
             super(name);
@@ -119,14 +163,25 @@ final class WorkerPool implements AutoCloseable {
 
         void offer(Loop loop) {
             queue.add(loop);
+            if (parked) LockSupport.unpark(this); // the worker re-checks the queue after raising the flag
         }
 
         @Override
         public void run() {
-            try {
-                while (true) queue.take().work();
-            } catch (InterruptedException e) {
-                // close(): exit quietly
+            long idleSince = System.nanoTime();
+            while (!isInterrupted()) {
+                Loop loop = queue.poll();
+                if (loop != null) {
+                    loop.work();
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    parked = true;
+                    if (queue.isEmpty()) LockSupport.park(this); // close() interrupts: the loop ends
+                    parked = false;
+                    idleSince = System.nanoTime();
+                }
             }
         }
     }

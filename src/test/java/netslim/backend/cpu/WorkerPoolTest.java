@@ -93,4 +93,54 @@ class WorkerPoolTest {
         Thread caller = Thread.currentThread();
         pool.parallelFor(1000, 1, (s, e) -> assertEquals(caller, Thread.currentThread()));
     }
+
+    /** Pools (and the GEMM's parts) share one set of workers: two pools of 3 add no threads beyond 2 workers. */
+    @Test
+    void poolsShareTheirWorkers() {
+        try (WorkerPool a = new WorkerPool(3); WorkerPool b = new WorkerPool(3); WorkerPool c = new WorkerPool(2)) {
+            java.util.Set<Thread> used = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            for (WorkerPool pool : new WorkerPool[] {a, b, c}) {
+                for (int round = 0; round < 50; round++) {
+                    pool.parallelFor(64, 1, (s, e) -> {
+                        used.add(Thread.currentThread());
+                        busy(20_000);
+                    });
+                }
+            }
+            WorkerPool.runParts(3, p -> used.add(Thread.currentThread()));
+            long workers = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("netslim-cpu-")).count();
+            assertEquals(true, workers >= 2, "a pool of 3 runs on 2 workers and the caller");
+            long foreign = used.stream().filter(t -> t != Thread.currentThread())
+                    .filter(t -> !t.getName().startsWith("netslim-cpu-")).count();
+            assertEquals(0, foreign, "only the caller and the shared workers run loops: " + used);
+            assertEquals(true, used.stream().filter(t -> t.getName().startsWith("netslim-cpu-"))
+                    .allMatch(t -> Integer.parseInt(t.getName().substring("netslim-cpu-".length())) < 2),
+                    "pools of at most 3 threads use only the first 2 shared workers: " + used);
+        }
+    }
+
+    /** Every part runs once, on any thread; from inside a worker, serially on that worker. */
+    @Test
+    void runPartsVisitsEachPartOnce() {
+        AtomicIntegerArray seen = new AtomicIntegerArray(5);
+        WorkerPool.runParts(5, seen::incrementAndGet);
+        for (int p = 0; p < 5; p++) assertEquals(1, seen.get(p), "part " + p);
+        try (WorkerPool pool = new WorkerPool(2)) {
+            AtomicIntegerArray nested = new AtomicIntegerArray(4);
+            pool.parallelFor(2, 1, (s, e) -> {
+                Thread outer = Thread.currentThread();
+                WorkerPool.runParts(2, p -> {
+                    if (outer.getName().startsWith("netslim-cpu-")) assertEquals(outer, Thread.currentThread());
+                    nested.incrementAndGet(2 * s + p);
+                });
+            });
+            for (int i = 0; i < 4; i++) assertEquals(1, nested.get(i), "nested part " + i);
+        }
+    }
+
+    private static void busy(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) Thread.onSpinWait();
+    }
 }
