@@ -47,8 +47,13 @@ final class ConvParityCases {
                 new ConvShape("groups4 channel-multiplier2", 2, 6, 6, spec(4, 8, 3, 3, 1, 1, 1, 1, 4), false),
                 new ConvShape("depthwise8", 2, 9, 7, spec(8, 8, 3, 3, 1, 1, 1, 1, 8), true),
                 new ConvShape("depthwise8 stride2 dilation2", 2, 11, 10, spec(8, 8, 3, 3, 2, 2, 2, 2, 8), false),
-                new ConvShape("1x1 batched", 3, 5, 5, spec(6, 7, 1, 1, 1, 0, 0, 1, 1), true),
-                new ConvShape("1x1 direct 24x24", 2, 24, 24, spec(6, 5, 1, 1, 1, 0, 0, 1, 1), false),
+                // more than 8 channels in and out: the GEMM paths (fewer go to the CPU's SkinnyPointwise)
+                new ConvShape("1x1 batched", 3, 5, 5, spec(12, 10, 1, 1, 1, 0, 0, 1, 1), true),
+                new ConvShape("1x1 direct 24x24", 2, 24, 24, spec(12, 9, 1, 1, 1, 0, 0, 1, 1), false),
+                // low-rank Tucker ends: few channels in or out, pixel counts with and without a partial block
+                new ConvShape("1x1 skinny 2->40 13x11", 2, 13, 11, spec(2, 40, 1, 1, 1, 0, 0, 1, 1), true),
+                new ConvShape("1x1 skinny 40->3 8x8", 3, 8, 8, spec(40, 3, 1, 1, 1, 0, 0, 1, 1), false),
+                new ConvShape("1x1 skinny 6->5 24x24", 1, 24, 24, spec(6, 5, 1, 1, 1, 0, 0, 1, 1), true),
                 new ConvShape("1x1 direct groups2", 2, 24, 24, spec(6, 4, 1, 1, 1, 0, 0, 1, 2), true),
                 new ConvShape("1x1 stride2", 2, 9, 9, spec(4, 5, 1, 1, 2, 0, 0, 1, 1), false),
                 new ConvShape("3x3 per-image 25x23", 2, 25, 23, spec(3, 4, 3, 3, 1, 1, 1, 1, 1), true),

@@ -7,7 +7,8 @@ import netslim.tensor.Tensor;
  * Convolution forward and backward on the CPU, lowered to GEMM:
  * <ul>
  *   <li>1x1, stride 1, no padding: Y_n,g (out_g × HW) = W_g (out_g × in_g) · X_n,g (in_g × HW), straight on NCHW
- *       memory (no im2col);</li>
+ *       memory (no im2col); with at most 8 channels in or out (low-rank Tucker ends) directly, without a GEMM
+ *       ({@link SkinnyPointwise});</li>
  *   <li>a stem-like conv (one group, K ≤ 256, ≥ 4096 output positions): per band of output rows, unfold + one
  *       single-threaded GEMM on a worker ({@link #forwardBanded});</li>
  *   <li>otherwise im2col + GEMM per group over a block of images;</li>
@@ -113,6 +114,11 @@ final class CpuConv {
         int bOff = bias == null ? 0 : bias.offset();
         if (banded(p)) {
             forwardBanded(p, xd, x.offset(), wd, w.offset(), bd, bOff, yd, y.offset(), relu);
+            return;
+        }
+        if (p.spec().isPointwise() && SkinnyPointwise.takes(p.inG(), p.outG())) {
+            SkinnyPointwise.forward(pool, p.images(), p.inG(), p.outG(), p.hw(), xd, x.offset(), wd, w.offset(), bd,
+                    bOff, yd, y.offset(), relu);
             return;
         }
         if (perImagePointwise(p)) {
