@@ -60,7 +60,9 @@ final class ConvParityCases {
                 new ConvShape("3x3 per-image groups2", 1, 24, 24, spec(4, 4, 3, 3, 1, 1, 1, 1, 2), false),
                 new ConvShape("7x7 stride2 pad3 stem", 1, 48, 46, spec(3, 8, 7, 7, 2, 3, 3, 1, 1), true),
                 // >= 4096 output positions and K <= 256: the CPU backend's banded path (bands of output rows)
-                new ConvShape("7x7 stride2 pad3 banded stem", 2, 130, 128, spec(3, 8, 7, 7, 2, 3, 3, 1, 1), true));
+                new ConvShape("7x7 stride2 pad3 banded stem", 2, 130, 128, spec(3, 12, 7, 7, 2, 3, 3, 1, 1), true),
+                // the same with 2 output channels (a low-rank Tucker core): SkinnyPointwise on the unfolded bands
+                new ConvShape("7x7 stride2 pad3 banded skinny", 1, 130, 128, spec(1, 2, 7, 7, 2, 3, 3, 1, 1), true));
     }
 
     static List<ParityCase> all() {

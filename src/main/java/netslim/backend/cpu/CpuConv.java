@@ -182,6 +182,7 @@ final class CpuConv {
         int rowsPerBand = Math.max(1, Math.min(outH, BAND_FLOATS / Math.max(1, k * outW)));
         int perImage = (outH + rowsPerBand - 1) / rowsPerBand, bands = p.images() * perImage;
         Gemm.Epilogue epilogue = bias != null || relu ? rows(bias, bOff, 0, relu) : null;
+        boolean skinny = SkinnyPointwise.takes(k, outC);
         pool.parallelFor(bands, 1, (q0, q1) -> {
             Scratch sc = scratch.get();
             for (int q = q0; q < q1; q++) {
@@ -189,8 +190,13 @@ final class CpuConv {
                 int cols = (oy1 - oy0) * outW;
                 float[] col = sc.get(Scratch.COLUMNS, k * cols);
                 Im2col.unfoldRows(x, xOff, p.g(), n, 0, p.inG(), oy0, oy1, col, 0, cols);
-                single.sgemm(false, false, outC, cols, k, 1f, w, wOff, k, col, 0, cols, 0f,
-                        y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), epilogue);
+                if (skinny) { // a low-rank Tucker core: a few output channels
+                    SkinnyPointwise.product(k, outC, cols, col, 0, cols, w, wOff, bias, bOff,
+                            y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), relu);
+                } else {
+                    single.sgemm(false, false, outC, cols, k, 1f, w, wOff, k, col, 0, cols, 0f,
+                            y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), epilogue);
+                }
             }
         });
     }

@@ -43,22 +43,34 @@ final class SkinnyPointwise {
         pool.parallelFor(items, grain, (i0, i1) -> {
             for (int it = i0; it < i1; it++) {
                 int n = it / blocks, p0 = (it % blocks) * BLOCK, len = Math.min(BLOCK, hw - p0);
-                block(cin, cout, hw, x, xo + n * cin * hw + p0, w, wo, bias, bo, y, yo + n * cout * hw + p0, len,
-                        relu);
+                block(cin, cout, hw, hw, x, xo + n * cin * hw + p0, w, wo, bias, bo, y, yo + n * cout * hw + p0,
+                        len, relu);
             }
         });
     }
 
-    /** One block of len ≤ BLOCK pixels starting at x[xs] (channel stride hw) into y[ys] (channel stride hw). */
-    private static void block(int cin, int cout, int hw, float[] x, int xs, float[] w, int wo, float[] bias, int bo,
-                              float[] y, int ys, int len, boolean relu) {
+    /**
+     * y (cout x cols, row stride ldy) = w (cout x cin) · x (cin x cols, row stride ldx) + bias, then ReLU when asked,
+     * on one thread: the same kernel for a GEMM with few rows or a short inner dimension (the banded stem conv's
+     * low-rank Tucker core: 2 output channels from a 7x7 unfold).
+     */
+    static void product(int cin, int cout, int cols, float[] x, int xo, int ldx, float[] w, int wo, float[] bias,
+                        int bo, float[] y, int yo, int ldy, boolean relu) {
+        for (int p0 = 0; p0 < cols; p0 += BLOCK) {
+            block(cin, cout, ldx, ldy, x, xo + p0, w, wo, bias, bo, y, yo + p0, Math.min(BLOCK, cols - p0), relu);
+        }
+    }
+
+    /** One block of len ≤ BLOCK pixels starting at x[xs] (channel stride ldx) into y[ys] (channel stride ldy). */
+    private static void block(int cin, int cout, int ldx, int ldy, float[] x, int xs, float[] w, int wo, float[] bias,
+                              int bo, float[] y, int ys, int len, boolean relu) {
         for (int o = 0; o < cout; o++) {
             float b = bias == null ? 0f : bias[bo + o];
-            int wr = wo + o * cin, yr = ys + o * hw;
+            int wr = wo + o * cin, yr = ys + o * ldy;
             int j = 0;
             if (len == BLOCK) {
                 FloatVector a0 = FloatVector.broadcast(S, b), a1 = a0, a2 = a0, a3 = a0;
-                for (int c = 0, xr = xs; c < cin; c++, xr += hw) {
+                for (int c = 0, xr = xs; c < cin; c++, xr += ldx) {
                     FloatVector wc = FloatVector.broadcast(S, w[wr + c]);
                     a0 = FloatVector.fromArray(S, x, xr).fma(wc, a0);
                     a1 = FloatVector.fromArray(S, x, xr + L).fma(wc, a1);
@@ -79,14 +91,14 @@ final class SkinnyPointwise {
             }
             for (; j + L <= len; j += L) { // the last, partial block: single vectors, then scalars
                 FloatVector a = FloatVector.broadcast(S, b);
-                for (int c = 0, xr = xs + j; c < cin; c++, xr += hw) {
+                for (int c = 0, xr = xs + j; c < cin; c++, xr += ldx) {
                     a = FloatVector.fromArray(S, x, xr).fma(FloatVector.broadcast(S, w[wr + c]), a);
                 }
                 (relu ? a.max(0f) : a).intoArray(y, yr + j);
             }
             for (; j < len; j++) {
                 float a = b;
-                for (int c = 0, xr = xs + j; c < cin; c++, xr += hw) a = Math.fma(x[xr], w[wr + c], a);
+                for (int c = 0, xr = xs + j; c < cin; c++, xr += ldx) a = Math.fma(x[xr], w[wr + c], a);
                 y[yr + j] = relu ? Math.max(a, 0f) : a;
             }
         }
