@@ -58,6 +58,15 @@ final class CpuPooling {
             });
             return;
         }
+        if (StrideTwoMax3.applies(p, s)) {
+            pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+                StrideTwoMax3 st = StrideTwoMax3.forThread(p, s);
+                for (int pl = p0; pl < p1; pl++) {
+                    st.plane(xd, x.offset() + pl * p.h() * p.w(), yd, y.offset() + pl * outPlane);
+                }
+            });
+            return;
+        }
         if (DirectMax.applies(p, s)) {
             DirectMax direct = new DirectMax(p, s);
             pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
@@ -114,6 +123,91 @@ final class CpuPooling {
         }
         for (int oy = 0; oy < p.outH(); oy++) {
             for (int ox = 0; ox < p.outW(); ox++) idx[oy * p.outW() + ox] = argMax(x, in, p, s, oy, ox);
+        }
+    }
+
+    /**
+     * 3x3 max pooling at stride 2 with padding 0 or 1, ceil mode or not (GoogLeNet's and ResNet's stem pools), only
+     * at the strided positions: each input row is copied once with its padding replaced by clamping (the nearest
+     * in-image element, which the window's row-major order visits right before or after — repeating it leaves
+     * {@link PaddedArgMax#firstMax}'s result unchanged, bit for bit, as in {@link FlatMax3}), split into even and odd
+     * columns, and the row maxima are max(even[j], odd[j], even[j + 1]) as vectors; then each output row is the
+     * maximum of three (clamped) rows of those, written straight into y. DirectMax computed every stride-1 window
+     * position and picked every second one with a scalar loop.
+     */
+    private static final class StrideTwoMax3 {
+        private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+        private static final int L = FS.length();
+        private static final ThreadLocal<StrideTwoMax3> CURRENT = new ThreadLocal<>();
+        private final int h, w, oh, ow, padH, padW;
+        /** The clamped row (2·ow + 1 columns), its even and odd columns, the row maxima of every input row. */
+        private final float[] row, even, odd, rows;
+        private final int half;
+
+        private StrideTwoMax3(Planes p, PoolSpec s) {
+            h = p.h();
+            w = p.w();
+            oh = p.outH();
+            ow = p.outW();
+            padH = s.padH();
+            padW = s.padW();
+            half = (ow + 1 + L - 1) / L * L + L; // even / odd columns: ow + 1 used, whole vectors read
+            row = new float[2 * half + 2 * L];
+            even = new float[half];
+            odd = new float[half];
+            rows = new float[h * ow + L];
+        }
+
+        static boolean applies(Planes p, PoolSpec s) {
+            return s.kh() == 3 && s.kw() == 3 && s.strideH() == 2 && s.strideW() == 2 && s.padH() <= 1
+                    && s.padW() <= 1 && p.outW() >= L && (long) p.h() * p.w() < (1 << 22);
+        }
+
+        /** This thread's instance for p's geometry (kept until a pool of another geometry runs). */
+        static StrideTwoMax3 forThread(Planes p, PoolSpec s) {
+            StrideTwoMax3 f = CURRENT.get();
+            if (f == null || f.h != p.h() || f.w != p.w() || f.oh != p.outH() || f.ow != p.outW()
+                    || f.padH != s.padH() || f.padW != s.padW()) {
+                f = new StrideTwoMax3(p, s);
+                CURRENT.set(f);
+            }
+            return f;
+        }
+
+        void plane(float[] x, int in, float[] y, int out) {
+            int cols = 2 * ow + 1; // window columns of all outputs, in padded coordinates
+            for (int iy = 0; iy < h; iy++) {
+                int src = in + iy * w;
+                // row[i] = x[clamp(i − padW, 0, w − 1)] for i in [0, cols)
+                int lo = Math.min(cols, padW), hi = Math.min(cols, w + padW);
+                for (int i = 0; i < lo; i++) row[i] = x[src];
+                System.arraycopy(x, src + lo - padW, row, lo, hi - lo);
+                for (int i = hi; i < cols; i++) row[i] = x[src + w - 1];
+                for (int j = 0; j < ow + 1; j += L) EvenOdd.split(row, 2 * j, even, j, odd, j);
+                int hr = iy * ow;
+                for (int j = 0; ; j += L) { // ow ≥ L: the last vector overlaps the one before
+                    if (j + L > ow) j = ow - L;
+                    FloatVector m = PaddedArgMax.firstMax(FloatVector.fromArray(FS, even, j),
+                            FloatVector.fromArray(FS, odd, j));
+                    PaddedArgMax.firstMax(m, FloatVector.fromArray(FS, even, j + 1)).intoArray(rows, hr + j);
+                    if (j + L == ow) break;
+                }
+            }
+            for (int oy = 0; oy < oh; oy++) {
+                int top = 2 * oy - padH;
+                int r0 = clamp(top) * ow, r1 = clamp(top + 1) * ow, r2 = clamp(top + 2) * ow, dst = out + oy * ow;
+                for (int j = 0; ; j += L) {
+                    if (j + L > ow) j = ow - L;
+                    FloatVector m = PaddedArgMax.firstMax(FloatVector.fromArray(FS, rows, r0 + j),
+                            FloatVector.fromArray(FS, rows, r1 + j));
+                    PaddedArgMax.firstMax(m, FloatVector.fromArray(FS, rows, r2 + j)).intoArray(y, dst + j);
+                    if (j + L == ow) break;
+                }
+            }
+        }
+
+        private int clamp(int r) {
+            return Math.max(0, Math.min(h - 1, r));
         }
     }
 

@@ -44,7 +44,14 @@ class CpuMaxPoolTest {
                 Arguments.of(new int[] {1, 2, 1, 12}, PoolSpec.of(3, 1, 1, false)),
                 Arguments.of(new int[] {2, 2, 2, 9}, PoolSpec.of(3, 1, 1, true)),
                 Arguments.of(new int[] {1, 3, 5, 2}, PoolSpec.of(3, 1, 1, false)),
-                Arguments.of(new int[] {1, 2, 56, 57}, PoolSpec.of(3, 1, 1, false)));
+                Arguments.of(new int[] {1, 2, 56, 57}, PoolSpec.of(3, 1, 1, false)),
+                // 3x3 / 2 at the strided positions only (StrideTwoMax3): GoogLeNet's stem pool, ResNet's (pad 1),
+                // odd sizes with and without ceil mode, a plane of just one vector of outputs
+                Arguments.of(new int[] {1, 2, 112, 112}, PoolSpec.of(3, 2, 0, true)),
+                Arguments.of(new int[] {2, 2, 112, 112}, PoolSpec.of(3, 2, 1, false)),
+                Arguments.of(new int[] {1, 3, 31, 33}, PoolSpec.of(3, 2, 1, true)),
+                Arguments.of(new int[] {2, 2, 5, 34}, PoolSpec.of(3, 2, 0, false)),
+                Arguments.of(new int[] {1, 2, 17, 17}, PoolSpec.of(3, 2, 0, true)));
     }
 
     @ParameterizedTest(name = "{0} {1}")
