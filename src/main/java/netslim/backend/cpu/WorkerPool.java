@@ -143,12 +143,15 @@ final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * How long an idle worker keeps polling for the next loop before it parks (-Dnetslim.cpu.spinMicros, default
-     * 200; 0 parks at once). An inference pass is hundreds of short loops back to back; a parked worker takes a
-     * futex wake-up (tens of microseconds on this VM) to join each one, a polling one a few hundred nanoseconds
-     * (ONNX Runtime's and OpenMP's pools spin the same way). Between passes the worker parks after this long.
+     * How long an idle worker keeps polling for the next loop before it parks (-Dnetslim.cpu.spinMicros, default 0:
+     * park at once). A parked worker takes a futex wake-up (tens of microseconds on this VM) to join each loop, a
+     * polling one a few hundred nanoseconds, as ONNX Runtime's and OpenMP's pools do; polling measured 3–5 % faster on
+     * compressed models at batch 1 and nothing on dense ones, but it takes a core from every other runnable thread
+     * (the JIT, the GC, the application embedding the engine): in {@code netslim demo}'s report, timed in the process
+     * that had just trained and fine-tuned, 200 µs of polling made the baseline 6.9 ms instead of 3.9
+     * (bench/RESULTS.md, session 6). So it is opt-in, for machines whose cores are the engine's alone.
      */
-    static final long SPIN_NANOS = 1000L * Long.getLong("netslim.cpu.spinMicros", 200L);
+    static final long SPIN_NANOS = 1000L * Long.getLong("netslim.cpu.spinMicros", 0L);
 
     /** A daemon thread that runs the loops offered to it, in order: polls for SPIN_NANOS after each, then parks. */
     private static final class Worker extends Thread {
