@@ -150,7 +150,10 @@ public final class CpuBackend implements Backend {
         conv.forward(x, w, bias, y, s, true);
     }
 
-    /** Winograd F(2x2, 3x3) weights for the 3x3 stride-1 convs where that pays ({@link CpuWinograd#pays}), else null. */
+    /**
+     * Winograd weights, (16, K, C) for F(2x2, 3x3) or (36, K, C) for F(4x4, 3x3), for the 3x3 stride-1 convs where
+     * that pays ({@link CpuWinograd#tileSize}), else null.
+     */
     @Override
     public Tensor prepareConvWeights(Tensor w, ConvSpec s, Shape x) {
         ShapeChecks.requireShape(w, "prepareConvWeights", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(),

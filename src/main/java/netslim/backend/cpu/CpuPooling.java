@@ -138,7 +138,8 @@ final class CpuPooling {
     private static final class StrideTwoMax3 {
         private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
         private static final int L = FS.length();
-        private static final ThreadLocal<StrideTwoMax3> CURRENT = new ThreadLocal<>();
+        private static final ThreadLocal<java.util.List<StrideTwoMax3>> CURRENT =
+                ThreadLocal.withInitial(java.util.ArrayList::new);
         private final int h, w, oh, ow, padH, padW;
         /** The clamped row (2·ow + 1 columns), its even and odd columns, the row maxima of every input row. */
         private final float[] row, even, odd, rows;
@@ -163,14 +164,17 @@ final class CpuPooling {
                     && s.padW() <= 1 && p.outW() >= L && (long) p.h() * p.w() < (1 << 22);
         }
 
-        /** This thread's instance for p's geometry (kept until a pool of another geometry runs). */
+        /** This thread's instance for p's geometry (one per geometry, kept: a forward pass allocates nothing). */
         static StrideTwoMax3 forThread(Planes p, PoolSpec s) {
-            StrideTwoMax3 f = CURRENT.get();
-            if (f == null || f.h != p.h() || f.w != p.w() || f.oh != p.outH() || f.ow != p.outW()
-                    || f.padH != s.padH() || f.padW != s.padW()) {
-                f = new StrideTwoMax3(p, s);
-                CURRENT.set(f);
+            java.util.List<StrideTwoMax3> mine = CURRENT.get();
+            for (StrideTwoMax3 f : mine) {
+                if (f.h == p.h() && f.w == p.w() && f.oh == p.outH() && f.ow == p.outW() && f.padH == s.padH()
+                        && f.padW == s.padW()) {
+                    return f;
+                }
             }
+            StrideTwoMax3 f = new StrideTwoMax3(p, s);
+            mine.add(f);
             return f;
         }
 
@@ -225,7 +229,8 @@ final class CpuPooling {
     private static final class FlatMax3 {
         private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
         private static final int L = FS.length();
-        private static final ThreadLocal<FlatMax3> CURRENT = new ThreadLocal<>();
+        private static final ThreadLocal<java.util.List<FlatMax3>> CURRENT =
+                ThreadLocal.withInitial(java.util.ArrayList::new);
         private final int h, w, plane;
         /** Column index of each plane position (as float: compared in vector lanes), and the row-max buffer. */
         private final float[] cols, rows;
@@ -245,13 +250,14 @@ final class CpuPooling {
                     && p.h() * p.w() >= L + 2 && (long) p.h() * p.w() < (1 << 22);
         }
 
-        /** This thread's instance for planes of p's geometry (kept until a pool of another geometry runs). */
+        /** This thread's instance for planes of p's geometry (one per geometry, kept: a forward allocates nothing). */
         static FlatMax3 forThread(Planes p) {
-            FlatMax3 f = CURRENT.get();
-            if (f == null || f.h != p.h() || f.w != p.w()) {
-                f = new FlatMax3(p.h(), p.w());
-                CURRENT.set(f);
+            java.util.List<FlatMax3> mine = CURRENT.get();
+            for (FlatMax3 f : mine) {
+                if (f.h == p.h() && f.w == p.w()) return f;
             }
+            FlatMax3 f = new FlatMax3(p.h(), p.w());
+            mine.add(f);
             return f;
         }
 

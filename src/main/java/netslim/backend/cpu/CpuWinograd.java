@@ -60,7 +60,7 @@ final class CpuWinograd {
     /** Per-thread buffers: V, M, the packed B panel (Java kernel), the split input rows, the output rows. */
     private final ThreadLocal<Scratch> work = ThreadLocal.withInitial(() -> new Scratch(10));
     private static final int V = 0, M = 1, PB = 2, SPLIT = 3, OUT = 4;
-    /** F(4x4, 3x3)'s buffers: the phase-split input rows, Bᵀ d by rows, Mᵀ A by columns, the output phases. */
+    /** F(4x4, 3x3)'s buffers: the phase-split input rows, Bᵀ d, Aᵀ M, the output row's column phases, their zip. */
     private static final int ROWS4 = 5, BTD4 = 6, MA4 = 7, PHASES4 = 8, ZIP4 = 9;
 
     /** Single-threaded OpenBLAS for the 16 products when the backend's GEMM is OpenBLAS; null: the Java kernel. */
@@ -107,7 +107,8 @@ final class CpuWinograd {
         }
         // Measured per layer on GoogLeNet (bench/RESULTS.md, sessions 5 and 6): 1.1–1.6x faster than im2col + GEMM
         // with 64 tiles or more in the call (each of the 16 products then has enough columns), 1.15–1.3x with 49
-        // (14x14 maps at batch 1), 0.7–0.9x with 16 and 32 (7x7 maps at batch 1 and 2). 16 channels is the least GoogLeNet has (3a.branch3.1, 16 -> 32: 1.5x faster); fewer were
+        // (14x14 maps at batch 1), 0.7–0.9x with 16 and 32 (7x7 maps at batch 1 and 2). 16 channels is the least
+        // GoogLeNet has (3a.branch3.1, 16 -> 32: 1.5x faster); fewer were
         // not measured, and there the transforms are a growing share of the work, so they stay on im2col.
         long tiles = (long) x.n() * ((s.outH(x.h()) + 1) / 2) * ((s.outW(x.w()) + 1) / 2);
         return tiles >= MIN_TILES && s.inChannels() >= 16 && s.outChannels() >= 16;

@@ -2,7 +2,6 @@ package netslim.backend.cpu;
 
 import java.util.function.IntConsumer;
 
-
 /**
  * Where the GEMM runs its parts: on the engine's shared worker threads ({@link WorkerPool#runParts}), so that no
  * call creates threads and GEMM slabs never compete with a backend pool's own threads for the cores. The calling

@@ -172,7 +172,8 @@ final class WorkerPool implements AutoCloseable {
         @Override
         public void run() {
             long idleSince = System.nanoTime();
-            while (!isInterrupted()) {
+            while (true) { // shared by every pool for the life of the process (a daemon): never exits
+                if (Thread.interrupted()) continue; // nothing stops a worker; an interrupt must not make park spin
                 Loop loop = queue.poll();
                 if (loop != null) {
                     loop.work();
@@ -181,7 +182,7 @@ final class WorkerPool implements AutoCloseable {
                     Thread.onSpinWait();
                 } else {
                     parked = true;
-                    if (queue.isEmpty()) LockSupport.park(this); // close() interrupts: the loop ends
+                    if (queue.isEmpty()) LockSupport.park(this);
                     parked = false;
                     idleSince = System.nanoTime();
                 }
