@@ -52,7 +52,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-Xss8m", "-Xmx8g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-Xss8m", "-Xmx8g",
+        "-XX:+UseTransparentHugePages"}) // as ./netslim runs where the kernel offers them (else: a JVM warning)
 public class ModelBench {
     static final double PRUNE_RATIO = 0.3;
     static final String RANK = "evbmf";
