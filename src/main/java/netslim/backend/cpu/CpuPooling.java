@@ -32,6 +32,9 @@ final class CpuPooling {
         }
     }
 
+    /** Plane geometries whose pooling buffers a thread keeps per pooling pass (GoogLeNet has 3–4 of each kind). */
+    private static final int GEOMETRIES = 16;
+
     /** x (N, C, H, W) and y (N, C, outH, outW) (y may be dy, x may be dx). */
     private static void checkPool(Tensor x, Tensor y, PoolSpec s) {
         ShapeChecks.requireRank(x, 4, "pool", "x");
@@ -174,6 +177,7 @@ final class CpuPooling {
                 }
             }
             StrideTwoMax3 f = new StrideTwoMax3(p, s);
+            if (mine.size() == GEOMETRIES) mine.remove(0); // inputs of ever new sizes: keep the latest few
             mine.add(f);
             return f;
         }
@@ -257,6 +261,7 @@ final class CpuPooling {
                 if (f.h == p.h() && f.w == p.w()) return f;
             }
             FlatMax3 f = new FlatMax3(p.h(), p.w());
+            if (mine.size() == GEOMETRIES) mine.remove(0); // inputs of ever new sizes: keep the latest few
             mine.add(f);
             return f;
         }
