@@ -97,12 +97,25 @@ final class CpuPooling {
         });
     }
 
+    /** -Dnetslim.pool.flatBackward=false: the 3x3/1/1 backward on the padded argmax path as before. */
+    private static final boolean FLAT_BACKWARD = !"false".equals(System.getProperty("netslim.pool.flatBackward"));
+
     void maxBackward(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
         checkPool(x, dy, s);
         ShapeChecks.requireShape(dx, x.shape(), "maxPoolBackward", "dx");
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), gd = dy.data(), dxd = dx.data();
         int outPlane = p.outH() * p.outW();
+        if (FlatMax3.applies(p, s) && FLAT_BACKWARD) {
+            pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+                FlatMax3 flat = FlatMax3.forThread(p);
+                for (int pl = p0; pl < p1; pl++) {
+                    int in = x.offset() + pl * p.h() * p.w();
+                    flat.backwardPlane(xd, in, gd, dy.offset() + pl * outPlane, dxd, dx.offset() + pl * p.h() * p.w());
+                }
+            });
+            return;
+        }
         PaddedArgMax fast = PaddedArgMax.of(p, s, true);
         pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
             int[] idx = new int[outPlane];
@@ -236,8 +249,11 @@ final class CpuPooling {
         private static final ThreadLocal<java.util.List<FlatMax3>> CURRENT =
                 ThreadLocal.withInitial(java.util.ArrayList::new);
         private final int h, w, plane;
-        /** Column index of each plane position (as float: compared in vector lanes), and the row-max buffer. */
-        private final float[] cols, rows;
+        /**
+         * Column index of each plane position (as float: compared in vector lanes), the row-max buffer, and for the
+         * backward pass the row maxima's plane offsets and the outputs' argmax offsets (floats, exact below 2^24).
+         */
+        private final float[] cols, rows, rowArg, arg;
 
         private FlatMax3(int h, int w) {
             this.h = h;
@@ -246,6 +262,8 @@ final class CpuPooling {
             this.cols = new float[plane];
             for (int i = 0; i < plane; i++) cols[i] = i % w;
             this.rows = new float[plane + 2 * w];
+            this.rowArg = new float[plane + 2 * w];
+            this.arg = new float[plane];
         }
 
         static boolean applies(Planes p, PoolSpec s) {
@@ -287,6 +305,75 @@ final class CpuPooling {
                 PaddedArgMax.firstMax(m, FloatVector.fromArray(FS, rows, i + 2 * w)).intoArray(y, out + i);
                 if (i + L == plane) break;
             }
+        }
+
+        /**
+         * dx[argmax(q)] += dy[q] for every output q of the plane, the argmax by the same separable, clamped chain as
+         * {@link #plane} with each running maximum's plane offset carried alongside (as a float, exact below 2^24):
+         * a clamped duplicate has the same offset, so the chosen element is the row-major rule's.
+         */
+        void backwardPlane(float[] x, int in, float[] dy, int out, float[] dx, int grad) {
+            float last = w - 1;
+            argEdge(x, in, 0);
+            argEdge(x, in, plane - 1);
+            for (int i = 1; ; i += L) {
+                if (i + L > plane - 1) i = plane - 1 - L;
+                FloatVector c = FloatVector.fromArray(FS, x, in + i), col = FloatVector.fromArray(FS, cols, i);
+                FloatVector ci = IOTA.add((float) i);
+                VectorMask<Float> first = col.compare(VectorOperators.EQ, 0f);
+                VectorMask<Float> end = col.compare(VectorOperators.EQ, last);
+                FloatVector m = FloatVector.fromArray(FS, x, in + i - 1).blend(c, first);
+                FloatVector mi = ci.sub(1f).blend(ci, first);
+                VectorMask<Float> t = PaddedArgMax.takes(m, c);
+                m = m.blend(c, t);
+                mi = mi.blend(ci, t);
+                FloatVector r = FloatVector.fromArray(FS, x, in + i + 1).blend(c, end);
+                t = PaddedArgMax.takes(m, r);
+                m.blend(r, t).intoArray(rows, w + i);
+                mi.blend(ci.add(1f).blend(ci, end), t).intoArray(rowArg, w + i);
+                if (i + L == plane - 1) break;
+            }
+            System.arraycopy(rows, w, rows, 0, w);
+            System.arraycopy(rowArg, w, rowArg, 0, w);
+            System.arraycopy(rows, plane, rows, plane + w, w);
+            System.arraycopy(rowArg, plane, rowArg, plane + w, w);
+            for (int i = 0; ; i += L) {
+                if (i + L > plane) i = plane - L;
+                FloatVector m = FloatVector.fromArray(FS, rows, i), mi = FloatVector.fromArray(FS, rowArg, i);
+                for (int k = 1; k < 3; k++) {
+                    FloatVector v = FloatVector.fromArray(FS, rows, i + k * w);
+                    VectorMask<Float> t = PaddedArgMax.takes(m, v);
+                    m = m.blend(v, t);
+                    mi = mi.blend(FloatVector.fromArray(FS, rowArg, i + k * w), t);
+                }
+                mi.intoArray(arg, i);
+                if (i + L == plane) break;
+            }
+            for (int q = 0; q < plane; q++) dx[grad + (int) arg[q]] += dy[out + q];
+        }
+
+        /** rows / rowArg at plane position i (an edge) by the scalar rule, columns clamped to the row. */
+        private void argEdge(float[] x, int in, int i) {
+            int col = i % w, row = i - col, at = row + Math.max(0, col - 1);
+            float m = x[in + at];
+            for (int c = col; c <= Math.min(w - 1, col + 1); c++) {
+                float v = x[in + row + c];
+                if (v > m || v != v) {
+                    m = v;
+                    at = row + c;
+                }
+            }
+            rows[w + i] = m;
+            rowArg[w + i] = at;
+        }
+
+        /** 0, 1, ..., L − 1. */
+        private static final FloatVector IOTA = FloatVector.fromArray(FS, iota(), 0);
+
+        private static float[] iota() {
+            float[] a = new float[L];
+            for (int i = 0; i < L; i++) a[i] = i;
+            return a;
         }
 
         /** The row maximum at plane position i by the scalar rule, its columns clamped to the row. */
