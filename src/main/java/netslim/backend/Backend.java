@@ -76,8 +76,8 @@ public interface Backend extends AutoCloseable {
     /**
      * A conv's weights prepared for a serving plan's repeated inference with this backend's best path for input
      * shape {@code x} (on the CPU: the Winograd F(2x2, 3x3) or F(4x4, 3x3) transform of a 3x3 stride-1 conv where
-     * that pays), or null when the backend has nothing better than {@link #conv2d} for it. The result is a snapshot: later changes
-     * to {@code w} are not seen (plans that prepare weights are rebuilt after training).
+     * that pays), or null when the backend has nothing better than {@link #conv2d} for it. The result is a snapshot:
+     * later changes to {@code w} are not seen (plans that prepare weights are rebuilt after training).
      */
     default Tensor prepareConvWeights(Tensor w, ConvSpec s, Shape x) {
         return null;

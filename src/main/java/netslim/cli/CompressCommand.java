@@ -109,8 +109,8 @@ final class CompressCommand implements Callable<Integer> {
     double maxRatio;
 
     @Option(names = "--bench-iters", paramLabel = "N", defaultValue = "5",
-            description = "Timed iterations per latency measurement, batch 1 and 32 (default 5; at batch 1 in 3 "
-                    + "interleaved rounds after ~1 s of warm-up per model, at batch 32 after 2 warm-up runs).")
+            description = "Timed iterations per latency measurement, batch 1 and 32 (default 5; at each batch size in "
+                    + "3 interleaved rounds after ~1 s of warm-up per model).")
     int benchIters;
 
     @Option(names = "--hooi-iters", paramLabel = "N", defaultValue = "10",

@@ -54,10 +54,10 @@ final class CompressRun {
      * after a second of them, against 4.3 ms in steady state (a variant with 1.06x fewer MACs: 3.7 and 4.2 ms).
      * At batch 32 likewise about a second, at least 2 passes. The cap (passes) holds at both sizes.
      */
-    static final int BENCH_WARMUP_B1 = 10, BENCH_WARMUP_B1_MAX = 300, BENCH_WARMUP_B32 = 2;
+    static final int BENCH_WARMUP_B1 = 10, BENCH_WARMUP_B32 = 2, BENCH_WARMUP_MAX = 300;
+    static final double BENCH_WARMUP_MS = 1000;
     /** Interleaved rounds of the timings at each batch size ({@link #benchmark}). */
     static final int BENCH_ROUNDS = 3;
-    static final double BENCH_WARMUP_B1_MS = 1000;
 
     private final Plan plan;
     private final PrintWriter err;
@@ -175,7 +175,7 @@ final class CompressRun {
         for (Pending e : models) {
             double once = Bench.run(e.name(), e.graph(), backend, batch, 0, 1, x -> { }).medianMs(); // sizes the warm-up
             int warmup = (int) Math.max(minWarmup,
-                    Math.min(BENCH_WARMUP_B1_MAX, Math.ceil(BENCH_WARMUP_B1_MS / Math.max(once, 0.01))));
+                    Math.min(BENCH_WARMUP_MAX, Math.ceil(BENCH_WARMUP_MS / Math.max(once, 0.01))));
             Bench.run(e.name(), e.graph(), backend, batch, warmup, 1, x -> { });
         }
         Map<String, double[]> rounds = new java.util.HashMap<>();

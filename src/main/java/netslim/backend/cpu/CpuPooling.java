@@ -35,6 +35,35 @@ final class CpuPooling {
     /** Plane geometries whose pooling buffers a thread keeps per pooling pass (GoogLeNet has 3–4 of each kind). */
     private static final int GEOMETRIES = 16;
 
+    /**
+     * A max-pooling forward pass over one plane at a time, with buffers sized for one geometry
+     * ({@link CpuPooling#kept}).
+     */
+    private interface PlanePass {
+        /** Whether this instance's buffers are for p's geometry under s. */
+        boolean fits(Planes p, PoolSpec s);
+
+        /** y[out, out + outH·outW) = the pooled plane x[in, in + h·w). */
+        void plane(float[] x, int in, float[] y, int out);
+    }
+
+    /**
+     * This thread's instance for p's geometry from {@code mine}, else a new one from make (kept; the oldest goes past
+     * {@link #GEOMETRIES}, so a service fed ever new input sizes does not grow them without bound): one per geometry,
+     * so a forward pass allocates nothing.
+     */
+    private static <T extends PlanePass> T kept(ThreadLocal<java.util.List<T>> mine, Planes p, PoolSpec s,
+                                                      java.util.function.BiFunction<Planes, PoolSpec, T> make) {
+        java.util.List<T> list = mine.get();
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i).fits(p, s)) return list.get(i);
+        }
+        T t = make.apply(p, s);
+        if (list.size() == GEOMETRIES) list.remove(0);
+        list.add(t);
+        return t;
+    }
+
     /** x (N, C, H, W) and y (N, C, outH, outW) (y may be dy, x may be dx). */
     private static void checkPool(Tensor x, Tensor y, PoolSpec s) {
         ShapeChecks.requireRank(x, 4, "pool", "x");
@@ -52,20 +81,13 @@ final class CpuPooling {
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), yd = y.data();
         int outPlane = p.outH() * p.outW();
-        if (FlatMax3.applies(p, s)) {
+        if (FlatMax3.applies(p, s) || StrideTwoMax3.applies(p, s)) {
+            boolean flat = FlatMax3.applies(p, s);
             pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
-                FlatMax3 flat = FlatMax3.forThread(p);
+                PlanePass pass = flat ? kept(FlatMax3.KEPT, p, s, FlatMax3::new)
+                        : kept(StrideTwoMax3.KEPT, p, s, StrideTwoMax3::new);
                 for (int pl = p0; pl < p1; pl++) {
-                    flat.plane(xd, x.offset() + pl * p.h() * p.w(), yd, y.offset() + pl * outPlane);
-                }
-            });
-            return;
-        }
-        if (StrideTwoMax3.applies(p, s)) {
-            pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
-                StrideTwoMax3 st = StrideTwoMax3.forThread(p, s);
-                for (int pl = p0; pl < p1; pl++) {
-                    st.plane(xd, x.offset() + pl * p.h() * p.w(), yd, y.offset() + pl * outPlane);
+                    pass.plane(xd, x.offset() + pl * p.h() * p.w(), yd, y.offset() + pl * outPlane);
                 }
             });
             return;
@@ -108,7 +130,7 @@ final class CpuPooling {
         int outPlane = p.outH() * p.outW();
         if (FlatMax3.applies(p, s) && FLAT_BACKWARD) {
             pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
-                FlatMax3 flat = FlatMax3.forThread(p);
+                FlatMax3 flat = kept(FlatMax3.KEPT, p, s, FlatMax3::new);
                 for (int pl = p0; pl < p1; pl++) {
                     int in = x.offset() + pl * p.h() * p.w();
                     flat.backwardPlane(xd, in, gd, dy.offset() + pl * outPlane, dxd, dx.offset() + pl * p.h() * p.w());
@@ -151,11 +173,11 @@ final class CpuPooling {
      * maximum of three (clamped) rows of those, written straight into y. DirectMax computed every stride-1 window
      * position and picked every second one with a scalar loop.
      */
-    private static final class StrideTwoMax3 {
+    private static final class StrideTwoMax3 implements PlanePass {
         private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
         private static final int L = FS.length();
-        private static final ThreadLocal<java.util.List<StrideTwoMax3>> CURRENT =
-                ThreadLocal.withInitial(java.util.ArrayList::new);
+        /** Each thread's instances, one per plane geometry ({@link CpuPooling#kept}). */
+        static final ThreadLocal<java.util.List<StrideTwoMax3>> KEPT = ThreadLocal.withInitial(java.util.ArrayList::new);
         private final int h, w, oh, ow, padH, padW;
         /** The clamped row (2·ow + 1 columns), its even and odd columns, the row maxima of every input row. */
         private final float[] row, even, odd, rows;
@@ -168,7 +190,7 @@ final class CpuPooling {
             ow = p.outW();
             padH = s.padH();
             padW = s.padW();
-            half = (ow + 1 + L - 1) / L * L + L; // even / odd columns: ow + 1 used, whole vectors read
+            half = BlockedGemm.roundUp(ow + 1, L) + L; // even / odd columns: ow + 1 used, whole vectors read
             row = new float[2 * half + 2 * L];
             even = new float[half];
             odd = new float[half];
@@ -180,22 +202,13 @@ final class CpuPooling {
                     && s.padW() <= 1 && p.outW() >= L && (long) p.h() * p.w() < (1 << 22);
         }
 
-        /** This thread's instance for p's geometry (one per geometry, kept: a forward pass allocates nothing). */
-        static StrideTwoMax3 forThread(Planes p, PoolSpec s) {
-            java.util.List<StrideTwoMax3> mine = CURRENT.get();
-            for (StrideTwoMax3 f : mine) {
-                if (f.h == p.h() && f.w == p.w() && f.oh == p.outH() && f.ow == p.outW() && f.padH == s.padH()
-                        && f.padW == s.padW()) {
-                    return f;
-                }
-            }
-            StrideTwoMax3 f = new StrideTwoMax3(p, s);
-            if (mine.size() == GEOMETRIES) mine.remove(0); // inputs of ever new sizes: keep the latest few
-            mine.add(f);
-            return f;
+        @Override
+        public boolean fits(Planes p, PoolSpec s) {
+            return h == p.h() && w == p.w() && oh == p.outH() && ow == p.outW() && padH == s.padH() && padW == s.padW();
         }
 
-        void plane(float[] x, int in, float[] y, int out) {
+        @Override
+        public void plane(float[] x, int in, float[] y, int out) {
             int cols = 2 * ow + 1; // window columns of all outputs, in padded coordinates
             for (int iy = 0; iy < h; iy++) {
                 int src = in + iy * w;
@@ -243,11 +256,11 @@ final class CpuPooling {
      * column's outside neighbour replaced by x[i] (a compare against a column-index vector), into a buffer with one
      * extra row above and below that repeat the first and last rows; vertical pass: three rows of that buffer.
      */
-    private static final class FlatMax3 {
+    private static final class FlatMax3 implements PlanePass {
         private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
         private static final int L = FS.length();
-        private static final ThreadLocal<java.util.List<FlatMax3>> CURRENT =
-                ThreadLocal.withInitial(java.util.ArrayList::new);
+        /** Each thread's instances, one per plane geometry ({@link CpuPooling#kept}). */
+        static final ThreadLocal<java.util.List<FlatMax3>> KEPT = ThreadLocal.withInitial(java.util.ArrayList::new);
         private final int h, w, plane;
         /**
          * Column index of each plane position (as float: compared in vector lanes), the row-max buffer, and for the
@@ -255,9 +268,9 @@ final class CpuPooling {
          */
         private final float[] cols, rows, rowArg, arg;
 
-        private FlatMax3(int h, int w) {
-            this.h = h;
-            this.w = w;
+        private FlatMax3(Planes p, PoolSpec s) {
+            this.h = p.h();
+            this.w = p.w();
             this.plane = h * w;
             this.cols = new float[plane];
             for (int i = 0; i < plane; i++) cols[i] = i % w;
@@ -272,22 +285,16 @@ final class CpuPooling {
                     && p.h() * p.w() >= L + 2 && (long) p.h() * p.w() < (1 << 22);
         }
 
-        /** This thread's instance for planes of p's geometry (one per geometry, kept: a forward allocates nothing). */
-        static FlatMax3 forThread(Planes p) {
-            java.util.List<FlatMax3> mine = CURRENT.get();
-            for (FlatMax3 f : mine) {
-                if (f.h == p.h() && f.w == p.w()) return f;
-            }
-            FlatMax3 f = new FlatMax3(p.h(), p.w());
-            if (mine.size() == GEOMETRIES) mine.remove(0); // inputs of ever new sizes: keep the latest few
-            mine.add(f);
-            return f;
+        @Override
+        public boolean fits(Planes p, PoolSpec s) {
+            return h == p.h() && w == p.w();
         }
 
-        void plane(float[] x, int in, float[] y, int out) {
+        @Override
+        public void plane(float[] x, int in, float[] y, int out) {
             float last = w - 1;
-            rows[w] = edge(x, in, 0);
-            rows[w + plane - 1] = edge(x, in, plane - 1);
+            rows[w] = DirectMax.edge(x, in, -1, 3, w); // the first and last positions, columns clamped to the row
+            rows[w + plane - 1] = DirectMax.edge(x, in + plane - w, w - 2, 3, w);
             for (int i = 1; ; i += L) { // [1, plane − 1): the last vector overlaps the one before
                 if (i + L > plane - 1) i = plane - 1 - L;
                 FloatVector c = FloatVector.fromArray(FS, x, in + i), col = FloatVector.fromArray(FS, cols, i);
@@ -376,16 +383,6 @@ final class CpuPooling {
             return a;
         }
 
-        /** The row maximum at plane position i by the scalar rule, its columns clamped to the row. */
-        private float edge(float[] x, int in, int i) {
-            int col = i % w, row = i - col;
-            float m = x[in + row + Math.max(0, col - 1)];
-            for (int c = col; c <= Math.min(w - 1, col + 1); c++) {
-                float v = x[in + row + c];
-                if (v > m || v != v) m = v;
-            }
-            return m;
-        }
     }
 
     /**
@@ -411,7 +408,7 @@ final class CpuPooling {
             this.p = p;
             this.s = s;
             this.wf = (p.outW() - 1) * s.strideW() + 1;
-            this.pitch = (wf + FS.length() - 1) / FS.length() * FS.length();
+            this.pitch = BlockedGemm.roundUp(wf, FS.length());
         }
 
         /** Planes of at least a vector of window positions per row. */

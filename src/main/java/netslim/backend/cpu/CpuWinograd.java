@@ -110,8 +110,8 @@ final class CpuWinograd {
         // Measured per layer on GoogLeNet (bench/RESULTS.md, sessions 5 and 6): 1.1–1.6x faster than im2col + GEMM
         // with 64 tiles or more in the call (each of the 16 products then has enough columns), 1.15–1.3x with 49
         // (14x14 maps at batch 1), 0.7–0.9x with 16 and 32 (7x7 maps at batch 1 and 2). 16 channels is the least
-        // GoogLeNet has (3a.branch3.1, 16 -> 32: 1.5x faster); fewer were
-        // not measured, and there the transforms are a growing share of the work, so they stay on im2col.
+        // GoogLeNet has (3a.branch3.1, 16 -> 32: 1.5x faster); fewer were not measured, and there the transforms
+        // are a growing share of the work, so they stay on im2col.
         long tiles = (long) x.n() * ((s.outH(x.h()) + 1) / 2) * ((s.outW(x.w()) + 1) / 2);
         return tiles >= MIN_TILES && s.inChannels() >= 16 && s.outChannels() >= 16;
     }
@@ -148,11 +148,6 @@ final class CpuWinograd {
     private static final double[][] G2 = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     private static final double[][] G4 = {{0.25, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
             {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
-
-    /** F(2x2, 3x3)'s U ({@link #transformWeights(float[], int, int, int, int)} with m = 2). */
-    static float[] transformWeights(float[] w, int off, int k, int c) {
-        return transformWeights(w, off, k, c, 2);
-    }
 
     /**
      * U[ξ][k][c] = (G g_kc Gᵀ)[ξ] for the 3x3 kernels of w (K, C, 3, 3) and output tiles of m x m (2 or 4), in
@@ -200,7 +195,7 @@ final class CpuWinograd {
                 () -> {
                     float[] u = transformWeights(wd, off, k, c, m);
                     return new Prepared(off, packed, m, java.util.Arrays.copyOfRange(wd, off, off + size), packed
-                            ? Tensor.of(Shape.of(a2, roundUp(k, MR), c), pack(u, k, c))
+                            ? Tensor.of(Shape.of(a2, BlockedGemm.roundUp(k, MR), c), pack(u, k, c))
                             : Tensor.of(Shape.of(a2, k, c), u));
                 }).u;
     }
@@ -217,7 +212,7 @@ final class CpuWinograd {
      * rounded up to MR.
      */
     static float[] pack(float[] u, int k, int c) {
-        int kp = roundUp(k, MR), a2 = u.length / (k * c);
+        int kp = BlockedGemm.roundUp(k, MR), a2 = u.length / (k * c);
         float[] packed = new float[a2 * kp * c];
         for (int xi = 0; xi < a2; xi++) {
             for (int o = 0; o < k; o++) {
@@ -254,7 +249,7 @@ final class CpuWinograd {
         int a2 = u.shape().dim(0), m = a2 == 16 ? 2 : a2 == 36 ? 4 : 0;
         ShapeChecks.require(m != 0, "conv2dPrepared", "u " + u.shape() + " is neither F(2x2, 3x3) (16, K, C) nor "
                 + "F(4x4, 3x3) (36, K, C)");
-        ShapeChecks.requireShape(u, "conv2dPrepared", "u", a2, packed() ? roundUp(k, MR) : k, c);
+        ShapeChecks.requireShape(u, "conv2dPrepared", "u", a2, packed() ? BlockedGemm.roundUp(k, MR) : k, c);
         int oh = s.outH(xs.h()), ow = s.outW(xs.w());
         ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), k, oh, ow);
         if (bias != null) ShapeChecks.requireShape(bias, "conv2dPrepared", "bias", k);
@@ -280,36 +275,35 @@ final class CpuWinograd {
         Scratch wk = work.get();
         int tc = (r1 - r0) * p.tw(), c = p.c(), a2 = p.a2();
         // Java kernel: M has Kp rows and tcp columns (whole MR x NR tiles); OpenBLAS: exactly K x tc.
-        int tcp = packed() ? roundUp(tc, NR) : tc, kp = packed() ? roundUp(p.k(), MR) : p.k();
+        int tcp = packed() ? BlockedGemm.roundUp(tc, NR) : tc, kp = packed() ? BlockedGemm.roundUp(p.k(), MR) : p.k();
         int ld = tc + L; // the last vector of a tile row may write up to L − 1 lanes past the chunk
         int ldm = tcp + L; // the output transform reads up to L − 1 lanes past the last tile
         float[] v = wk.get(V, a2 * c * ld);
-        float[] m = wk.get(M, a2 * kp * ldm);
-        int vx = c * ld, vc = ld, mx = kp * ldm, mk = ldm; // V[ξ][c][t], M[ξ][k][t]: the ξ stride, the row stride
+        float[] m = wk.get(M, a2 * kp * ldm); // V[ξ][c][t] and M[ξ][k][t]: rows ld and ldm apart
+        // F(2x2): TW + 1 columns read per row, vector loads up to one vector past the end; the split input rows are 4
+        // row slots x even / odd, the output rows 2 rows x even / odd, span floats each.
+        int span = BlockedGemm.roundUp(p.tw(), L) + L + 1;
         if (p.m() == 2) {
-            int span = roundUp(p.tw(), L) + L + 1; // TW + 1 columns read, vector loads up to one vector past the end
-            // The split input rows: 4 row slots x even / odd; the output rows: 2 rows x even / odd; span floats each.
             inputTransform(p, r0, r1, x, xo, v, ld, wk.get(SPLIT, 8 * span), span);
         } else {
-            inputTransform4(p, r0, r1, x, xo, v, vx, vc, wk);
+            inputTransform4(p, r0, r1, x, xo, v, ld, wk);
         }
         if (blas != null) {
             for (int xi = 0; xi < a2; xi++) {
-                blas.sgemm(false, false, kp, tc, c, 1f, u, uo + xi * kp * c, c, v, xi * vx, vc, 0f,
-                        m, xi * mx, mk);
+                blas.sgemm(false, false, kp, tc, c, 1f, u, uo + xi * kp * c, c, v, xi * c * ld, ld, 0f,
+                        m, xi * kp * ldm, ldm);
             }
         } else {
             float[] pb = wk.get(PB, tcp * c);
             for (int xi = 0; xi < a2; xi++) {
-                packB(v, xi * vx, vc, c, tc, tcp, pb);
-                product(u, uo + xi * kp * c, kp, c, pb, tcp, m, xi * mx, mk);
+                packB(v, xi * c * ld, ld, c, tc, tcp, pb);
+                product(u, uo + xi * kp * c, kp, c, pb, tcp, m, xi * kp * ldm, ldm);
             }
         }
         if (p.m() == 2) {
-            int span = roundUp(p.tw(), L) + L + 1;
             outputTransform(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, wk.get(OUT, 4 * span), span);
         } else {
-            outputTransform4(p, r0, r1, m, mx, mk, bias, bo, y, yo, relu, wk);
+            outputTransform4(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, wk);
         }
     }
 
@@ -370,11 +364,7 @@ final class CpuWinograd {
                     }
                     prevImage = n;
                 } else { // rows 2, 3 of the previous tile row are rows 0, 1 of this one
-                    int s0 = slot[0], s1 = slot[1];
-                    slot[0] = slot[2];
-                    slot[1] = slot[3];
-                    slot[2] = s0;
-                    slot[3] = s1;
+                    reuseRows(slot);
                     splitRow(x, base, p, iy0 + 2, sp, slot[2], span, tw + 1);
                     splitRow(x, base, p, iy0 + 3, sp, slot[3], span, tw + 1);
                 }
@@ -384,6 +374,17 @@ final class CpuWinograd {
                 }
             }
         }
+    }
+
+    /**
+     * The next tile row of the same image: tile rows overlap by the kernel's 3 − 1 = 2 input rows, so the previous
+     * tile row's last two row slots become the first two and the others (refilled by the caller) follow.
+     */
+    private static void reuseRows(int[] slot) {
+        int a = slot.length, last0 = slot[a - 2], last1 = slot[a - 1];
+        System.arraycopy(slot, 0, slot, 2, a - 2);
+        slot[0] = last0;
+        slot[1] = last1;
     }
 
     /**
@@ -576,12 +577,11 @@ final class CpuWinograd {
      * and · B across L neighbouring tiles (horizontal), both as {@link #bt6}. Tile rows overlap by two input rows,
      * which the next tile row of the same image reuses.
      */
-    private static void inputTransform4(Plan p, int r0, int r1, float[] x, int xo, float[] v, int step, int vc,
-                                        Scratch wk) {
-        int tw = p.tw(), plane = p.h() * p.w();
+    private static void inputTransform4(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, Scratch wk) {
+        int tw = p.tw(), plane = p.h() * p.w(), step = p.c() * ld; // V[ξ] planes are step apart
         int cols = tw + 1; // phase columns per row: tile t reads phase columns t and t + 1
-        int ps = roundUp(cols, L) + L; // one phase row
-        int span2 = roundUp(2 * cols, 2 * L) + 2 * L; // one half of a row split into even / odd
+        int ps = BlockedGemm.roundUp(cols, L) + L; // one phase row
+        int span2 = BlockedGemm.roundUp(2 * cols, 2 * L) + 2 * L; // one half of a row split into even / odd
         float[] sp = wk.get(SPLIT, 2 * span2), rows = wk.get(ROWS4, 24 * ps), btd = wk.get(BTD4, 24 * ps);
         int[] slot = new int[6];
         for (int c = 0; c < p.c(); c++) {
@@ -596,20 +596,14 @@ final class CpuWinograd {
                     }
                     prevImage = n;
                 } else { // rows 4, 5 of the previous tile row are rows 0, 1 of this one
-                    int s0 = slot[0], s1 = slot[1], s2 = slot[2], s3 = slot[3];
-                    slot[0] = slot[4];
-                    slot[1] = slot[5];
-                    slot[2] = s0;
-                    slot[3] = s1;
-                    slot[4] = s2;
-                    slot[5] = s3;
+                    reuseRows(slot);
                     for (int i = 2; i < 6; i++) phaseRow(x, base, p, iy0 + i, sp, span2, rows, slot[i], ps, cols);
                 }
                 for (int j = 0; j < 4 * ps; j += L) { // Bᵀ d, row i of it at btd[4·i·ps], phases ps apart
                     bt6(rows, slot[0] + j, slot[1] + j, slot[2] + j, slot[3] + j, slot[4] + j, slot[5] + j, btd, j,
                             4 * ps);
                 }
-                int t0 = c * vc + (r - r0) * tw;
+                int t0 = c * ld + (r - r0) * tw;
                 for (int i = 0; i < 6; i++) { // (Bᵀ d) B: columns phase 0..3 at t, phase 0, 1 at t + 1
                     int b = 4 * i * ps;
                     for (int tx = 0; tx < tw; tx += L) {
@@ -661,16 +655,16 @@ final class CpuWinograd {
      * columns (vertical), then · A per output row into its four column phases, which two levels of
      * {@link EvenOdd#zip} put back in order (cropping sizes that are not multiples of 4).
      */
-    private static void outputTransform4(Plan p, int r0, int r1, float[] m, int step, int mk, float[] bias, int bo,
+    private static void outputTransform4(Plan p, int r0, int r1, float[] m, int ld, int mRows, float[] bias, int bo,
                                          float[] y, int yo, boolean relu, Scratch wk) {
-        int tw = p.tw(), oplane = p.oh() * p.ow();
-        int ss = roundUp(tw, L) + L, os = ss, zs = 2 * ss;
-        float[] ma = wk.get(MA4, 24 * ss), ph = wk.get(PHASES4, 4 * os), z = wk.get(ZIP4, 2 * zs);
+        int tw = p.tw(), step = mRows * ld, oplane = p.oh() * p.ow();
+        int ss = BlockedGemm.roundUp(tw, L) + L, zs = 2 * ss; // Aᵀ M rows, the four phases: ss floats; the zips: zs
+        float[] ma = wk.get(MA4, 24 * ss), ph = wk.get(PHASES4, 4 * ss), z = wk.get(ZIP4, 2 * zs);
         for (int k = 0; k < p.k(); k++) {
             float b = bias == null ? 0f : bias[bo + k];
             for (int r = r0; r < r1; r++) {
                 int n = r / p.th(), ty = r % p.th();
-                int t0 = k * mk + (r - r0) * tw;
+                int t0 = k * ld + (r - r0) * tw;
                 for (int j = 0; j < 6; j++) { // (Aᵀ M)[a][j] at ma[(6a + j)·ss]
                     for (int tx = 0; tx < tw; tx += L) {
                         at6(m, t0 + j * step + tx, 6 * step, ma, j * ss + tx, 6 * ss, 0f, false, false);
@@ -681,11 +675,11 @@ final class CpuWinograd {
                     int oy = 4 * ty + a;
                     if (oy >= p.oh()) break;
                     for (int tx = 0; tx < tw; tx += L) {
-                        at6(ma, 6 * a * ss + tx, ss, ph, tx, os, b, bias != null, relu);
+                        at6(ma, 6 * a * ss + tx, ss, ph, tx, ss, b, bias != null, relu);
                     }
                     for (int tx = 0; tx < tw; tx += L) { // phases 0, 2 -> even columns; 1, 3 -> odd ones
-                        EvenOdd.zip(ph, tx, ph, 2 * os + tx, z, 2 * tx);
-                        EvenOdd.zip(ph, os + tx, ph, 3 * os + tx, z, zs + 2 * tx);
+                        EvenOdd.zip(ph, tx, ph, 2 * ss + tx, z, 2 * tx);
+                        EvenOdd.zip(ph, ss + tx, ph, 3 * ss + tx, z, zs + 2 * tx);
                     }
                     interleave(z, 0, zs, y, plane + oy * p.ow(), p.ow());
                 }
@@ -721,9 +715,5 @@ final class CpuWinograd {
         o1.intoArray(d, dat + dstep);
         o2.intoArray(d, dat + 2 * dstep);
         o3.intoArray(d, dat + 3 * dstep);
-    }
-
-    private static int roundUp(int x, int multiple) {
-        return (x + multiple - 1) / multiple * multiple;
     }
 }

@@ -3,10 +3,10 @@ package netslim.backend.cpu;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * How one GEMM's C is cut into chunks for the {@link GemmWorkers}: column slabs when C is wide, row slabs when it
- * is tall, each a whole number of units (the micro-kernel's tile), one chunk per thread by default
- * ({@code -Dnetslim.gemm.chunksPerThread=N} for more). Threads take chunks from a shared counter, so with several
- * chunks per thread a thread slowed by other work on its core takes fewer of them. That balancing did not pay:
+ * How one GEMM's C is cut into chunks for the shared workers ({@link WorkerPool#runParts}): column slabs when C is
+ * wide, row slabs when it is tall, each a whole number of units (the micro-kernel's tile), one chunk per thread by
+ * default ({@code -Dnetslim.gemm.chunksPerThread=N} for more). Threads take chunks from a shared counter, so with
+ * several chunks per thread a thread slowed by other work on its core takes fewer of them. That balancing did not pay:
  * each chunk re-stages and re-packs the whole other operand (a row slab all of B), and with 4 chunks per thread
  * GoogLeNet-224 took 43.3 ms at batch 1 and 324 ms at batch 8 against 36.8 / 283 ms with one (OpenBLAS, 2
  * threads, quiet), and 70.1 against 60.1 ms at batch 1 with the other core busy (bench/RESULTS.md, session 4).
@@ -38,10 +38,10 @@ record GemmSplit(int m, int n, boolean columns, int units, int unit, int parts, 
     /** Runs {@code body} on every chunk, over {@code parts} threads (the caller's included). */
     void run(ChunkBody body) {
         AtomicInteger next = new AtomicInteger();
-        GemmWorkers.run(parts, p -> {
+        WorkerPool.runParts(parts, p -> {
             for (int q = next.getAndIncrement(); q < chunks; q = next.getAndIncrement()) {
-                int lo = GemmWorkers.split(units, chunks, q) * unit;
-                int hi = GemmWorkers.split(units, chunks, q + 1) * unit;
+                int lo = WorkerPool.split(units, chunks, q) * unit;
+                int hi = WorkerPool.split(units, chunks, q + 1) * unit;
                 if (columns) {
                     body.run(0, m, lo, Math.min(n, hi));
                 } else {

@@ -43,14 +43,14 @@ final class Gemv {
         boolean rowContiguous = mat.colStride() == 1 || cols == 1;
         int units = rowContiguous ? rows : (rows + AXPY_BLOCK - 1) / AXPY_BLOCK;
         int parts = (int) Math.max(1, Math.min(Math.min(threads, units), (long) rows * cols / MIN_MACS_PER_PART));
-        GemmWorkers.run(parts, p -> {
+        WorkerPool.runParts(parts, p -> {
             if (rowContiguous) {
-                int r0 = GemmWorkers.split(rows, parts, p);
-                int r1 = GemmWorkers.split(rows, parts, p + 1);
+                int r0 = WorkerPool.split(rows, parts, p);
+                int r1 = WorkerPool.split(rows, parts, p + 1);
                 dotRows(mat, cols, x, g, incY, r0, r1, vector);
             } else {
-                int r0 = GemmWorkers.split(units, parts, p) * AXPY_BLOCK;
-                int r1 = Math.min(rows, GemmWorkers.split(units, parts, p + 1) * AXPY_BLOCK);
+                int r0 = WorkerPool.split(units, parts, p) * AXPY_BLOCK;
+                int r1 = Math.min(rows, WorkerPool.split(units, parts, p + 1) * AXPY_BLOCK);
                 axpyRows(mat, cols, x, g, incY, r0, r1, vector);
             }
         });

@@ -2,10 +2,11 @@ package netslim.backend.cpu;
 
 /**
  * The pure-Java SGEMM: packed panels and a register-blocked Vector-API micro-kernel ({@link VectorMicroKernel},
- * 6 x 16 on AVX2), run over up to {@code threads} threads of the shared {@link GemmWorkers} pool: C is cut into
- * one chunk per thread by default ({@link GemmSplit}) and each chunk runs the whole blocked loop nest
- * ({@link BlockedGemm}), so threads never synchronise inside a chunk. {@code -Dnetslim.vector=false} swaps in a scalar micro-kernel with
- * the same packing. Matrix-vector shapes (m or n = 1) take the {@link Gemv} path.
+ * 6 x 16 on AVX2), run over up to {@code threads} of the engine's shared worker threads
+ * ({@link WorkerPool#runParts}): C is cut into one chunk per thread by default ({@link GemmSplit}) and each chunk
+ * runs the whole blocked loop nest ({@link BlockedGemm}), so threads never synchronise inside a chunk.
+ * {@code -Dnetslim.vector=false} swaps in a scalar micro-kernel with the same packing. Matrix-vector shapes (m or
+ * n = 1) take the {@link Gemv} path.
  */
 public final class VectorGemm implements Gemm {
     /** {@code -Dnetslim.vector=false} selects the scalar kernels (read once). */

@@ -6,7 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Parallel loops on the process's one set of daemon worker threads, together with the calling thread. Every pool
- * (one per CPU backend) and the GEMM's slabs ({@link GemmWorkers}) share the same workers — a pool is a limit on how
+ * (one per CPU backend) and the GEMM's parts ({@link #runParts}) share the same workers — a pool is a limit on how
  * many of them a loop uses — so the engine never has more runnable threads than the largest pool asks for (two
  * pools of their own, each polling for work, would be three threads on two cores). Work is handed out in chunks
  * from a shared counter, so a participant that starts late (the machine is busy) just takes fewer chunks; the
@@ -66,6 +66,14 @@ final class WorkerPool implements AutoCloseable {
         run(new Loop(parts, parts, range, Thread.currentThread()), workers(parts - 1), parts - 1);
     }
 
+    /**
+     * Where range p of {@code parts} contiguous, balanced ranges of [0, units) starts (range p is [split(p),
+     * split(p + 1)); sizes differ by at most one).
+     */
+    static int split(int units, int parts, int p) {
+        return (int) ((long) units * p / parts);
+    }
+
     private static void run(Loop loop, Worker[] workers, int helpers) {
         for (int i = 0; i < helpers; i++) workers[i].offer(loop);
         loop.work();
@@ -117,9 +125,7 @@ final class WorkerPool implements AutoCloseable {
         void work() {
             int c;
             while ((c = next.getAndIncrement()) < chunks) {
-                // Chunk c covers [c*n/chunks, (c+1)*n/chunks): sizes differ by at most one index.
-                int start = (int) ((long) c * n / chunks);
-                int end = (int) ((long) (c + 1) * n / chunks);
+                int start = split(n, chunks, c), end = split(n, chunks, c + 1);
                 try {
                     if (failure.get() == null) body.run(start, end);
                 } catch (Throwable t) {
