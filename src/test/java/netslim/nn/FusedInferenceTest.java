@@ -95,20 +95,13 @@ class FusedInferenceTest {
         Graph g = model(name, input, name.equals("googlenet") ? 1.0 : 0.25);
         Tensor x = new Rng(6).uniform(Shape.of(batch, input.dim(0), input.dim(1), input.dim(2)));
         Tensor want = plain(g, x);
-        String before = System.getProperty("netslim.winograd"), beforeTile = System.getProperty("netslim.winograd.tile");
-        System.setProperty("netslim.winograd", "on");
-        System.setProperty("netslim.winograd.tile", tile);
-        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select(gemm, 2))) {
-            Close.assertClose(fused(g, cpu, x), want, 1e-4, 1e-3, name + ": Winograd serving plan vs reference");
-        } finally {
-            restore("netslim.winograd", before);
-            restore("netslim.winograd.tile", beforeTile);
-        }
-    }
-
-    private static void restore(String key, String value) {
-        if (value == null) System.clearProperty(key);
-        else System.setProperty(key, value);
+        netslim.testing.SystemProperties.with(java.util.Map.of("netslim.winograd", "on", "netslim.winograd.tile", tile),
+                () -> {
+                    try (CpuBackend cpu = CpuBackend.create(2, Gemm.select(gemm, 2))) {
+                        Close.assertClose(fused(g, cpu, x), want, 1e-4, 1e-3,
+                                name + ": Winograd serving plan vs reference");
+                    }
+                });
     }
 
     /** tile "4" forces F(4x4, 3x3) on every eligible conv, "auto" leaves the choice to the rule. */

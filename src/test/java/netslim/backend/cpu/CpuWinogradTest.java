@@ -81,7 +81,7 @@ class CpuWinogradTest {
         // One 3x3 kernel g with known values: U = G g Gᵀ, computed here in the matrix form.
         float[] g = {1, 2, 3, 4, 5, 6, 7, 8, 9};
         double[][] gm = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-        float[] u = CpuWinograd.transformWeights(g, 0, 1, 1);
+        float[] u = CpuWinograd.transformWeights(g, 0, 1, 1, 2);
         for (int i = 0; i < 4; i++) {
             for (int j = 0; j < 4; j++) {
                 double want = 0;
@@ -126,12 +126,12 @@ class CpuWinogradTest {
         Tensor first = CpuWinograd.prepared(w, s, true, 2);
         assertSame(first, CpuWinograd.prepared(w, s, true, 2), "same array, same weights: one transform");
         Tensor plain = CpuWinograd.prepared(w, s, false, 2);
-        assertTrue(java.util.Arrays.equals(CpuWinograd.transformWeights(w.data(), 0, 6, 4), plain.toArray()),
+        assertTrue(java.util.Arrays.equals(CpuWinograd.transformWeights(w.data(), 0, 6, 4, 2), plain.toArray()),
                 "the plain layout is U itself");
         w.set(7, w.get(7) + 1f);
         Tensor second = CpuWinograd.prepared(w, s, true, 2);
         assertNotSame(first, second, "changed weights must get a fresh transform");
-        float[] fresh = CpuWinograd.pack(CpuWinograd.transformWeights(w.data(), 0, 6, 4), 6, 4);
+        float[] fresh = CpuWinograd.pack(CpuWinograd.transformWeights(w.data(), 0, 6, 4, 2), 6, 4);
         assertTrue(java.util.Arrays.equals(fresh, second.toArray()), "the fresh transform is of the new weights");
     }
 

@@ -46,17 +46,8 @@ class ZooGoldenTest {
     @ParameterizedTest(name = "{0} on CPU_SERVING, F(4x4, 3x3) everywhere")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"googlenet", "googlenet-cifar"})
     void fourByFourWinogradGivesPyTorchLogits(String model) {
-        String on = System.getProperty("netslim.winograd"), tile = System.getProperty("netslim.winograd.tile");
-        System.setProperty("netslim.winograd", "on");
-        System.setProperty("netslim.winograd.tile", "4");
-        try {
-            check(model, GoldenFiles.Engine.CPU_SERVING);
-        } finally {
-            if (on == null) System.clearProperty("netslim.winograd");
-            else System.setProperty("netslim.winograd", on);
-            if (tile == null) System.clearProperty("netslim.winograd.tile");
-            else System.setProperty("netslim.winograd.tile", tile);
-        }
+        netslim.testing.SystemProperties.with(java.util.Map.of("netslim.winograd", "on", "netslim.winograd.tile", "4"),
+                () -> check(model, GoldenFiles.Engine.CPU_SERVING));
     }
 
     private static void check(String model, GoldenFiles.Engine engine) {
