@@ -40,7 +40,7 @@ public interface Gemm {
     /**
      * Selects an implementation: "openblas", "java", or "auto". {@code threads} is the number of threads the GEMM
      * may use. "auto" picks OpenBLAS when its native library loads, else the Java kernel (saying so once on stderr).
-     * OpenBLAS runs single-threaded per slab of C on netslim's GEMM workers ({@link OpenBlasGemm}); measured side by
+     * OpenBLAS runs single-threaded per slab of C on the shared workers ({@link OpenBlasGemm}); measured side by
      * side on 2 cores with both cores also busy with other jobs (bench/RESULTS.md, "OpenBLAS in slabs"), it beat the
      * Java kernel on every GoogLeNet shape (median GFLOP/s 45–70 against 37–58). Before the slabs, OpenBLAS's own
      * threads collapsed under such load, and "auto" used the Java kernel for several threads.

@@ -11,7 +11,7 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * (bundled native library, the BLAS-only {@code openblas_nolapack} binding). OpenBLAS itself always runs on one
  * thread ({@code blas_set_num_threads(1)}, a process-wide setting); with {@code threads > 1} a call is cut into
  * slabs of C ({@link GemmSplit}, one per thread by default) and each slab is one single-threaded
- * {@code cblas_sgemm} on netslim's GEMM workers, staging only the operand rows or columns it reads. OpenBLAS's own
+ * {@code cblas_sgemm} on the shared workers, staging only the operand rows or columns it reads. OpenBLAS's own
  * threading spins on its hand-off and collapsed here whenever a core was busy (see the caveat below).
  *
  * <p><b>How operands reach the native code.</b> The JavaCPP binding has three overloads; disassembling the
