@@ -42,7 +42,7 @@ class BackendParityTest {
      * here: its ~1e-3 relative GEMM error is checked at model level (CudaModelParityTest).
      */
     static final List<BackendUnderTest> BACKENDS = List.of(
-            cpu("openblas", 1), cpu("openblas", 2), cpu("java", 1), cpu("java", 2),
+            cpu("openblas", 1), cpu("openblas", 2), cpu("java", 1), cpu("java", 2), cpuOtherProducts(),
             new BackendUnderTest("cuda/fp32", () -> CudaBackend.create(new CudaBackend.Options(false, true)), true),
             new BackendUnderTest("cuda/fp32/poisoned", () -> new PoisoningBackend(CudaBackend.create(new CudaBackend.Options(false, true))), true),
             new BackendUnderTest("cuda/fp32/per-image-dw",
@@ -51,6 +51,16 @@ class BackendParityTest {
     private static BackendUnderTest cpu(String gemm, int threads) {
         return new BackendUnderTest("cpu/" + gemm + "/" + threads + "t",
                 () -> CpuBackend.create(threads, Gemm.select(gemm, threads)), false);
+    }
+
+    /**
+     * OpenBLAS with the Winograd and stem products on the GEMM the automatic rule does not pick on this machine
+     * (OpenBLAS itself on AVX-512, the Java kernel on AVX2), so both product paths are checked everywhere.
+     */
+    private static BackendUnderTest cpuOtherProducts() {
+        String other = CpuBackend.autoJavaProducts() ? "gemm" : "java";
+        return new BackendUnderTest("cpu/openblas/2t/products=" + other,
+                () -> CpuBackend.create(2, Gemm.select("openblas", 2), other), false);
     }
 
     private static final long SEED = 20240611L;

@@ -24,19 +24,59 @@ public final class CpuBackend implements Backend {
     private final CpuBatchNorm batchNorm;
     private final CpuPooling pooling;
 
-    private CpuBackend(int threads, Gemm gemm) {
+    private CpuBackend(int threads, Gemm gemm, String productsMode) {
         this.pool = new WorkerPool(threads);
         this.gemm = gemm;
-        this.conv = new CpuConv(pool, gemm);
-        this.winograd = new CpuWinograd(pool, gemm);
+        Gemm products = productsGemm(gemm, productsMode);
+        this.conv = new CpuConv(pool, gemm, products);
+        this.winograd = new CpuWinograd(pool, products);
         this.batchNorm = new CpuBatchNorm(pool);
         this.pooling = new CpuPooling(pool);
     }
 
-    /** CPU backend using {@code threads} threads and the given GEMM. */
+    /**
+     * The GEMM for the conv paths whose products are many small single-threaded calls on operands they just built:
+     * Winograd's 16 or 36 products per chunk and the stem's bands ({@link CpuConv}). {@code mode} is
+     * {@code -Dnetslim.conv.products}: {@code gemm} keeps the backend's GEMM, {@code java} takes the Java
+     * micro-kernel, {@code auto} (default) the Java kernel where it has AVX-512's 8 x 32 tile
+     * ({@link VectorMicroKernel#MR}) and the backend's GEMM elsewhere. Measured on a 2-core AVX-512 Xeon, both GEMMs
+     * in one process, passes interleaved (session 7, bench/RESULTS.md): every Winograd layer and conv1 of GoogLeNet
+     * ran faster on the Java kernel (conv3 2.39 -> 2.01 ms, conv1 1.89 -> 1.54 ms at batch 1), while OpenBLAS stayed
+     * ahead on the plain 1x1 GEMMs, which keep the backend's GEMM. On AVX2 (6 x 16 tile) OpenBLAS was the steadier
+     * (see {@link CpuWinograd}).
+     */
+    static Gemm productsGemm(Gemm gemm, String mode) {
+        switch (mode) {
+            case "gemm":
+                return gemm;
+            case "java":
+                return gemm instanceof VectorGemm ? gemm : new VectorGemm(1);
+            case "auto":
+                return autoJavaProducts() && !(gemm instanceof VectorGemm) ? new VectorGemm(1) : gemm;
+            default:
+                throw new netslim.NetslimException("-Dnetslim.conv.products must be auto, gemm or java, got '" + mode
+                        + "'");
+        }
+    }
+
+    /** Whether the automatic rule of {@link #productsGemm} takes the Java kernel on this machine (AVX-512). */
+    public static boolean autoJavaProducts() {
+        return VectorMicroKernel.MR == 8 && VectorGemm.VECTOR_BY_DEFAULT;
+    }
+
+    /**
+     * CPU backend using {@code threads} threads and the given GEMM; the Winograd and stem products as
+     * {@code -Dnetslim.conv.products} says (default auto, see {@link #productsGemm}).
+     */
     public static CpuBackend create(int threads, Gemm gemm) {
+        return create(threads, gemm, System.getProperty("netslim.conv.products", "auto"));
+    }
+
+    /** As {@link #create(int, Gemm)} with the products' GEMM chosen by {@code productsMode} (auto, gemm, java). */
+    public static CpuBackend create(int threads, Gemm gemm, String productsMode) {
         if (gemm == null) throw new IllegalArgumentException("gemm must not be null");
-        return new CpuBackend(threads, gemm);
+        productsGemm(gemm, productsMode); // rejects a bad mode before the worker threads start
+        return new CpuBackend(threads, gemm, productsMode);
     }
 
     /** All available cores, GEMM chosen by {@code -Dnetslim.gemm=auto|openblas|java} (default auto). */

@@ -30,15 +30,23 @@ final class CpuConv {
     private final DepthwiseConv depthwise;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
-    /** Single-threaded GEMM of the same kind, for the per-band products of {@link #forwardBanded}. */
+    /** Single-threaded GEMM of the same kind, for the per-image 1x1 products ({@link #perImagePointwise}). */
     private final Gemm single;
+    /** Single-threaded GEMM for the per-band products of {@link #forwardBanded}: of {@code products}' kind. */
+    private final Gemm bandGemm;
 
-    CpuConv(WorkerPool pool, Gemm gemm) {
+    /** {@code gemm}: the backend's GEMM; {@code products}: the one for the stem's bands (see CpuBackend). */
+    CpuConv(WorkerPool pool, Gemm gemm, Gemm products) {
         this.pool = pool;
         this.gemm = gemm;
-        this.single = gemm instanceof OpenBlasGemm ? new OpenBlasGemm(1) : new VectorGemm(1);
+        this.single = oneThread(gemm);
+        this.bandGemm = oneThread(products);
         this.im2col = new Im2col(pool);
         this.depthwise = new DepthwiseConv(pool);
+    }
+
+    private static Gemm oneThread(Gemm g) {
+        return g instanceof OpenBlasGemm ? new OpenBlasGemm(1) : new VectorGemm(1);
     }
 
     Im2col im2col() {
@@ -158,7 +166,7 @@ final class CpuConv {
     private static final boolean PER_IMAGE_POINTWISE = !"false".equals(System.getProperty("netslim.conv.perImage1x1"));
 
     /** Floats of one band's column matrix: 256 KiB, half of a core's L2. */
-    static final int BAND_FLOATS = 1 << 16;
+    private final int bandFloats = Integer.getInteger("netslim.conv.bandFloats", 1 << 16);
 
     /**
      * A stem-like conv (one group, few taps·channels, a big output plane: GoogLeNet's and ResNet's 7x7 stride-2
@@ -179,7 +187,7 @@ final class CpuConv {
     private void forwardBanded(Plan p, float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] y,
                                int yOff, boolean relu) {
         int outW = p.g().outW(), outH = p.g().outH(), k = p.k(), outC = p.outG();
-        int rowsPerBand = Math.max(1, Math.min(outH, BAND_FLOATS / Math.max(1, k * outW)));
+        int rowsPerBand = Math.max(1, Math.min(outH, bandFloats / Math.max(1, k * outW)));
         int perImage = (outH + rowsPerBand - 1) / rowsPerBand, bands = p.images() * perImage;
         Gemm.Epilogue epilogue = bias != null || relu ? rows(bias, bOff, 0, relu) : null;
         boolean skinny = SkinnyPointwise.takes(k, outC);
@@ -194,7 +202,7 @@ final class CpuConv {
                     SkinnyPointwise.product(k, outC, cols, col, 0, cols, w, wOff, bias, bOff,
                             y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), relu);
                 } else {
-                    single.sgemm(false, false, outC, cols, k, 1f, w, wOff, k, col, 0, cols, 0f,
+                    bandGemm.sgemm(false, false, outC, cols, k, 1f, w, wOff, k, col, 0, cols, 0f,
                             y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), epilogue);
                 }
             }

@@ -20,8 +20,9 @@ import netslim.tensor.Tensor;
  * <ol>
  *   <li>input transform: the four input rows of a tile row are split into even and odd columns once, after which
  *       Bᵀ d B is plain vector arithmetic across 8 neighbouring tiles (no gathers);</li>
- *   <li>16 single-threaded products: {@code cblas_sgemm} when the backend's GEMM is OpenBLAS (the default), else
- *       the Java GEMM's micro-kernel ({@link VectorMicroKernel}) on U pre-packed in its panel layout;</li>
+ *   <li>16 single-threaded products: {@code cblas_sgemm} when the products' GEMM is OpenBLAS, else the Java GEMM's
+ *       micro-kernel ({@link VectorMicroKernel}) on U pre-packed in its panel layout (which one: {@code
+ *       CpuBackend.productsGemm});</li>
  *   <li>output transform Aᵀ M A, bias and ReLU across 8 tiles, then the two output rows of each tile row are
  *       interleaved back into NCHW (cropping odd sizes).</li>
  * </ol>
@@ -32,10 +33,11 @@ import netslim.tensor.Tensor;
  * {@link #tileSize} picks it per layer where its 1.78x fewer products outweigh its dearer transforms. Its weights
  * are a (36, K, C) U, so the tile size travels with the prepared weights.
  *
- * <p>Why OpenBLAS for the products when it is available: in a whole GoogLeNet forward the JIT-compiled Java
- * micro-kernel ran at either ~70 or ~45 GFLOP/s per core depending on the JVM run (the same compilation log in
- * both; alone, at any operand alignment, it always ran at ~74), so the Java path's speed varied 1.5x between runs,
- * while OpenBLAS's assembly kernel gave the same time in every run (bench/RESULTS.md, session 5).
+ * <p>Why OpenBLAS for the products on AVX2: on the AMD EPYC of session 5, in a whole GoogLeNet forward, the
+ * JIT-compiled 6 x 16 Java micro-kernel ran at either ~70 or ~45 GFLOP/s per core depending on the JVM run (the same
+ * compilation log in both; alone, at any operand alignment, it always ran at ~74), so the Java path's speed varied
+ * 1.5x between runs, while OpenBLAS's assembly kernel gave the same time in every run (bench/RESULTS.md, session 5).
+ * With AVX-512's 8 x 32 tile the Java kernel was the faster on every Winograd layer (session 7).
  */
 final class CpuWinograd {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -65,11 +67,11 @@ final class CpuWinograd {
     /** F(4x4, 3x3)'s buffers: the phase-split input rows, Bᵀ d, Aᵀ M, the output row's column phases, their zip. */
     private static final int ROWS4 = 5, BTD4 = 6, MA4 = 7, PHASES4 = 8, ZIP4 = 9;
 
-    /** Single-threaded OpenBLAS for the 16 products when the backend's GEMM is OpenBLAS; null: the Java kernel. */
+    /** Single-threaded OpenBLAS for the 16 products when the products' GEMM is OpenBLAS; null: the Java kernel. */
     private final OpenBlasGemm blas;
 
     /**
-     * {@code gemm} is the backend's GEMM: with OpenBLAS the products are single-threaded {@code cblas_sgemm} calls
+     * {@code gemm} is the GEMM for the products: with OpenBLAS they are single-threaded {@code cblas_sgemm} calls
      * (U in plain layout); otherwise the Java micro-kernel on U in its packed layout.
      */
     CpuWinograd(WorkerPool pool, Gemm gemm) {

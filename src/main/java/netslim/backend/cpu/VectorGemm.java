@@ -2,7 +2,7 @@ package netslim.backend.cpu;
 
 /**
  * The pure-Java SGEMM: packed panels and a register-blocked Vector-API micro-kernel ({@link VectorMicroKernel},
- * 6 x 16 on AVX2), run over up to {@code threads} of the engine's shared worker threads
+ * 6 x 16 on AVX2, 8 x 32 on AVX-512), run over up to {@code threads} of the engine's shared worker threads
  * ({@link WorkerPool#runParts}): C is cut into one chunk per thread by default ({@link GemmSplit}) and each chunk
  * runs the whole blocked loop nest ({@link BlockedGemm}), so threads never synchronise inside a chunk.
  * {@code -Dnetslim.vector=false} swaps in a scalar micro-kernel with the same packing. Matrix-vector shapes (m or
@@ -29,6 +29,16 @@ public final class VectorGemm implements Gemm {
         this.threads = threads;
         this.vector = vector;
         this.kernel = vector ? new VectorMicroKernel() : new ScalarMicroKernel();
+    }
+
+    /** The Java GEMM on a given micro-kernel (tests: the tile height this machine does not use). */
+    VectorGemm(int threads, MicroKernel kernel) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        this.vector = kernel instanceof VectorMicroKernel;
+        this.kernel = kernel;
     }
 
     @Override

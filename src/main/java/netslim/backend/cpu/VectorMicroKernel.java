@@ -7,7 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The Vector-API micro-kernel: a 6 x (2 vectors) tile of C held in 12 accumulator registers (6 x 16 floats with
  * AVX2's 256-bit vectors), the classic Haswell/Zen SGEMM shape: per p it loads 2 B vectors and broadcasts 6 A
  * values for 12 FMAs, so with 16 ymm registers nothing spills. FLOPs per call 2·6·16·kc; bytes read (6 + 16)·4·kc,
- * mostly from L1 (B panel) and L2 (A block). Alone, with its data in L1, it runs at ~70 GFLOP/s per core here.
+ * mostly from L1 (B panel) and L2 (A block). Alone, with its data in L1, it runs at ~70 GFLOP/s per core on the
+ * AMD EPYC of sessions 1-6. With AVX-512 (32 zmm registers) the tile is 8 x (2 vectors) = 8 x 32 instead: see
+ * {@link #MR}.
  *
  * <p>Two bodies: packed A (the common case, fixed strides) and any A strides (used to read A's rows in place when
  * n is small, see {@link BlockedGemm}); the general one is ~9% slower, which is why the packed one stays separate.
@@ -17,13 +19,35 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorMicroKernel implements MicroKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
-    static final int MR = 6;
+    /**
+     * Rows of the tile: 6 with 16 vector registers (AVX2: 12 accumulators + 2 B + 1 A), 8 with AVX-512's 32
+     * registers (16 accumulators), where the 6-row body leaves the FMA ports idle: alone, with its data in L1, on a
+     * 2-core Xeon with AVX-512 (session 7) the 6 x 32 tile ran at 73.6 GMAC/s per core and the 8 x 32 tile at 95.2,
+     * against 91 for a bare chain of independent FMAs (bench/RESULTS.md). 8 rather than 12 (as fast there): the
+     * channel counts of real networks are multiples of 8 far more often than of 12, so fewer padded rows.
+     */
+    static final int MR = V >= 16 ? 8 : 6;
+    private static final int MR8 = 8;
     static final int NR = 2 * V;
-    private static final MicroKernel NARROW = new Narrow();
+    private static final MicroKernel NARROW6 = new Narrow(), NARROW8 = new Narrow8();
+
+    /** 6 or 8: fixed per machine ({@link #MR}) in use; either can be built for tests on any machine. */
+    private final int rows;
+
+    /** The tile this machine uses: {@link #MR} x {@link #NR}. */
+    VectorMicroKernel() {
+        this(MR);
+    }
+
+    /** A kernel of 6 or 8 rows (the other height than {@link #MR} only for tests: it may spill registers). */
+    VectorMicroKernel(int rows) {
+        if (rows != 6 && rows != 8) throw new IllegalArgumentException("rows must be 6 or 8, got " + rows);
+        this.rows = rows;
+    }
 
     @Override
     public int mr() {
-        return MR;
+        return rows;
     }
 
     @Override
@@ -33,13 +57,17 @@ final class VectorMicroKernel implements MicroKernel {
 
     @Override
     public MicroKernel narrow() {
-        return NARROW;
+        return rows == 8 ? NARROW8 : NARROW6;
     }
 
     @Override
     public void run(int kc, float[] a, int aOff, int aRowStride, int aPStride, float alpha, float[] pb, int bOff,
                     float beta, float[] c, int cOff, int ldc) {
-        if (aRowStride == 1 && aPStride == MR && alpha == 1f) {
+        boolean packed = aRowStride == 1 && aPStride == rows && alpha == 1f;
+        if (rows == 8) {
+            if (packed) runPacked8(kc, a, aOff, pb, bOff, beta, c, cOff, ldc);
+            else runStrided8(kc, a, aOff, aRowStride, aPStride, alpha, pb, bOff, beta, c, cOff, ldc);
+        } else if (packed) {
             runPacked(kc, a, aOff, pb, bOff, beta, c, cOff, ldc);
         } else {
             runStrided(kc, a, aOff, aRowStride, aPStride, alpha, pb, bOff, beta, c, cOff, ldc);
@@ -56,7 +84,7 @@ final class VectorMicroKernel implements MicroKernel {
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * NR;
-            int ai = aOff + p * MR;
+            int ai = aOff + p * 6;
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
             FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
@@ -210,7 +238,7 @@ final class VectorMicroKernel implements MicroKernel {
     static final class Narrow implements MicroKernel {
         @Override
         public int mr() {
-            return MR;
+            return 6;
         }
 
         @Override
@@ -277,6 +305,301 @@ final class VectorMicroKernel implements MicroKernel {
                 FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
                 r += ldc;
                 FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
+            }
+        }
+    }
+
+    private static void runPacked8(int kc, float[] a, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff,
+                                   int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR;
+            int ai = aOff + p * MR8;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, a[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        int r = cOff;
+        if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
+            c00.intoArray(c, r);
+            c01.intoArray(c, r + V);
+            r += ldc;
+            c10.intoArray(c, r);
+            c11.intoArray(c, r + V);
+            r += ldc;
+            c20.intoArray(c, r);
+            c21.intoArray(c, r + V);
+            r += ldc;
+            c30.intoArray(c, r);
+            c31.intoArray(c, r + V);
+            r += ldc;
+            c40.intoArray(c, r);
+            c41.intoArray(c, r + V);
+            r += ldc;
+            c50.intoArray(c, r);
+            c51.intoArray(c, r + V);
+            r += ldc;
+            c60.intoArray(c, r);
+            c61.intoArray(c, r + V);
+            r += ldc;
+            c70.intoArray(c, r);
+            c71.intoArray(c, r + V);
+        } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
+            FloatVector bv = FloatVector.broadcast(S, beta);
+            FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c01).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c11).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c21).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c31).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c41).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c51).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c60).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c61).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c70).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c71).intoArray(c, r + V);
+        }
+    }
+
+    private static void runStrided8(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff,
+                                    float beta, float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR;
+            int ai = aOff + p * ps;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + rs]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * rs]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * rs]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * rs]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * rs]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * rs]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * rs]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        if (alpha != 1f) {
+            c00 = c00.mul(alpha);
+            c01 = c01.mul(alpha);
+            c10 = c10.mul(alpha);
+            c11 = c11.mul(alpha);
+            c20 = c20.mul(alpha);
+            c21 = c21.mul(alpha);
+            c30 = c30.mul(alpha);
+            c31 = c31.mul(alpha);
+            c40 = c40.mul(alpha);
+            c41 = c41.mul(alpha);
+            c50 = c50.mul(alpha);
+            c51 = c51.mul(alpha);
+            c60 = c60.mul(alpha);
+            c61 = c61.mul(alpha);
+            c70 = c70.mul(alpha);
+            c71 = c71.mul(alpha);
+        }
+        int r = cOff;
+        if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
+            c00.intoArray(c, r);
+            c01.intoArray(c, r + V);
+            r += ldc;
+            c10.intoArray(c, r);
+            c11.intoArray(c, r + V);
+            r += ldc;
+            c20.intoArray(c, r);
+            c21.intoArray(c, r + V);
+            r += ldc;
+            c30.intoArray(c, r);
+            c31.intoArray(c, r + V);
+            r += ldc;
+            c40.intoArray(c, r);
+            c41.intoArray(c, r + V);
+            r += ldc;
+            c50.intoArray(c, r);
+            c51.intoArray(c, r + V);
+            r += ldc;
+            c60.intoArray(c, r);
+            c61.intoArray(c, r + V);
+            r += ldc;
+            c70.intoArray(c, r);
+            c71.intoArray(c, r + V);
+        } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
+            FloatVector bv = FloatVector.broadcast(S, beta);
+            FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c01).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c11).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c21).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c31).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c41).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c51).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c60).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c61).intoArray(c, r + V);
+            r += ldc;
+            FloatVector.fromArray(S, c, r).fma(bv, c70).intoArray(c, r);
+            FloatVector.fromArray(S, c, r + V).fma(bv, c71).intoArray(c, r + V);
+        }
+    }
+
+    /** The 8 x (1 vector) kernel for a last B panel at most one vector wide (AVX-512, see {@link #MR}). */
+    static final class Narrow8 implements MicroKernel {
+        @Override
+        public int mr() {
+            return 8;
+        }
+
+        @Override
+        public int nr() {
+            return V;
+        }
+
+        @Override
+        public void run(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff, float beta,
+                        float[] c, int cOff, int ldc) {
+            FloatVector c00 = FloatVector.zero(S);
+            FloatVector c10 = FloatVector.zero(S);
+            FloatVector c20 = FloatVector.zero(S);
+            FloatVector c30 = FloatVector.zero(S);
+            FloatVector c40 = FloatVector.zero(S);
+            FloatVector c50 = FloatVector.zero(S);
+            FloatVector c60 = FloatVector.zero(S);
+            FloatVector c70 = FloatVector.zero(S);
+            for (int p = 0; p < kc; p++) {
+                int ai = aOff + p * ps;
+                FloatVector b0 = FloatVector.fromArray(S, pb, bOff + p * V);
+                FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+                c00 = a0.fma(b0, c00);
+                FloatVector a1 = FloatVector.broadcast(S, a[ai + rs]);
+                c10 = a1.fma(b0, c10);
+                FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * rs]);
+                c20 = a2.fma(b0, c20);
+                FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * rs]);
+                c30 = a3.fma(b0, c30);
+                FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * rs]);
+                c40 = a4.fma(b0, c40);
+                FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * rs]);
+                c50 = a5.fma(b0, c50);
+                FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * rs]);
+                c60 = a6.fma(b0, c60);
+                FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * rs]);
+                c70 = a7.fma(b0, c70);
+            }
+            if (alpha != 1f) {
+                c00 = c00.mul(alpha);
+                c10 = c10.mul(alpha);
+                c20 = c20.mul(alpha);
+                c30 = c30.mul(alpha);
+                c40 = c40.mul(alpha);
+                c50 = c50.mul(alpha);
+                c60 = c60.mul(alpha);
+                c70 = c70.mul(alpha);
+            }
+            int r = cOff;
+            if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
+                c00.intoArray(c, r);
+                r += ldc;
+                c10.intoArray(c, r);
+                r += ldc;
+                c20.intoArray(c, r);
+                r += ldc;
+                c30.intoArray(c, r);
+                r += ldc;
+                c40.intoArray(c, r);
+                r += ldc;
+                c50.intoArray(c, r);
+                r += ldc;
+                c60.intoArray(c, r);
+                r += ldc;
+                c70.intoArray(c, r);
+            } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
+                FloatVector bv = FloatVector.broadcast(S, beta);
+                FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c60).intoArray(c, r);
+                r += ldc;
+                FloatVector.fromArray(S, c, r).fma(bv, c70).intoArray(c, r);
             }
         }
     }

@@ -75,4 +75,19 @@ class CpuBackendTest {
             assertThrows(IllegalArgumentException.class, () -> b.add(x, Tensor.zeros(2, 3), Tensor.zeros(1, 3, 5, 5)));
         }
     }
+
+    /** The products' GEMM per -Dnetslim.conv.products: auto, gemm, java; anything else is refused by name. */
+    @Test
+    void productsGemmFollowsTheSwitch() {
+        Gemm blas = new OpenBlasGemm(2), java = new VectorGemm(2);
+        assertTrue(CpuBackend.productsGemm(blas, "gemm") == blas, "gemm keeps the backend's GEMM");
+        assertTrue(CpuBackend.productsGemm(blas, "java") instanceof VectorGemm, "java takes the Java kernel");
+        assertTrue(CpuBackend.productsGemm(java, "auto") == java, "a Java backend keeps its own GEMM");
+        assertEquals(VectorMicroKernel.MR == 8, CpuBackend.productsGemm(blas, "auto") instanceof VectorGemm,
+                "auto: the Java kernel exactly where it has the 8-row AVX-512 tile");
+        netslim.NetslimException e = assertThrows(netslim.NetslimException.class,
+                () -> CpuBackend.create(1, blas, "fast"));
+        assertTrue(e.getMessage().contains("netslim.conv.products") && e.getMessage().contains("'fast'"),
+                e.getMessage());
+    }
 }
