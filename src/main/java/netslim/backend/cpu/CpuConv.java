@@ -166,7 +166,7 @@ final class CpuConv {
     private static final boolean PER_IMAGE_POINTWISE = !"false".equals(System.getProperty("netslim.conv.perImage1x1"));
 
     /** Floats of one band's column matrix: 256 KiB, half of a core's L2. */
-    private final int bandFloats = Integer.getInteger("netslim.conv.bandFloats", 1 << 16);
+    static final int BAND_FLOATS = 1 << 16;
 
     /**
      * A stem-like conv (one group, few taps·channels, a big output plane: GoogLeNet's and ResNet's 7x7 stride-2
@@ -187,7 +187,7 @@ final class CpuConv {
     private void forwardBanded(Plan p, float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] y,
                                int yOff, boolean relu) {
         int outW = p.g().outW(), outH = p.g().outH(), k = p.k(), outC = p.outG();
-        int rowsPerBand = Math.max(1, Math.min(outH, bandFloats / Math.max(1, k * outW)));
+        int rowsPerBand = Math.max(1, Math.min(outH, BAND_FLOATS / Math.max(1, k * outW)));
         int perImage = (outH + rowsPerBand - 1) / rowsPerBand, bands = p.images() * perImage;
         Gemm.Epilogue epilogue = bias != null || relu ? rows(bias, bOff, 0, relu) : null;
         boolean skinny = SkinnyPointwise.takes(k, outC);

@@ -45,8 +45,15 @@ class CpuMaxPoolTest {
                 Arguments.of(new int[] {2, 2, 2, 9}, PoolSpec.of(3, 1, 1, true)),
                 Arguments.of(new int[] {1, 3, 5, 2}, PoolSpec.of(3, 1, 1, false)),
                 Arguments.of(new int[] {1, 2, 56, 57}, PoolSpec.of(3, 1, 1, false)),
-                // 3x3 / 2 at the strided positions only (StrideTwoMax3): GoogLeNet's stem pool, ResNet's (pad 1),
-                // odd sizes with and without ceil mode, a plane of just one vector of outputs
+                // 3x3 / 2 and 2x2 / 2 at the strided positions only (StrideTwoMax): GoogLeNet's stem pool, ResNet's
+                // (pad 1), odd sizes with and without ceil mode, a plane of just one vector of outputs, rows narrower
+                // than a vector (GoogLeNet's maxpool3 28 -> 14 and 2x2 maxpool4 14 -> 7), wide 2x2 rows
+                Arguments.of(new int[] {2, 3, 28, 28}, PoolSpec.of(3, 2, 0, true)),
+                Arguments.of(new int[] {2, 3, 14, 14}, PoolSpec.of(2, 2, 0, true)),
+                Arguments.of(new int[] {1, 3, 13, 15}, PoolSpec.of(2, 2, 0, true)),
+                Arguments.of(new int[] {1, 2, 9, 41}, PoolSpec.of(2, 2, 0, true)),
+                Arguments.of(new int[] {2, 2, 12, 70}, PoolSpec.of(2, 2, 0, false)),
+                Arguments.of(new int[] {1, 2, 11, 37}, PoolSpec.of(2, 2, 1, false)),
                 Arguments.of(new int[] {1, 2, 112, 112}, PoolSpec.of(3, 2, 0, true)),
                 Arguments.of(new int[] {2, 2, 112, 112}, PoolSpec.of(3, 2, 1, false)),
                 Arguments.of(new int[] {1, 3, 31, 33}, PoolSpec.of(3, 2, 1, true)),

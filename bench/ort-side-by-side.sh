@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# GoogLeNet-224 (torchvision's ONNX export) in netslim and ONNX Runtime 1.29 in ONE JVM, passes interleaved
+# (OrtSideBySide): on a machine whose speed drifts between runs this ratio is the one to record; the separate-process
+# googlenet-vs-ort.sh is kept for the per-process view. Usage: bench/ort-side-by-side.sh [batch ...] (default 1 8).
+# Knobs: THREADS=2 GEMM=auto ROUNDS=30 WARMUP=8 (seconds of interleaved warm-up: the JIT needs seconds on 2
+# cores), SPIN=false (ORT's threads spinning between runs would take the cores from netslim's next pass; with it on,
+# netslim's batch-1 passes measured 29.7 ms instead of 20.4, ORT's 11.7 instead of 12.5, session 7).
+# Needs what googlenet-vs-ort.sh needs, plus Maven to build bench/target/benchmarks.jar (which bundles ONNX Runtime).
+set -euo pipefail
+batches=("$@")
+[[ $# -eq 0 ]] && batches=(1 8)
+root="$(cd "$(dirname "$0")/.." && pwd)"
+peers="${PEERS:-$root/../shared/peers}"
+work="${TMPDIR:-/tmp}/netslim-bench"
+mkdir -p "$work"
+[[ -f "$work/googlenet.onnx" ]] || /usr/bin/python3 "$peers/export_torchvision.py" googlenet "$work" --batch 1 >&2
+(cd "$root" && mvn -q -B -DskipTests install >&2)
+(cd "$root/bench" && mvn -q -B package >&2)
+thp=()
+grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null && thp=(-XX:+UseTransparentHugePages)
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+exec java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xss8m "${thp[@]}" -Xlog:disable \
+  -Dthreads="${THREADS:-2}" -Dgemm="${GEMM:-auto}" -Drounds="${ROUNDS:-30}" -Dwarmup="${WARMUP:-8}" \
+  -Dspin="${SPIN:-false}" -cp "$root/bench/target/benchmarks.jar" netslim.bench.OrtSideBySide "$work/googlenet.onnx" "${batches[@]}" 2>&1 \
+  | grep -v '^WARNING: Using incubator modules'
