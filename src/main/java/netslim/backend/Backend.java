@@ -188,6 +188,25 @@ public interface Backend extends AutoCloseable {
                  boolean nesterov);
 
     /**
+     * Brackets one pass of many ops (a forward or a backward of a plan) that the caller is about to issue back to
+     * back: a host backend may keep its worker threads polling for the next op during the pass instead of parking
+     * them after each (a wake-up per op costs microseconds), and park them when the pass ends. Close the result when
+     * the pass ends (also on failure); brackets may nest and may come from several threads. The default does
+     * nothing.
+     */
+    default Pass pass() {
+        return Pass.NONE;
+    }
+
+    /** The end of a {@link #pass()} bracket. */
+    interface Pass extends AutoCloseable {
+        Pass NONE = () -> { };
+
+        @Override
+        void close();
+    }
+
+    /**
      * A replayable form of {@code work}: a fixed sequence of this backend's ops on fixed buffers with fixed
      * arguments (an inference plan). The default runs {@code work} each time. A device backend may capture it once
      * into a graph and replay that (the CUDA backend: a CUDA graph, one launch per replay instead of one per kernel);

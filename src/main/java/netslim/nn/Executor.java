@@ -400,6 +400,14 @@ public final class Executor implements AutoCloseable {
             throw new NetslimException("input has shape " + hostInput.shape() + ", the model expects " + input.shape());
         }
         backend.upload(hostInput, input);
+        try (Backend.Pass pass = backend.pass()) {
+            forwardNodes();
+        }
+        return acts.get(graph.outputName());
+    }
+
+    /** The forward pass's nodes: timed per node when asked, replayed where the backend can, else op by op. */
+    private void forwardNodes() {
         NodeTimer timer = nodeTimer;
         if (timer != null && deviceTimer != null) {
             List<Node> nodes = graph.nodes();
@@ -422,7 +430,6 @@ public final class Executor implements AutoCloseable {
         } else {
             for (Node n : graph.nodes()) forwardNode(n);
         }
-        return acts.get(graph.outputName());
     }
 
     /**
@@ -539,7 +546,9 @@ public final class Executor implements AutoCloseable {
         if (dOutput.isHost() && !backend.isHost()) backend.upload(dOutput, gOut);
         else backend.copy(dOutput, gOut);
         List<Node> nodes = graph.nodes();
-        for (int i = nodes.size() - 1; i >= 0; i--) backwardNode(nodes.get(i));
+        try (Backend.Pass pass = backend.pass()) {
+            for (int i = nodes.size() - 1; i >= 0; i--) backwardNode(nodes.get(i));
+        }
     }
 
     private List<Tensor> distinctGradBuffers() {

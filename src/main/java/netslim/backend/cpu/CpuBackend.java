@@ -95,6 +95,17 @@ public final class CpuBackend implements Backend {
         return true;
     }
 
+    /**
+     * While a pass is open the shared workers poll for the next loop instead of parking between ops
+     * ({@link WorkerPool#beginPass}); nothing with one thread.
+     */
+    @Override
+    public Pass pass() {
+        if (pool.threads() < 2 || !WorkerPool.PASS_SPIN) return Pass.NONE;
+        WorkerPool.beginPass();
+        return WorkerPool::endPass;
+    }
+
     /** Threads of the worker pool (caller included). */
     public int threads() {
         return pool.threads();

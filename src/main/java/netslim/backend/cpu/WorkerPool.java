@@ -159,6 +159,38 @@ final class WorkerPool implements AutoCloseable {
      */
     static final long SPIN_NANOS = 1000L * Long.getLong("netslim.cpu.spinMicros", 0L);
 
+    /**
+     * Passes in flight ({@link CpuBackend#pass}: an executor's forward or backward). While any is, an idle worker
+     * polls for the next loop instead of parking — the ops of a pass come back to back, so a parked worker would cost
+     * a futex wake-up (~8.5 µs measured on the AVX-512 Xeon of session 7) on every op — for at most
+     * {@link #PASS_SPIN_NANOS} of idleness; when the last pass ends the workers park. Unlike spinMicros this takes no
+     * core from other threads between passes. {@code -Dnetslim.cpu.passSpin=false} turns it off.
+     */
+    private static final AtomicInteger PASSES = new AtomicInteger();
+    static final boolean PASS_SPIN = !"false".equals(System.getProperty("netslim.cpu.passSpin"));
+    /** A pass's serial stretch longer than this (e.g. a big single-threaded op) parks the workers anyway. */
+    static final long PASS_SPIN_NANOS = 2_000_000L;
+
+    /** Opens a pass (see {@link #PASSES}). */
+    static void beginPass() {
+        PASSES.incrementAndGet();
+    }
+
+    /** Closes a pass opened by {@link #beginPass}. */
+    static void endPass() {
+        PASSES.decrementAndGet();
+    }
+
+    /** Passes open now (tests). */
+    static int passes() {
+        return PASSES.get();
+    }
+
+    /** Whether an idle worker, idle for {@code idle} ns, keeps polling. */
+    private static boolean keepPolling(long idle) {
+        return idle < SPIN_NANOS || (idle < PASS_SPIN_NANOS && PASSES.get() > 0);
+    }
+
     /** A daemon thread that runs the loops offered to it, in order: polls for SPIN_NANOS after each, then parks. */
     private static final class Worker extends Thread {
         private final java.util.concurrent.ConcurrentLinkedQueue<Loop> queue =
@@ -184,7 +216,7 @@ final class WorkerPool implements AutoCloseable {
                 if (loop != null) {
                     loop.work();
                     idleSince = System.nanoTime();
-                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                } else if (keepPolling(System.nanoTime() - idleSince)) {
                     Thread.onSpinWait();
                 } else {
                     parked = true;

@@ -120,6 +120,43 @@ class WorkerPoolTest {
         }
     }
 
+    /**
+     * A backend's pass (the executor's bracket around a forward or backward) keeps the shared workers polling between
+     * loops; brackets nest, close on failure, and when the last one ends the workers park again (a pass count that
+     * never returned to zero would leave them polling after every loop).
+     */
+    @Test
+    void passesNestAndEndWithTheWorkersParked() throws Exception {
+        try (CpuBackend cpu = CpuBackend.create(2, new VectorGemm(1)); WorkerPool pool = new WorkerPool(2)) {
+            AtomicIntegerArray seen = new AtomicIntegerArray(64);
+            try (netslim.backend.Backend.Pass outer = cpu.pass(); netslim.backend.Backend.Pass inner = cpu.pass()) {
+                assertEquals(WorkerPool.PASS_SPIN ? 2 : 0, WorkerPool.passes());
+                for (int round = 0; round < 20; round++) {
+                    pool.parallelFor(64, 1, (s, e) -> {
+                        for (int i = s; i < e; i++) seen.incrementAndGet(i);
+                    });
+                }
+            }
+            assertEquals(0, WorkerPool.passes());
+            assertThrows(IllegalStateException.class, () -> {
+                try (netslim.backend.Backend.Pass p = cpu.pass()) {
+                    throw new IllegalStateException("a failing op");
+                }
+            });
+            assertEquals(0, WorkerPool.passes());
+            for (int i = 0; i < 64; i++) assertEquals(20, seen.get(i), "index " + i);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            java.util.List<Thread> polling;
+            do {
+                Thread.sleep(10);
+                polling = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().startsWith("netslim-cpu-"))
+                        .filter(t -> t.getState() == Thread.State.RUNNABLE).toList();
+            } while (!polling.isEmpty() && System.nanoTime() < deadline);
+            assertEquals(java.util.List.of(), polling, "workers still polling after the passes ended");
+        }
+    }
+
     /** Every part runs once, on any thread; from inside a worker, serially on that worker. */
     @Test
     void runPartsVisitsEachPartOnce() {
