@@ -160,11 +160,12 @@ final class WorkerPool implements AutoCloseable {
     static final long SPIN_NANOS = 1000L * Long.getLong("netslim.cpu.spinMicros", 0L);
 
     /**
-     * Passes in flight ({@link CpuBackend#pass}: an executor's forward or backward). While any is, an idle worker
-     * polls for the next loop instead of parking — the ops of a pass come back to back, so a parked worker would cost
-     * a futex wake-up (~8.5 µs measured on the AVX-512 Xeon of session 7) on every op — for at most
-     * {@link #PASS_SPIN_NANOS} of idleness; when the last pass ends the workers park. Unlike spinMicros this takes no
-     * core from other threads between passes. {@code -Dnetslim.cpu.passSpin=false} turns it off.
+     * Passes in flight ({@link CpuBackend#pass}: an executor's forward or backward). While exactly one is, an idle
+     * worker polls for the next loop instead of parking — the ops of a pass come back to back, so a parked worker
+     * would cost a futex wake-up (~8.5 µs measured on the AVX-512 Xeon of session 7) on every op — for at most
+     * {@link #PASS_SPIN_NANOS} of idleness; when the pass ends the workers park. Unlike spinMicros this takes no core
+     * from other threads between passes; with several passes at once (an embedding service's callers) the cores are
+     * the callers' and nobody polls. {@code -Dnetslim.cpu.passSpin=false} turns it off.
      */
     private static final AtomicInteger PASSES = new AtomicInteger();
     static final boolean PASS_SPIN = !"false".equals(System.getProperty("netslim.cpu.passSpin"));
@@ -188,7 +189,7 @@ final class WorkerPool implements AutoCloseable {
 
     /** Whether an idle worker, idle for {@code idle} ns, keeps polling. */
     private static boolean keepPolling(long idle) {
-        return idle < SPIN_NANOS || (idle < PASS_SPIN_NANOS && PASSES.get() > 0);
+        return idle < SPIN_NANOS || (idle < PASS_SPIN_NANOS && PASSES.get() == 1);
     }
 
     /** A daemon thread that runs the loops offered to it, in order: polls for SPIN_NANOS after each, then parks. */

@@ -96,6 +96,12 @@ public final class CudaBackend implements Backend {
         return "cuda";
     }
 
+    /** Nothing to bracket: a pass's kernels queue on the stream; there are no host workers to keep awake. */
+    @Override
+    public Pass pass() {
+        return Pass.NONE;
+    }
+
     @Override
     public boolean isHost() {
         return false;

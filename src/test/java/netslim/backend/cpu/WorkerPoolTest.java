@@ -122,8 +122,8 @@ class WorkerPoolTest {
 
     /**
      * A backend's pass (the executor's bracket around a forward or backward) keeps the shared workers polling between
-     * loops; brackets nest, close on failure, and when the last one ends the workers park again (a pass count that
-     * never returned to zero would leave them polling after every loop).
+     * loops while it is the only one open; brackets nest, close on failure, and when the last one ends the workers
+     * park again (a pass count that never returned to zero would leave them polling after every loop).
      */
     @Test
     void passesNestAndEndWithTheWorkersParked() throws Exception {
