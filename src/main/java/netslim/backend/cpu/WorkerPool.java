@@ -192,7 +192,7 @@ final class WorkerPool implements AutoCloseable {
         return idle < SPIN_NANOS || (idle < PASS_SPIN_NANOS && PASSES.get() == 1);
     }
 
-    /** A daemon thread that runs the loops offered to it, in order: polls for SPIN_NANOS after each, then parks. */
+    /** A daemon thread that runs the loops offered to it, in order; polls while {@link #keepPolling}, then parks. */
     private static final class Worker extends Thread {
         private final java.util.concurrent.ConcurrentLinkedQueue<Loop> queue =
                 new java.util.concurrent.ConcurrentLinkedQueue<>();
