@@ -24,10 +24,9 @@ public final class CpuBackend implements Backend {
     private final CpuBatchNorm batchNorm;
     private final CpuPooling pooling;
 
-    private CpuBackend(int threads, Gemm gemm, String productsMode) {
+    private CpuBackend(int threads, Gemm gemm, Gemm products) {
         this.pool = new WorkerPool(threads);
         this.gemm = gemm;
-        Gemm products = productsGemm(gemm, productsMode);
         this.conv = new CpuConv(pool, gemm, products);
         this.winograd = new CpuWinograd(pool, products);
         this.batchNorm = new CpuBatchNorm(pool);
@@ -75,8 +74,8 @@ public final class CpuBackend implements Backend {
     /** As {@link #create(int, Gemm)} with the products' GEMM chosen by {@code productsMode} (auto, gemm, java). */
     public static CpuBackend create(int threads, Gemm gemm, String productsMode) {
         if (gemm == null) throw new IllegalArgumentException("gemm must not be null");
-        productsGemm(gemm, productsMode); // rejects a bad mode before the worker threads start
-        return new CpuBackend(threads, gemm, productsMode);
+        Gemm products = productsGemm(gemm, productsMode); // a bad mode fails here, before the worker threads start
+        return new CpuBackend(threads, gemm, products);
     }
 
     /** All available cores, GEMM chosen by {@code -Dnetslim.gemm=auto|openblas|java} (default auto). */

@@ -184,7 +184,7 @@ final class CpuPooling {
         private final int k, h, w, oh, ow, padH, padW;
         /** Row maxima of input row iy start at iy·rs: ow, or a whole vector when ow is narrower. */
         private final int rs;
-        /** The clamped row (2·ow + 1 columns), its even and odd columns, the row maxima, one narrow output row. */
+        /** The clamped row (2·ow + k − 2 columns), its even and odd columns, the row maxima, one narrow output row. */
         private final float[] row, even, odd, rows, line;
         private final int half;
 

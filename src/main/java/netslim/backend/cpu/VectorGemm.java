@@ -23,15 +23,10 @@ public final class VectorGemm implements Gemm {
 
     /** The Java GEMM with the Vector-API kernels ({@code vector}) or the scalar ones. */
     public VectorGemm(int threads, boolean vector) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        }
-        this.threads = threads;
-        this.vector = vector;
-        this.kernel = vector ? new VectorMicroKernel() : new ScalarMicroKernel();
+        this(threads, vector ? new VectorMicroKernel() : new ScalarMicroKernel());
     }
 
-    /** The Java GEMM on a given micro-kernel (tests: the tile height this machine does not use). */
+    /** The Java GEMM on a given micro-kernel (tests also use it for the tile height this machine does not use). */
     VectorGemm(int threads, MicroKernel kernel) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);

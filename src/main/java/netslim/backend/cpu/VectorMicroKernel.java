@@ -27,7 +27,6 @@ final class VectorMicroKernel implements MicroKernel {
      * channel counts of real networks are multiples of 8 far more often than of 12, so fewer padded rows.
      */
     static final int MR = V >= 16 ? 8 : 6;
-    private static final int MR8 = 8;
     static final int NR = 2 * V;
     private static final MicroKernel NARROW6 = new Narrow(), NARROW8 = new Narrow8();
 
@@ -321,7 +320,7 @@ final class VectorMicroKernel implements MicroKernel {
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * NR;
-            int ai = aOff + p * MR8;
+            int ai = aOff + p * 8;
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
             FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
