@@ -46,16 +46,8 @@ extern "C" __global__ void clip_bwd(const float* __restrict__ x, float lo, float
 // y (N, C, HW) = relu(y + b[c]).
 extern "C" __global__ void bias_relu(float* __restrict__ y, const float* __restrict__ b, int C, int HW,
                                      long long n) {
-    if (n < 0x7fffffffLL) { // 32-bit div/mod per element (see channel_bias in conv.cu)
-        const unsigned un = (unsigned)n, hw = (unsigned)HW, c = (unsigned)C;
-        for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < un; i += blockDim.x * gridDim.x) {
-            float v = y[i] + b[(i / hw) % c];
-            y[i] = v < 0.f ? 0.f : v;
-        }
-        return;
-    }
-    GRID_STRIDE(i, n) {
+    for_each_index(n, [&](auto i) { // 32-bit div/mod per element when n < 2³¹ (common.cuh)
         float v = y[i] + b[(i / HW) % C];
         y[i] = v < 0.f ? 0.f : v;
-    }
+    });
 }

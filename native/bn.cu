@@ -57,20 +57,11 @@ extern "C" __global__ void bn_eval(const float* __restrict__ x, const float* __r
                                    const float* __restrict__ beta, const float* __restrict__ mean,
                                    const float* __restrict__ var, float eps, float* __restrict__ y,
                                    int C, int HW, long long n) {
-    if (n < 0x7fffffffLL) { // 32-bit div/mod per element (see channel_bias in conv.cu)
-        const unsigned un = (unsigned)n, hw = (unsigned)HW, uc = (unsigned)C;
-        for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < un; i += blockDim.x * gridDim.x) {
-            int c = (int)((i / hw) % uc);
-            float scale = gamma[c] / sqrtf(var[c] + eps);
-            y[i] = (x[i] - mean[c]) * scale + beta[c];
-        }
-        return;
-    }
-    GRID_STRIDE(i, n) {
+    for_each_index(n, [&](auto i) { // 32-bit div/mod per element when n < 2³¹ (common.cuh)
         int c = (int)((i / HW) % C);
         float scale = gamma[c] / sqrtf(var[c] + eps);
         y[i] = (x[i] - mean[c]) * scale + beta[c];
-    }
+    });
 }
 
 // dbeta += Σ dy, dgamma += Σ dy·x̂, dx += γ·invStd/n·(n·dy − Σ dy − x̂·Σ dy·x̂); dx, dgamma, dbeta may be null.

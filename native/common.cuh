@@ -15,6 +15,22 @@
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); \
          i += (long long)blockDim.x * gridDim.x)
 
+// for_each_index(n, f): calls f(i) for every i < n of a 1-D grid-stride launch, i unsigned (32-bit) when n < 2³¹
+// and long long otherwise. The index kernels whose work per element is a div/mod by the plane or channel count
+// (channel_bias, bias_relu, bn_eval, max_pool_fwd, copy_channels) take f as a generic lambda, so the same body
+// compiles to 32-bit arithmetic for every activation of the zoo models at batch 256: a 64-bit div/mod per element
+// (software-emulated on the GPU) costs more than the memory traffic. In f, an int operand (HW, C, ...) converts to
+// the index's type, so `(i / HW) % C` is right in both.
+template <typename F>
+__device__ __forceinline__ void for_each_index(long long n, F f) {
+    if (n < 0x7fffffffLL) {
+        const unsigned un = (unsigned)n;
+        for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < un; i += blockDim.x * gridDim.x) f(i);
+    } else {
+        GRID_STRIDE(i, n) f(i);
+    }
+}
+
 // Plane launches (CudaContext.launchPlanes): a 2-D grid whose y blocks walk the planes (grid-stride, so any plane
 // count is correct) and whose x threads walk one plane's elements with 32-bit indices. The 64-bit divisions that
 // split a flat index into (plane, element) are then paid once per plane and block, not per element: with one

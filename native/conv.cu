@@ -82,21 +82,10 @@ extern "C" __global__ void col2im_batch(const float* __restrict__ col, ConvGeom 
     }
 }
 
-// y (N, C, HW) += b[c].
-// 32-bit index arithmetic when n < 2³¹ (every activation of the zoo models at batch 256): a 64-bit div/mod per
-// element costs more than the memory traffic.
+// y (N, C, HW) += b[c]; 32-bit index arithmetic when n < 2³¹ (for_each_index in common.cuh).
 extern "C" __global__ void channel_bias(float* __restrict__ y, const float* __restrict__ b, int C, int HW,
                                         long long n) {
-    if (n < 0x7fffffffLL) {
-        const unsigned un = (unsigned)n, hw = (unsigned)HW, c = (unsigned)C;
-        for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < un; i += blockDim.x * gridDim.x) {
-            y[i] += b[(i / hw) % c];
-        }
-        return;
-    }
-    GRID_STRIDE(i, n) {
-        y[i] += b[(i / HW) % C];
-    }
+    for_each_index(n, [&](auto i) { y[i] += b[(i / HW) % C]; });
 }
 
 // db[c] += Σ_{n, hw} dy[n][c][hw]; grid = C blocks of REDUCE_THREADS; 32-bit element arithmetic (N·HW < 2³¹,

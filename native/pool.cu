@@ -62,23 +62,13 @@ __device__ __forceinline__ void covering(int v, int k, int s, int p, int outSize
 
 extern "C" __global__ void max_pool_fwd(const float* __restrict__ x, PoolGeom g, float* __restrict__ y,
                                         long long n) {
-    long long ohw = (long long)g.oh * g.ow;
-    if (n < 0x7fffffffLL) { // 32-bit index arithmetic (see channel_bias in conv.cu)
-        const unsigned un = (unsigned)n, uohw = (unsigned)ohw, ow = (unsigned)g.ow;
-        for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < un; i += blockDim.x * gridDim.x) {
-            unsigned p = i / uohw, q = i - p * uohw;
-            int oy = (int)(q / ow), ox = (int)(q - (unsigned)oy * ow);
-            const float* plane = x + (long long)p * g.H * g.W;
-            y[i] = plane[pool_argmax(plane, g, oy, ox)];
-        }
-        return;
-    }
-    GRID_STRIDE(i, n) {
-        long long p = i / ohw;
-        int oy = (int)((i % ohw) / g.ow), ox = (int)(i % g.ow);
-        const float* plane = x + p * g.H * g.W;
+    const int ohw = g.oh * g.ow; // one output plane is < 2³¹ elements (a plane's n fits an int on the Java side)
+    for_each_index(n, [&](auto i) { // 32-bit index arithmetic when n < 2³¹ (common.cuh)
+        auto p = i / ohw, q = i - p * ohw;
+        int oy = (int)(q / g.ow), ox = (int)(q - (decltype(q))oy * g.ow);
+        const float* plane = x + (long long)p * g.H * g.W;
         y[i] = plane[pool_argmax(plane, g, oy, ox)];
-    }
+    });
 }
 
 // dx[argmax of each window] += dy; n = number of input elements.

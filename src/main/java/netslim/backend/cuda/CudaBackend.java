@@ -223,13 +223,12 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void conv2dRelu(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s) {
+        if (bias != null) CudaChecks.shape(bias, "conv2dRelu", "bias", s.outChannels());
+        conv.forward(x, w, null, y, s);
         if (bias == null) {
-            conv.forward(x, w, null, y, s);
             relu(y, y);
             return;
         }
-        CudaChecks.shape(bias, "conv2dRelu", "bias", s.outChannels());
-        conv.forward(x, w, null, y, s);
         int hw = y.shape().h() * y.shape().w();
         ctx.launch1d(CudaKernel.BIAS_RELU, y.size(), ptr(y), ptr(bias), i(s.outChannels()), i(hw), l(y.size()));
     }

@@ -126,8 +126,13 @@ final class CudaContext implements AutoCloseable, DeviceScratch.Device {
     /** A launch of {@code blocks} x {@code threads} with the given kernel parameters (see {@link KernelArgs}). */
     void launch(CudaKernel k, int blocks, int threads, Pointer... args) {
         if (blocks == 0) return;
+        launchGrid(k, blocks, 1, threads, args);
+    }
+
+    /** cuLaunchKernel of a gx x gy grid of 1-D blocks; with {@code netslim.cuda.sync}, a sync naming the kernel. */
+    private void launchGrid(CudaKernel k, int gx, int gy, int threads, Pointer... args) {
         makeCurrent();
-        check(cuLaunchKernel(functions.get(k), blocks, 1, 1, threads, 1, 1, 0, stream, Pointer.to(args), null),
+        check(cuLaunchKernel(functions.get(k), gx, gy, 1, threads, 1, 1, 0, stream, Pointer.to(args), null),
                 "launch " + k.symbol());
         if (syncEveryLaunch && capturing == null) check(cuStreamSynchronize(stream), "kernel " + k.symbol());
     }
@@ -142,10 +147,7 @@ final class CudaContext implements AutoCloseable, DeviceScratch.Device {
         int threads = Math.min(CudaKernel.THREADS, (planeSize + 31) / 32 * 32);
         int gx = (int) Math.min((planeSize + threads - 1) / threads, 64);
         int gy = (int) Math.min(planes, 65_535);
-        makeCurrent();
-        check(cuLaunchKernel(functions.get(k), gx, gy, 1, threads, 1, 1, 0, stream, Pointer.to(args), null),
-                "launch " + k.symbol());
-        if (syncEveryLaunch && capturing == null) check(cuStreamSynchronize(stream), "kernel " + k.symbol());
+        launchGrid(k, gx, gy, threads, args);
     }
 
     /** A grid-stride launch covering {@code n} elements, one thread each. */
