@@ -1,0 +1,282 @@
+package netslim.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import netslim.backend.ConvSpec;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+
+/**
+ * The serving plan's pointwise conv (1x1, stride 1, no padding, one group) on the 8 x 32 AVX-512 tile, reading x in
+ * place: per image, y (cout x HW) = w (cout x cin) · x (cin x HW), and x's rows of HW pixels already are what a
+ * GEMM packs B into (k-major runs of 32 columns), so B is never packed; w is packed once, when the plan is made
+ * ({@link #prepared}: panels of 8 output channels, k-major), so A is never packed either. A GEMM call per image
+ * (OpenBLAS, or the Java {@link BlockedGemm}) packs both on every call: for GoogLeNet's 1x1 convs at batch 8 that
+ * copy of x is as many bytes as the product reads, and with 16-48 output channels (the inception reductions) it
+ * costs more than the product.
+ *
+ * <p>Work: (image, 32-column panel, chunk of 8-row tiles) items over the pool, the row chunks finest so that
+ * consecutive items share their x panel in cache. Within an item: k-blocks of {@link #KC} (the panel's 128 x 32
+ * floats, 16 KiB, stay in L1 across the row tiles), the first block overwriting y, the others adding; bias and ReLU
+ * on the finished 8 x 32 tile while it is in L1. Edge tiles (a panel narrower than 32 columns, or fewer than 8 rows
+ * left) go through a copy: x's columns into a zero-padded panel, y's tile into a buffer, then the valid part out.
+ *
+ * <p>Only where {@link VectorMicroKernel#MR} is 8 (16-lane vectors: 16 accumulators + 2 B + 1 A of 32 registers);
+ * elsewhere the per-image GEMM stays. {@code -Dnetslim.conv.direct1x1=false} turns it off. Reference:
+ * {@link ReferenceConv} (tested in DirectPointwiseTest on every machine, tails and k-blocks included).
+ */
+final class DirectPointwise {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    static final int MR = 8;
+    static final int NR = 2 * V;
+    /**
+     * Inner-dimension block: 128 x 32 floats of x, 16 KiB, in L1 across a panel's row tiles (one core, GoogLeNet
+     * shapes at batch 8: 128 gave 62-72 GMAC/s, 256 58-66, 64 55-66: x's rows are hw apart, a page each on the
+     * 28x28 maps, and 256 of them miss the TLB). A row chunk of at most 3 tiles takes up to 256 in one block.
+     */
+    static final int KC = 128;
+
+    private static final boolean ENABLED = !"false".equals(System.getProperty("netslim.conv.direct1x1"));
+
+    /**
+     * Output channels at most: up to 64 (the inception reductions, the Tucker chains' ends) OpenBLAS's per-image
+     * product ran at 19-34 GMAC/s on one core against 41-62 here; on wider convs in the model (merged siblings at
+     * batch 1) the in-place kernel lost up to 5 % (bench/RESULTS.md, session 8).
+     */
+    static final int MAX_OUT = 64;
+
+    private DirectPointwise() {
+    }
+
+    /** Whether the serving plan runs this conv here (see the class comment). */
+    static boolean takes(ConvSpec s) {
+        return ENABLED && VectorMicroKernel.MR == MR && VectorGemm.VECTOR_BY_DEFAULT && s.isPointwise()
+                && !SkinnyPointwise.takes(s.inChannels(), s.outChannels()) && s.outChannels() <= MAX_OUT;
+    }
+
+    /**
+     * w (cout, cin, 1, 1) packed: tile t (output channels 8t..8t+7) at t·cin·8, element (r, k) at (t·cin + k)·8 + r;
+     * rows past cout are zero. Shape (tiles, cin, 8).
+     */
+    static Tensor prepared(Tensor w, ConvSpec s) {
+        if (!s.isPointwise()) throw new IllegalArgumentException("prepareConvWeights: not a pointwise conv: " + s);
+        int cout = s.outChannels(), cin = s.inChannels(), size = cout * cin;
+        ShapeChecks.require(w.size() == size, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
+        float[] wd = w.data();
+        int wo = w.offset();
+        // Shared by every plan over the same weights (the embedding API builds one per thread), never stale.
+        return CACHE.get(wd, q -> q.offset == wo && q.weights.length == size
+                        && java.util.Arrays.equals(wd, wo, wo + size, q.weights, 0, size),
+                q -> q.offset == wo && q.weights.length == size,
+                () -> new Packed(wo, java.util.Arrays.copyOfRange(wd, wo, wo + size), pack(wd, wo, cout, cin))).packed;
+    }
+
+    private static Tensor pack(float[] wd, int wo, int cout, int cin) {
+        int tiles = (cout + MR - 1) / MR;
+        float[] p = new float[tiles * cin * MR];
+        for (int t = 0; t < tiles; t++) {
+            for (int r = 0; r < MR && t * MR + r < cout; r++) {
+                int row = wo + (t * MR + r) * cin;
+                for (int k = 0; k < cin; k++) p[(t * cin + k) * MR + r] = wd[row + k];
+            }
+        }
+        return Tensor.of(Shape.of(tiles, cin, MR), p);
+    }
+
+    private record Packed(int offset, float[] weights, Tensor packed) {
+    }
+
+    /** Per weight array (identity, weakly): its packed forms, each with its own copy of the weights it came from. */
+    private static final netslim.tensor.DerivedCache<Packed> CACHE = new netslim.tensor.DerivedCache<>();
+
+    /** y (N, cout, H, W) = conv(x, w) + bias, then ReLU when asked; {@code packed} from {@link #prepared}. */
+    static void forward(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        if (!s.isPointwise()) throw new IllegalArgumentException("conv2dPrepared: not a pointwise conv: " + s);
+        ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
+        Shape xs = x.shape();
+        int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
+        ShapeChecks.require(xs.c() == cin, "conv2dPrepared", "x " + xs + " does not match " + s);
+        ShapeChecks.requireShape(packed, "conv2dPrepared", "packed w", (cout + MR - 1) / MR, cin, MR);
+        ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), cout, xs.h(), xs.w());
+        if (bias != null) ShapeChecks.requireShape(bias, "conv2dPrepared", "bias", cout);
+        forward(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), packed.data(), packed.offset(),
+                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset(), relu);
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(2));
+    private static final int PANEL = 0, TILE = 1;
+
+    /** The arrays' form of {@link #forward(WorkerPool, Tensor, Tensor, Tensor, Tensor, ConvSpec, boolean)}. */
+    static void forward(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, float[] pa, int pao,
+                        float[] bias, int bo, float[] y, int yo, boolean relu) {
+        int panels = (hw + NR - 1) / NR, tiles = (cout + MR - 1) / MR;
+        // Enough items for every thread (4 per thread, as parallelFor's chunks), splitting the row tiles only then.
+        int want = 4 * pool.threads(), split = Math.max(1, Math.min(tiles, (want + images * panels - 1)
+                / (images * panels)));
+        int perSplit = (tiles + split - 1) / split;
+        split = (tiles + perSplit - 1) / perSplit;
+        int splits = split, items = images * panels * splits;
+        pool.parallelFor(items, 1, (i0, i1) -> {
+            for (int it = i0; it < i1; it++) {
+                int q = it / splits, t0 = (it % splits) * perSplit, t1 = Math.min(tiles, t0 + perSplit);
+                int n = q / panels, j0 = (q % panels) * NR;
+                item(cin, cout, hw, x, xo + n * cin * hw, pa, pao, bias, bo, y, yo + n * cout * hw, j0, t0, t1,
+                        relu);
+            }
+        });
+    }
+
+    /** Row tiles [t0, t1) of columns [j0, j0 + 32) of one image. */
+    private static void item(int cin, int cout, int hw, float[] x, int xo, float[] pa, int pao, float[] bias, int bo,
+                             float[] y, int yo, int j0, int t0, int t1, boolean relu) {
+        int cols = Math.min(NR, hw - j0);
+        float[] b = x;
+        int bOff = xo + j0, ldb = hw;
+        Scratch sc = null;
+        if (cols < NR) { // a narrow last panel: its columns, zero-padded to 32, k-major
+            sc = SCRATCH.get();
+            b = sc.get(PANEL, cin * NR);
+            for (int k = 0; k < cin; k++) {
+                int from = xo + k * hw + j0, to = k * NR;
+                System.arraycopy(x, from, b, to, cols);
+                java.util.Arrays.fill(b, to + cols, to + NR, 0f);
+            }
+            bOff = 0;
+            ldb = NR;
+        }
+        int block = t1 - t0 <= 3 ? Math.min(cin, 256) : KC;
+        for (int k0 = 0; k0 < cin; k0 += block) {
+            int kc = Math.min(block, cin - k0);
+            boolean first = k0 == 0, last = k0 + kc == cin;
+            for (int t = t0; t < t1; t++) {
+                int r0 = t * MR, rows = Math.min(MR, cout - r0);
+                int aOff = pao + (t * cin + k0) * MR;
+                if (rows == MR && cols == NR) {
+                    int c = yo + r0 * hw + j0;
+                    tile(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first, y, c, hw);
+                    if (last && (bias != null || relu)) epilogue(y, c, hw, MR, NR, bias, bo + r0, relu);
+                } else { // an edge tile: accumulate in a 8 x 32 buffer kept per row tile, copy the valid part out
+                    if (sc == null) sc = SCRATCH.get();
+                    float[] buf = sc.get(TILE, (t1 - t0) * MR * NR);
+                    int c = (t - t0) * MR * NR;
+                    tile(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first, buf, c, NR);
+                    if (last) {
+                        for (int r = 0; r < rows; r++) {
+                            int to = yo + (r0 + r) * hw + j0, from = c + r * NR;
+                            float add = bias == null ? 0f : bias[bo + r0 + r];
+                            for (int j = 0; j < cols; j++) {
+                                float v = buf[from + j] + add;
+                                y[to + j] = relu && v < 0f ? 0f : v; // NaN stays NaN
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** rows x cols of c (row stride ldc): + bias[row], then max(·, 0) when asked (NaN stays NaN, as ReLU's). */
+    private static void epilogue(float[] c, int cOff, int ldc, int rows, int cols, float[] bias, int bo,
+                                 boolean relu) {
+        for (int r = 0; r < rows; r++) {
+            FloatVector add = FloatVector.broadcast(S, bias == null ? 0f : bias[bo + r]);
+            for (int j = 0; j < cols; j += V) {
+                int at = cOff + r * ldc + j;
+                FloatVector v = FloatVector.fromArray(S, c, at).add(add);
+                if (relu) v = v.blend(0f, v.compare(VectorOperators.LT, 0f));
+                v.intoArray(c, at);
+            }
+        }
+    }
+
+    /**
+     * The 8 x 32 tile: c (row stride ldc) = (first ? 0 : c) + Σ_{p < kc} a[p][0..7] ⊗ b[p][0..31], a packed k-major
+     * 8-wide, b's rows ldb apart. Written out like VectorMicroKernel's bodies (named accumulators: C2 keeps them in
+     * registers; arrays of vectors or a helper taking vectors were boxed there).
+     */
+    static void tile(int kc, float[] a, int aOff, float[] b, int bOff, int ldb, boolean first, float[] c, int cOff,
+                     int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * ldb;
+            int ai = aOff + p * 8;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, a[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        int r = cOff;
+        if (!first) {
+            c00 = c00.add(FloatVector.fromArray(S, c, r));
+            c01 = c01.add(FloatVector.fromArray(S, c, r + V));
+            c10 = c10.add(FloatVector.fromArray(S, c, r + ldc));
+            c11 = c11.add(FloatVector.fromArray(S, c, r + ldc + V));
+            c20 = c20.add(FloatVector.fromArray(S, c, r + 2 * ldc));
+            c21 = c21.add(FloatVector.fromArray(S, c, r + 2 * ldc + V));
+            c30 = c30.add(FloatVector.fromArray(S, c, r + 3 * ldc));
+            c31 = c31.add(FloatVector.fromArray(S, c, r + 3 * ldc + V));
+            c40 = c40.add(FloatVector.fromArray(S, c, r + 4 * ldc));
+            c41 = c41.add(FloatVector.fromArray(S, c, r + 4 * ldc + V));
+            c50 = c50.add(FloatVector.fromArray(S, c, r + 5 * ldc));
+            c51 = c51.add(FloatVector.fromArray(S, c, r + 5 * ldc + V));
+            c60 = c60.add(FloatVector.fromArray(S, c, r + 6 * ldc));
+            c61 = c61.add(FloatVector.fromArray(S, c, r + 6 * ldc + V));
+            c70 = c70.add(FloatVector.fromArray(S, c, r + 7 * ldc));
+            c71 = c71.add(FloatVector.fromArray(S, c, r + 7 * ldc + V));
+        }
+        c00.intoArray(c, r);
+        c01.intoArray(c, r + V);
+        r += ldc;
+        c10.intoArray(c, r);
+        c11.intoArray(c, r + V);
+        r += ldc;
+        c20.intoArray(c, r);
+        c21.intoArray(c, r + V);
+        r += ldc;
+        c30.intoArray(c, r);
+        c31.intoArray(c, r + V);
+        r += ldc;
+        c40.intoArray(c, r);
+        c41.intoArray(c, r + V);
+        r += ldc;
+        c50.intoArray(c, r);
+        c51.intoArray(c, r + V);
+        r += ldc;
+        c60.intoArray(c, r);
+        c61.intoArray(c, r + V);
+        r += ldc;
+        c70.intoArray(c, r);
+        c71.intoArray(c, r + V);
+    }
+}

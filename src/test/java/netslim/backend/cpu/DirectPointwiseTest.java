@@ -1,0 +1,134 @@
+package netslim.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+import netslim.backend.ConvSpec;
+import netslim.tensor.Rng;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+import netslim.testing.Close;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The in-place pointwise conv (8 x 32 tile, x read where it lies, w packed once) against the double-accumulating
+ * reference conv on seeded random inputs, on every machine (where the tile is not the machine's, it runs anyway:
+ * slower, as correct): full and narrow last panels (HW 784, 196, 49, 33, 5, 1), full and partial last row tiles
+ * (cout 16, 12, 9, 200), one and several k-blocks (cin 9, 300, 528), items split by rows (batch 1) and by images,
+ * with and without bias and ReLU, on one and two threads, y pre-filled so every element must be overwritten.
+ */
+class DirectPointwiseTest {
+
+    static Stream<Arguments> shapes() {
+        return Stream.of(
+                // n, cin, cout, h, w
+                Arguments.of(1, 64, 64, 28, 28),   // full panels and tiles, batch 1 (rows split over items)
+                Arguments.of(2, 300, 16, 14, 14),  // two k-blocks, a 4-column last panel, an inception reduction
+                Arguments.of(3, 528, 24, 7, 7),    // three k-blocks, a 17-column last panel
+                Arguments.of(1, 9, 12, 3, 11),     // a 33-column image: one full panel, one of a single column
+                Arguments.of(2, 20, 9, 1, 5),      // one narrow panel, one full and one 1-row tile
+                Arguments.of(4, 17, 200, 1, 1),    // a 1x1 map (the classifier side), 25 row tiles
+                Arguments.of(1, 832, 48, 7, 7));   // inception5b's reduction shape
+    }
+
+    @ParameterizedTest(name = "n{0} cin{1} cout{2} {3}x{4}")
+    @MethodSource("shapes")
+    void matchesTheReferenceConv(int n, int cin, int cout, int h, int w) {
+        Rng rng = new Rng(1009L * n + 31L * cin + cout + 7L * h + w);
+        ConvSpec s = ConvSpec.of(cin, cout, 1, 1, 0);
+        Tensor x = rng.uniform(Shape.of(n, cin, h, w));
+        Tensor wt = rng.uniform(Shape.of(cout, cin, 1, 1));
+        Tensor bias = rng.uniform(Shape.of(cout));
+        Tensor packed = DirectPointwise.prepared(wt, s);
+        Shape ys = Shape.of(n, cout, h, w);
+        for (boolean withBias : new boolean[] {false, true}) {
+            for (boolean relu : new boolean[] {false, true}) {
+                Tensor want = Tensor.zeros(ys);
+                ReferenceConv.conv2d(x, wt, withBias ? bias : null, want, s);
+                if (relu) for (int i = 0; i < want.size(); i++) want.set(i, Math.max(want.get(i), 0f));
+                for (int threads : new int[] {1, 2}) {
+                    try (WorkerPool pool = new WorkerPool(threads)) {
+                        Tensor y = rng.uniform(ys); // pre-filled: every element must be overwritten
+                        y.set(0, Float.NaN);
+                        DirectPointwise.forward(pool, x, packed, withBias ? bias : null, y, s, relu);
+                        // Sums of cin products of O(1) terms in float, against the double reference.
+                        Close.assertClose(y, want, 2e-6 * Math.sqrt(cin), 1e-5,
+                                "direct pointwise bias=" + withBias + " relu=" + relu + " threads=" + threads);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void packsEightRowPanelsKMajorWithZeroRows() {
+        int cin = 3, cout = 10;
+        ConvSpec s = ConvSpec.of(cin, cout, 1, 1, 0);
+        Tensor wt = Tensor.zeros(Shape.of(cout, cin, 1, 1));
+        for (int i = 0; i < wt.size(); i++) wt.set(i, i + 1);
+        Tensor p = DirectPointwise.prepared(wt, s);
+        assertEquals(Shape.of(2, cin, 8), p.shape());
+        for (int t = 0; t < 2; t++) {
+            for (int k = 0; k < cin; k++) {
+                for (int r = 0; r < 8; r++) {
+                    int row = t * 8 + r;
+                    float want = row < cout ? wt.get(row * cin + k) : 0f;
+                    assertEquals(want, p.get((t * cin + k) * 8 + r), "tile " + t + " k " + k + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void nanInTheInputReachesItsOutputsOnly() {
+        ConvSpec s = ConvSpec.of(4, 8, 1, 1, 0);
+        Rng rng = new Rng(5);
+        Tensor x = rng.uniform(Shape.of(1, 4, 2, 40));
+        Tensor wt = rng.uniform(Shape.of(8, 4, 1, 1));
+        x.set(1 * 80 + 37, Float.NaN); // channel 1, pixel 37: in the narrow second panel
+        Tensor y = Tensor.zeros(Shape.of(1, 8, 2, 40));
+        try (WorkerPool pool = new WorkerPool(2)) {
+            DirectPointwise.forward(pool, x, DirectPointwise.prepared(wt, s), null, y, s, true);
+        }
+        for (int c = 0; c < 8; c++) {
+            for (int p = 0; p < 80; p++) {
+                float v = y.get(c * 80 + p);
+                assertEquals(p == 37, Float.isNaN(v), "channel " + c + " pixel " + p + ": " + v);
+            }
+        }
+    }
+
+    @Test
+    void refusesWhatItDoesNotTake() {
+        ConvSpec strided = ConvSpec.of(4, 8, 1, 2, 0);
+        Tensor wt = Tensor.zeros(Shape.of(8, 4, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> DirectPointwise.prepared(wt, strided));
+        ConvSpec s = ConvSpec.of(4, 8, 1, 1, 0);
+        Tensor packed = DirectPointwise.prepared(wt, s);
+        try (WorkerPool pool = new WorkerPool(1)) {
+            var e = assertThrows(RuntimeException.class, () -> DirectPointwise.forward(pool,
+                    Tensor.zeros(Shape.of(1, 5, 2, 2)), packed, null, Tensor.zeros(Shape.of(1, 8, 2, 2)), s, false));
+            assertTrue(e.getMessage().contains("conv2dPrepared"), e.getMessage());
+        }
+    }
+
+    @Test
+    void theBackendPreparesPointwiseWeightsOnlyWhereTheTileIsTheMachines() {
+        ConvSpec s = ConvSpec.of(64, 32, 1, 1, 0);
+        Tensor wt = Tensor.zeros(Shape.of(32, 64, 1, 1));
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1))) {
+            Tensor p = cpu.prepareConvWeights(wt, s, Shape.of(1, 64, 14, 14));
+            if (DirectPointwise.takes(s)) assertEquals(Shape.of(4, 64, 8), p.shape());
+            else assertNull(p);
+            // Skinny pointwise convs (at most 8 channels in or out) keep their own kernel.
+            assertNull(cpu.prepareConvWeights(Tensor.zeros(Shape.of(8, 64, 1, 1)), ConvSpec.of(64, 8, 1, 1, 0),
+                    Shape.of(1, 64, 14, 14)));
+        }
+    }
+}
