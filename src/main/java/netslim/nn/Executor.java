@@ -43,6 +43,11 @@ public final class Executor implements AutoCloseable {
     private final Map<String, Long> dropoutSeeds = new HashMap<>();
     private Rng rng = new Rng(0x5eed);
     private final Tensor input;
+    /**
+     * Serving plan, host backend, batch > 1, a model with few MACs per activation byte (see
+     * {@link #servesImageByImage}): the batch-1 plan that runs the batch one image at a time; null otherwise.
+     */
+    private final Executor perImage;
     private final Map<String, String> fusedConvToRelu = new HashMap<>();
     /** Serving plan at batch 1: nodes whose output is a slice of a concat's buffer, and those slices. */
     private final java.util.Set<String> inPlaceConcatInputs = new java.util.HashSet<>();
@@ -76,7 +81,19 @@ public final class Executor implements AutoCloseable {
         return new Executor(BatchNormFolding.fold(g).graph(), backend, batch, Mode.FUSED_INFERENCE);
     }
 
+    /**
+     * The serving plan of {@link #forInference(Graph, Backend, int)} with image-by-image serving ruled out (tests
+     * that compare a host plan bit for bit with a device-like plan of the whole batch).
+     */
+    static Executor forInferenceWholeBatch(Graph g, Backend backend, int batch) {
+        return new Executor(BatchNormFolding.fold(g).graph(), backend, batch, Mode.FUSED_INFERENCE, false);
+    }
+
     public Executor(Graph graph, Backend backend, int batch, Mode mode) {
+        this(graph, backend, batch, mode, true);
+    }
+
+    private Executor(Graph graph, Backend backend, int batch, Mode mode, boolean mayServeImageByImage) {
         if (batch <= 0) throw new NetslimException("batch size must be positive, got " + batch);
         this.graph = graph;
         this.backend = backend;
@@ -84,6 +101,14 @@ public final class Executor implements AutoCloseable {
         this.mode = mode;
         graph.validateParams();
         this.shapes = graph.shapes(batch);
+        this.perImage = mayServeImageByImage && mode == Mode.FUSED_INFERENCE && batch > 1 && backend.isHost()
+                && servesImageByImage(graph)
+                ? new Executor(graph, backend, 1, mode) : null;
+        if (perImage != null) { // nothing else to plan: the batch-1 plan does the work, one image after another
+            this.input = null;
+            acts.put(graph.outputName(), backend.allocate(shapes.get(graph.outputName())));
+            return;
+        }
         this.input = backend.allocate(shapes.get(graph.inputName()));
         acts.put(graph.inputName(), input);
         if (mode == Mode.FUSED_INFERENCE) findConvRelu();
@@ -175,8 +200,9 @@ public final class Executor implements AutoCloseable {
                 mergedConvs.add(n.name());
                 c0 += ((Layer.Conv2d) n.layer()).spec().outChannels();
             }
-            merges.put(group.get(0).name(), new MergedConvs(stacked[0], stacked[1], y,
-                    new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1), relu));
+            ConvSpec spec = new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+            merges.put(group.get(0).name(), new MergedConvs(stacked[0], stacked[1], y, spec, relu,
+                    backend.prepareConvWeights(stacked[0], spec, in)));
         }
     }
 
@@ -246,8 +272,11 @@ public final class Executor implements AutoCloseable {
         return new Tensor(s, buffer.storage(), Math.toIntExact(buffer.offset() + (long) c0 * s.h() * s.w()));
     }
 
-    /** Sibling pointwise convs run as one (see {@link #planSiblingMerges}), at the position of the first. */
-    private record MergedConvs(Tensor w, Tensor b, Tensor y, ConvSpec spec, boolean relu) {
+    /**
+     * Sibling pointwise convs run as one (see {@link #planSiblingMerges}), at the position of the first; prepared:
+     * the stacked weights as {@link Backend#prepareConvWeights} gave them, or null.
+     */
+    private record MergedConvs(Tensor w, Tensor b, Tensor y, ConvSpec spec, boolean relu, Tensor prepared) {
     }
 
     /** Conv → ReLU pairs where the ReLU is the conv's only reader (and the conv is not the graph output). */
@@ -396,9 +425,11 @@ public final class Executor implements AutoCloseable {
 
     /** Runs the graph on a host batch (N, C, H, W) and returns the output buffer (backend memory). */
     public Tensor forward(Tensor hostInput) {
-        if (!hostInput.shape().equals(input.shape())) {
-            throw new NetslimException("input has shape " + hostInput.shape() + ", the model expects " + input.shape());
+        Shape expected = shapes.get(graph.inputName());
+        if (!hostInput.shape().equals(expected)) {
+            throw new NetslimException("input has shape " + hostInput.shape() + ", the model expects " + expected);
         }
+        if (perImage != null) return forwardImageByImage(hostInput);
         backend.upload(hostInput, input);
         try (Backend.Pass pass = backend.pass()) {
             forwardNodes();
@@ -457,6 +488,70 @@ public final class Executor implements AutoCloseable {
         replay.run();
     }
 
+    /**
+     * MACs per byte of one image's activations (every node's output and the input, as floats) below which the CPU
+     * serving plan runs a batch image by image: {@value}. Above it (dense CNNs: GoogLeNet 30, ResNet-18 54) a
+     * batch's bigger GEMMs win; below it (compressed models: 1-9) the pass is bound by moving activations, and a
+     * whole batch's (46 MB per GoogLeNet image, 1.5 GB at batch 32) goes through memory while one image's stays in
+     * cache. Measured on the 2-core AVX-512 Xeon of session 8 (bench/RESULTS.md), where this is also the roofline
+     * balance: ~170 GMAC/s of FMA peak over ~10-12 GB/s of memory bandwidth.
+     */
+    static final double IMAGE_BY_IMAGE_BELOW = 16;
+
+    /** {@code -Dnetslim.serving.perImage=auto|true|false}: auto applies {@link #IMAGE_BY_IMAGE_BELOW}. */
+    private static final String PER_IMAGE_SERVING = System.getProperty("netslim.serving.perImage", "auto");
+
+    /** Whether a CPU serving plan of {@code g} at batch > 1 runs image by image (see {@link #IMAGE_BY_IMAGE_BELOW}). */
+    static boolean servesImageByImage(Graph g) {
+        return switch (PER_IMAGE_SERVING) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> macsPerActivationByte(g) < IMAGE_BY_IMAGE_BELOW;
+        };
+    }
+
+    /** Conv and linear multiply-adds of one image over 4 bytes per activation of that image (input included). */
+    static double macsPerActivationByte(Graph g) {
+        Map<String, Shape> one = g.shapes(1);
+        long macs = 0, floats = one.get(g.inputName()).size();
+        for (Node n : g.nodes()) {
+            Shape out = one.get(n.name());
+            floats += out.size();
+            if (n.layer() instanceof Layer.Conv2d c) { // the convention of netslim.report.ModelStats.macs
+                ConvSpec s = c.spec();
+                macs += (long) s.kh() * s.kw() * (s.inChannels() / s.groups()) * s.outChannels() * out.h() * out.w();
+            } else if (n.layer() instanceof Layer.Linear l) {
+                macs += (long) l.in() * l.out();
+            }
+        }
+        return macs / (4.0 * floats);
+    }
+
+    /**
+     * The batch through the batch-1 plan, image after image, each output copied into this plan's output buffer. A
+     * node timer gets each node's time summed over the batch, once per call, as a whole-batch pass would give it.
+     */
+    private Tensor forwardImageByImage(Tensor hostInput) {
+        Tensor out = acts.get(graph.outputName());
+        Shape one = perImage.shapes.get(graph.inputName());
+        int inSize = Math.toIntExact(one.size()), outSize = Math.toIntExact(out.size() / batch);
+        NodeTimer timer = nodeTimer;
+        Map<Node, long[]> sums = timer == null ? null : new java.util.LinkedHashMap<>();
+        perImage.setNodeTimer(timer == null ? null : (n, nanos) -> sums.computeIfAbsent(n, k -> new long[1])[0] += nanos);
+        for (int i = 0; i < batch; i++) {
+            Tensor x = new Tensor(one, hostInput.storage(), Math.toIntExact(hostInput.offset() + (long) i * inSize));
+            Tensor y = perImage.forward(x);
+            System.arraycopy(y.data(), y.offset(), out.data(), out.offset() + i * outSize, outSize);
+        }
+        if (sums != null) sums.forEach((n, t) -> timer.record(n, t[0]));
+        return out;
+    }
+
+    /** Whether this serving plan runs its batch image by image ({@link #servesImageByImage}). */
+    public boolean imageByImage() {
+        return perImage != null;
+    }
+
     /** Convenience: forward and copy the output to a new host tensor. */
     public Tensor forwardToHost(Tensor hostInput) {
         Tensor out = forward(hostInput);
@@ -472,7 +567,8 @@ public final class Executor implements AutoCloseable {
         Layer l = n.layer();
         if (mergedConvs.contains(name)) {
             MergedConvs m = merges.get(name); // null for the members after the first: computed with it
-            if (m != null && m.relu()) backend.conv2dRelu(x, m.w(), m.b(), m.y(), m.spec());
+            if (m != null && m.prepared() != null) backend.conv2dPrepared(x, m.prepared(), m.b(), m.y(), m.spec(), m.relu());
+            else if (m != null && m.relu()) backend.conv2dRelu(x, m.w(), m.b(), m.y(), m.spec());
             else if (m != null) backend.conv2d(x, m.w(), m.b(), m.y(), m.spec());
         } else if (l instanceof Layer.Conv2d c) {
             Tensor w = param(pn(name)[W]), b = c.bias() ? param(pn(name)[B]) : null;
@@ -625,6 +721,7 @@ public final class Executor implements AutoCloseable {
 
     @Override
     public void close() {
+        if (perImage != null) perImage.close();
         if (replay != null) replay.close();
         replay = null;
         if (deviceTimer != null) deviceTimer.close();

@@ -89,7 +89,9 @@ class NetslimModelTest {
             }
         }
         try (NetslimModel unfolded = NetslimModel.of(graph, Device.CPU, new NetslimModel.Options(0, false))) {
-            Close.assertClose(unfolded.predict(x, 3), expected.toArray(), 0, 0, "without folding: the engine's numbers");
+            // The engine's numbers up to the summation order: this thin model's serving plan runs image by image
+            // (Executor#imageByImage), its products of one image rounding differently from the batch-3 plain plan's.
+            Close.assertClose(unfolded.predict(x, 3), expected.toArray(), 1e-6, 1e-6, "without folding");
         }
     }
 

@@ -109,7 +109,7 @@ class ExecutorReplayTest {
     private static boolean comparePasses(String replay, int passes, Calls calls) {
         Graph g = model();
         try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
-             Executor plain = Executor.forInference(g, cpu, 2);
+             Executor plain = Executor.forInferenceWholeBatch(g, cpu, 2); // the device plan's shapes
              Executor device = Executor.forInference(g, fakeDevice(cpu, replay, false, calls), 2)) {
             for (int i = 0; i < passes; i++) {
                 Close.assertClose(device.forwardToHost(input(i)), plain.forwardToHost(input(i)), 0, 0,
@@ -173,7 +173,7 @@ class ExecutorReplayTest {
             Tensor x = new Rng(9).uniform(Shape.of(batch, 1, 28, 28));
             try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
                  Executor plain = new Executor(g, cpu, batch, Executor.Mode.INFERENCE);
-                 Executor serving = Executor.forInference(g, counting(cpu, counts), batch)) {
+                 Executor serving = Executor.forInferenceWholeBatch(g, counting(cpu, counts), batch)) {
                 Close.assertClose(serving.forwardToHost(x), plain.forwardToHost(x), 1e-5, 1e-4, "batch " + batch);
             }
             convCalls.put(batch, counts.getOrDefault("conv2dRelu", 0) + counts.getOrDefault("conv2d", 0)
@@ -231,7 +231,7 @@ class ExecutorReplayTest {
         Graph g = model();
         Calls calls = new Calls();
         try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
-             Executor plain = Executor.forInference(g, cpu, 2);
+             Executor plain = Executor.forInferenceWholeBatch(g, cpu, 2); // the device plan's shapes
              Executor device = Executor.forInference(g, fakeDevice(cpu, "capture", true, calls), 2)) {
             Map<String, Long> times = new HashMap<>();
             device.setNodeTimer((n, nanos) -> times.put(n.name(), nanos));

@@ -1,0 +1,89 @@
+package netslim.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import netslim.backend.cpu.CpuBackend;
+import netslim.backend.cpu.Gemm;
+import netslim.backend.cpu.ReferenceKernels;
+import netslim.tensor.Rng;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+import netslim.testing.Close;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CPU serving plan runs a batch image by image when the model has few MACs per activation byte
+ * ({@link Executor#IMAGE_BY_IMAGE_BELOW}): the choice on both sides of the line, the same outputs as the plain
+ * reference plan, and per-node times summed over the batch once per pass.
+ */
+class ImageByImageServingTest {
+
+    /** googlenet-cifar at width 0.25: 4x fewer channels, so ~16x fewer MACs for ~4x fewer activations. */
+    private static Graph thin() {
+        return FusedInferenceTest.model("googlenet-cifar", Shape.of(1, 28, 28), 0.25);
+    }
+
+    @Test
+    void theChoiceFollowsTheModelsMacsPerActivationByte() {
+        Graph thin = thin(), dense = FusedInferenceTest.model("googlenet", Shape.of(3, 64, 64), 1.0);
+        double low = Executor.macsPerActivationByte(thin), high = Executor.macsPerActivationByte(dense);
+        assertTrue(low < Executor.IMAGE_BY_IMAGE_BELOW, "thin googlenet-cifar: " + low);
+        assertTrue(high > Executor.IMAGE_BY_IMAGE_BELOW, "googlenet: " + high);
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2));
+             Executor thin3 = Executor.forInference(thin, cpu, 3);
+             Executor thin1 = Executor.forInference(thin, cpu, 1);
+             Executor plain3 = new Executor(thin, cpu, 3, Executor.Mode.INFERENCE);
+             Executor dense2 = Executor.forInference(dense, cpu, 2);
+             Executor reference3 = Executor.forInference(thin, ReferenceKernels.create(), 3)) {
+            assertTrue(thin3.imageByImage());
+            assertFalse(thin1.imageByImage(), "batch 1 is already one image");
+            assertFalse(plain3.imageByImage(), "only the serving plan");
+            assertFalse(dense2.imageByImage(), "a dense model keeps its batch");
+            assertTrue(reference3.imageByImage(), "any host backend");
+        }
+    }
+
+    @Test
+    void imageByImageGivesThePlainPlansOutputs() {
+        Graph g = thin();
+        Tensor x = new Rng(9).uniform(Shape.of(5, 1, 28, 28));
+        Tensor want;
+        try (Executor plain = new Executor(g, ReferenceKernels.create(), 5, Executor.Mode.INFERENCE)) {
+            want = plain.forwardToHost(x);
+        }
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2));
+             Executor serving = Executor.forInference(g, cpu, 5)) {
+            assertTrue(serving.imageByImage());
+            for (int pass = 0; pass < 2; pass++) { // the output buffer is reused: every image rewritten
+                Tensor got = serving.forwardToHost(x);
+                assertEquals(want.shape(), got.shape());
+                Close.assertClose(got, want, 1e-4, 1e-3, "image-by-image serving plan, pass " + pass);
+            }
+        }
+    }
+
+    @Test
+    void aNodeTimerGetsEachNodeOncePerPassSummedOverTheImages() {
+        Graph g = thin();
+        Tensor x = new Rng(3).uniform(Shape.of(4, 1, 28, 28));
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+             Executor serving = Executor.forInference(g, cpu, 4)) {
+            assertTrue(serving.imageByImage());
+            Map<String, Integer> calls = new HashMap<>();
+            Map<String, Long> nanos = new HashMap<>();
+            serving.setNodeTimer((n, t) -> {
+                calls.merge(n.name(), 1, Integer::sum);
+                nanos.merge(n.name(), t, Long::sum);
+            });
+            serving.forward(x);
+            serving.forward(x);
+            assertEquals(serving.graph().nodes().size(), calls.size());
+            calls.forEach((name, c) -> assertEquals(2, c, name + " recorded " + c + " times in 2 passes"));
+            assertTrue(nanos.values().stream().mapToLong(Long::longValue).sum() > 0);
+        }
+    }
+}
