@@ -346,6 +346,10 @@ public final class Executor implements AutoCloseable {
             throw new NetslimException("node " + node + " is fused with " + fusedConvToRelu.get(node)
                     + " in this inference plan: its own output is not kept (use Mode.INFERENCE to read it)");
         }
+        if (t == null && perImage != null && shapes.containsKey(node)) {
+            throw new NetslimException("node " + node + ": this serving plan runs its batch image by image and keeps"
+                    + " only the output (use Mode.INFERENCE to read it)");
+        }
         if (t == null) throw new NetslimException("no activation named " + node);
         return t;
     }
@@ -537,7 +541,8 @@ public final class Executor implements AutoCloseable {
         int inSize = Math.toIntExact(one.size()), outSize = Math.toIntExact(out.size() / batch);
         NodeTimer timer = nodeTimer;
         Map<Node, long[]> sums = timer == null ? null : new java.util.LinkedHashMap<>();
-        perImage.setNodeTimer(timer == null ? null : (n, nanos) -> sums.computeIfAbsent(n, k -> new long[1])[0] += nanos);
+        perImage.setNodeTimer(timer == null ? null
+                : (n, nanos) -> sums.computeIfAbsent(n, k -> new long[1])[0] += nanos);
         for (int i = 0; i < batch; i++) {
             Tensor x = new Tensor(one, hostInput.storage(), Math.toIntExact(hostInput.offset() + (long) i * inSize));
             Tensor y = perImage.forward(x);
@@ -567,9 +572,13 @@ public final class Executor implements AutoCloseable {
         Layer l = n.layer();
         if (mergedConvs.contains(name)) {
             MergedConvs m = merges.get(name); // null for the members after the first: computed with it
-            if (m != null && m.prepared() != null) backend.conv2dPrepared(x, m.prepared(), m.b(), m.y(), m.spec(), m.relu());
-            else if (m != null && m.relu()) backend.conv2dRelu(x, m.w(), m.b(), m.y(), m.spec());
-            else if (m != null) backend.conv2d(x, m.w(), m.b(), m.y(), m.spec());
+            if (m != null && m.prepared() != null) {
+                backend.conv2dPrepared(x, m.prepared(), m.b(), m.y(), m.spec(), m.relu());
+            } else if (m != null && m.relu()) {
+                backend.conv2dRelu(x, m.w(), m.b(), m.y(), m.spec());
+            } else if (m != null) {
+                backend.conv2d(x, m.w(), m.b(), m.y(), m.spec());
+            }
         } else if (l instanceof Layer.Conv2d c) {
             Tensor w = param(pn(name)[W]), b = c.bias() ? param(pn(name)[B]) : null;
             String relu = fusedConvToRelu.get(name);

@@ -58,6 +58,10 @@ class ImageByImageServingTest {
         try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2));
              Executor serving = Executor.forInference(g, cpu, 5)) {
             assertTrue(serving.imageByImage());
+            String inner = g.nodes().get(0).name();
+            var e = org.junit.jupiter.api.Assertions.assertThrows(netslim.NetslimException.class,
+                    () -> serving.activation(inner));
+            assertTrue(e.getMessage().contains("image by image"), e.getMessage());
             for (int pass = 0; pass < 2; pass++) { // the output buffer is reused: every image rewritten
                 Tensor got = serving.forwardToHost(x);
                 assertEquals(want.shape(), got.shape());

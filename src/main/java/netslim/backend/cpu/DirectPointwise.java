@@ -57,8 +57,8 @@ final class DirectPointwise {
     }
 
     /**
-     * w (cout, cin, 1, 1) packed: tile t (output channels 8t..8t+7) at t·cin·8, element (r, k) at (t·cin + k)·8 + r;
-     * rows past cout are zero. Shape (tiles, cin, 8).
+     * w (cout, cin, 1, 1) packed: tile t (output channels 8t..8t+7) at t·cin·8, element (r, k) at
+     * (t·cin + k)·8 + r; rows past cout are zero. Shape (tiles, cin, 8).
      */
     static Tensor prepared(Tensor w, ConvSpec s) {
         if (!s.isPointwise()) throw new IllegalArgumentException("prepareConvWeights: not a pointwise conv: " + s);
