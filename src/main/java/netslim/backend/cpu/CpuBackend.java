@@ -60,7 +60,7 @@ public final class CpuBackend implements Backend {
 
     /** Whether the automatic rule of {@link #productsGemm} takes the Java kernel on this machine (AVX-512). */
     public static boolean autoJavaProducts() {
-        return VectorMicroKernel.MR == 8 && VectorGemm.VECTOR_BY_DEFAULT;
+        return VectorMicroKernel.eightRowTile();
     }
 
     /**

@@ -52,7 +52,7 @@ final class DirectPointwise {
 
     /** Whether the serving plan runs this conv here (see the class comment). */
     static boolean takes(ConvSpec s) {
-        return ENABLED && VectorMicroKernel.MR == MR && VectorGemm.VECTOR_BY_DEFAULT && s.isPointwise()
+        return ENABLED && VectorMicroKernel.eightRowTile() && s.isPointwise()
                 && !SkinnyPointwise.takes(s.inChannels(), s.outChannels()) && s.outChannels() <= MAX_OUT;
     }
 
@@ -155,13 +155,14 @@ final class DirectPointwise {
                 int aOff = pao + (t * cin + k0) * MR;
                 if (rows == MR && cols == NR) {
                     int c = yo + r0 * hw + j0;
-                    tile(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first, y, c, hw);
+                    VectorMicroKernel.runPacked8(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first ? 0f : 1f, y, c, hw);
                     if (last && (bias != null || relu)) epilogue(y, c, hw, MR, NR, bias, bo + r0, relu);
                 } else { // an edge tile: accumulate in a 8 x 32 buffer kept per row tile, copy the valid part out
                     if (sc == null) sc = SCRATCH.get();
                     float[] buf = sc.get(TILE, (t1 - t0) * MR * NR);
                     int c = (t - t0) * MR * NR;
-                    tile(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first, buf, c, NR);
+                    VectorMicroKernel.runPacked8(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first ? 0f : 1f, buf, c,
+                            NR);
                     if (last) {
                         for (int r = 0; r < rows; r++) {
                             int to = yo + (r0 + r) * hw + j0, from = c + r * NR;
@@ -189,94 +190,5 @@ final class DirectPointwise {
                 v.intoArray(c, at);
             }
         }
-    }
-
-    /**
-     * The 8 x 32 tile: c (row stride ldc) = (first ? 0 : c) + Σ_{p < kc} a[p][0..7] ⊗ b[p][0..31], a packed k-major
-     * 8-wide, b's rows ldb apart. Written out like VectorMicroKernel's bodies (named accumulators: C2 keeps them in
-     * registers; arrays of vectors or a helper taking vectors were boxed there).
-     */
-    static void tile(int kc, float[] a, int aOff, float[] b, int bOff, int ldb, boolean first, float[] c, int cOff,
-                     int ldc) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * ldb;
-            int ai = aOff + p * 8;
-            FloatVector b0 = FloatVector.fromArray(S, b, bi);
-            FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
-            FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            FloatVector a6 = FloatVector.broadcast(S, a[ai + 6]);
-            c60 = a6.fma(b0, c60);
-            c61 = a6.fma(b1, c61);
-            FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
-            c70 = a7.fma(b0, c70);
-            c71 = a7.fma(b1, c71);
-        }
-        int r = cOff;
-        if (!first) {
-            c00 = c00.add(FloatVector.fromArray(S, c, r));
-            c01 = c01.add(FloatVector.fromArray(S, c, r + V));
-            c10 = c10.add(FloatVector.fromArray(S, c, r + ldc));
-            c11 = c11.add(FloatVector.fromArray(S, c, r + ldc + V));
-            c20 = c20.add(FloatVector.fromArray(S, c, r + 2 * ldc));
-            c21 = c21.add(FloatVector.fromArray(S, c, r + 2 * ldc + V));
-            c30 = c30.add(FloatVector.fromArray(S, c, r + 3 * ldc));
-            c31 = c31.add(FloatVector.fromArray(S, c, r + 3 * ldc + V));
-            c40 = c40.add(FloatVector.fromArray(S, c, r + 4 * ldc));
-            c41 = c41.add(FloatVector.fromArray(S, c, r + 4 * ldc + V));
-            c50 = c50.add(FloatVector.fromArray(S, c, r + 5 * ldc));
-            c51 = c51.add(FloatVector.fromArray(S, c, r + 5 * ldc + V));
-            c60 = c60.add(FloatVector.fromArray(S, c, r + 6 * ldc));
-            c61 = c61.add(FloatVector.fromArray(S, c, r + 6 * ldc + V));
-            c70 = c70.add(FloatVector.fromArray(S, c, r + 7 * ldc));
-            c71 = c71.add(FloatVector.fromArray(S, c, r + 7 * ldc + V));
-        }
-        c00.intoArray(c, r);
-        c01.intoArray(c, r + V);
-        r += ldc;
-        c10.intoArray(c, r);
-        c11.intoArray(c, r + V);
-        r += ldc;
-        c20.intoArray(c, r);
-        c21.intoArray(c, r + V);
-        r += ldc;
-        c30.intoArray(c, r);
-        c31.intoArray(c, r + V);
-        r += ldc;
-        c40.intoArray(c, r);
-        c41.intoArray(c, r + V);
-        r += ldc;
-        c50.intoArray(c, r);
-        c51.intoArray(c, r + V);
-        r += ldc;
-        c60.intoArray(c, r);
-        c61.intoArray(c, r + V);
-        r += ldc;
-        c70.intoArray(c, r);
-        c71.intoArray(c, r + V);
     }
 }

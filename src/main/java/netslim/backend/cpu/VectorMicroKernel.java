@@ -27,6 +27,11 @@ final class VectorMicroKernel implements MicroKernel {
      * channel counts of real networks are multiples of 8 far more often than of 12, so fewer padded rows.
      */
     static final int MR = V >= 16 ? 8 : 6;
+
+    /** Whether the Java paths run on this machine's vector 8-row tile (AVX-512, Vector API not switched off). */
+    static boolean eightRowTile() {
+        return MR == 8 && VectorGemm.VECTOR_BY_DEFAULT;
+    }
     static final int NR = 2 * V;
     private static final MicroKernel NARROW6 = new Narrow(), NARROW8 = new Narrow8();
 
@@ -64,7 +69,7 @@ final class VectorMicroKernel implements MicroKernel {
                     float beta, float[] c, int cOff, int ldc) {
         boolean packed = aRowStride == 1 && aPStride == rows && alpha == 1f;
         if (rows == 8) {
-            if (packed) runPacked8(kc, a, aOff, pb, bOff, beta, c, cOff, ldc);
+            if (packed) runPacked8(kc, a, aOff, pb, bOff, NR, beta, c, cOff, ldc);
             else runStrided8(kc, a, aOff, aRowStride, aPStride, alpha, pb, bOff, beta, c, cOff, ldc);
         } else if (packed) {
             runPacked(kc, a, aOff, pb, bOff, beta, c, cOff, ldc);
@@ -308,8 +313,13 @@ final class VectorMicroKernel implements MicroKernel {
         }
     }
 
-    private static void runPacked8(int kc, float[] a, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff,
-                                   int ldc) {
+    /**
+     * The 8-row tile on packed A (k-major, 8 wide): c = beta·c + Σ_p a[p][0..7] ⊗ b[p][0..31], b's rows {@code ldb}
+     * apart (NR for the GEMM's packed panel; {@link DirectPointwise} passes a feature map's rows in place), beta 0
+     * overwriting c.
+     */
+    static void runPacked8(int kc, float[] a, int aOff, float[] pb, int bOff, int ldb, float beta, float[] c,
+                           int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -319,7 +329,7 @@ final class VectorMicroKernel implements MicroKernel {
         FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
         FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR;
+            int bi = bOff + p * ldb;
             int ai = aOff + p * 8;
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
