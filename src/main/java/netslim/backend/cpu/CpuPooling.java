@@ -166,15 +166,19 @@ final class CpuPooling {
 
     /**
      * 3x3 or 2x2 max pooling at stride 2 with padding 0 or 1, ceil mode or not (GoogLeNet's four pools, ResNet's stem
-     * pool), only at the strided positions: each input row is copied once with its padding replaced by clamping (the
+     * pool), only at the strided positions, separably: every input row's window maxima across the row from its even
+     * and odd columns, max(even[j], odd[j], even[j + 1]) (3x3) or max(even[j], odd[j]) (2x2), as vectors, then each
+     * output row is the maximum of its three or two (clamped) rows of those. Padding is replaced by clamping (the
      * nearest in-image element, which the window's row-major order visits right before or after — repeating it
-     * leaves {@link PaddedArgMax#firstMax}'s result unchanged, bit for bit, as in {@link FlatMax3}), split into even
-     * and odd columns, and the row maxima are max(even[j], odd[j], even[j + 1]) (3x3) or max(even[j], odd[j]) (2x2)
-     * as vectors; then each output row is the maximum of three or two (clamped) rows of those. Rows narrower than a
-     * vector (7 or 14 outputs with AVX-512's 16 lanes) are computed as one vector over padded buffers and only their
-     * outputs copied out. DirectMax computed every stride-1 window position and picked every second one with a scalar
-     * loop; for rows narrower than a vector the generic argmax path ran instead (GoogLeNet's 2x2 maxpool4 took 2.9 ms
-     * at batch 8 on an AVX-512 Xeon, session 7).
+     * leaves {@link PaddedArgMax#firstMax}'s result unchanged, bit for bit, as in {@link FlatMax3}). The row pass must
+     * come first: columns first would pick the first maximum in column-major order (another zero's sign, another
+     * NaN) where rows first picks the row-major one, as PyTorch does.
+     * <p>When w = 2·outW (GoogLeNet's ceil-mode pools, ResNet's stem pool) the rows' even and odd columns are the
+     * plane's even and odd elements, so the row pass is one flat pass over the plane straight from x
+     * ({@link #flatRows}): no per-row copy, edge or narrow tail; the one window column outside the image is picked
+     * by comparing each output's column index. Other widths copy each row with its padding clamped first
+     * ({@link #clampedRows}). Session 9, per call on the 2-core AVX-512 Xeon: 1.5–2.8x faster than the per-row
+     * pass alone (bench/RESULTS.md).
      */
     private static final class StrideTwoMax implements PlanePass {
         private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -182,11 +186,20 @@ final class CpuPooling {
         /** Each thread's instances, one per plane geometry ({@link CpuPooling#kept}). */
         static final ThreadLocal<java.util.List<StrideTwoMax>> KEPT = ThreadLocal.withInitial(java.util.ArrayList::new);
         private final int k, h, w, oh, ow, padH, padW;
-        /** Row maxima of input row iy start at iy·rs: ow, or a whole vector when ow is narrower. */
+        /** Whether w = 2·outW: the row pass is {@link #flatRows}. */
+        private final boolean flat;
+        /** Row maxima of input row iy start at iy·rs: ow when flat or at least a vector, else a whole vector. */
         private final int rs;
-        /** The clamped row (2·ow + k − 2 columns), its even and odd columns, the row maxima, one narrow output row. */
-        private final float[] row, even, odd, rows, line;
-        private final int half;
+        /**
+         * The row maxima; one narrow output row. Per-row pass: the clamped row (2·ow + k − 2 columns), its even and
+         * odd columns. Flat pass: the plane's even and odd elements (odd(q) at q + 1), each output's column, and
+         * the plane when it is narrower than two vectors.
+         */
+        private final float[] rows, line, row, even, odd, colIdx, small;
+        /** Outputs of the flat row pass per band (whole rows: at least one). */
+        static final int BAND_PAIRS = 512;
+        /** Input rows per band of the flat pass: the whole plane when its rows are narrower than a vector. */
+        private final int bandRows;
 
         private StrideTwoMax(Planes p, PoolSpec s) {
             k = s.kh();
@@ -196,13 +209,20 @@ final class CpuPooling {
             ow = p.outW();
             padH = s.padH();
             padW = s.padW();
-            rs = Math.max(ow, L);
-            half = BlockedGemm.roundUp(ow + 1, L) + L; // even / odd columns: ow + 1 used, whole vectors read
-            row = new float[2 * half + 2 * L];
-            even = new float[half];
-            odd = new float[half];
+            flat = w == 2 * ow;
+            rs = flat || ow >= L ? ow : L;
             rows = new float[h * rs + L];
             line = new float[L];
+            bandRows = ow >= L ? Math.max(1, Math.min(h, BAND_PAIRS / ow)) : h;
+            int half = flat ? BlockedGemm.roundUp(bandRows * ow, L) + 2 * L : BlockedGemm.roundUp(ow + 1, L) + L;
+            even = new float[half];
+            odd = new float[half];
+            row = flat ? null : new float[2 * half + 2 * L];
+            colIdx = flat ? new float[half] : null;
+            small = flat && h * w < 2 * L ? new float[2 * L] : null;
+            if (flat) {
+                for (int q = 0; q < half; q++) colIdx[q] = q % ow;
+            }
         }
 
         static boolean applies(Planes p, PoolSpec s) {
@@ -218,11 +238,39 @@ final class CpuPooling {
 
         @Override
         public void plane(float[] x, int in, float[] y, int out) {
+            if (flat) {
+                flatRows(x, in, y, out);
+                return;
+            }
+            clampedRows(x, in);
+            for (int oy = 0; oy < oh; oy++) outputRow(oy, y, out);
+        }
+
+        /** y's output row oy = the maxima of its input rows' row maxima. */
+        private void outputRow(int oy, float[] y, int out) {
+            int top = 2 * oy - padH;
+            int r0 = clamp(top) * rs, r1 = clamp(top + 1) * rs, r2 = clamp(top + 2) * rs, dst = out + oy * ow;
+            if (ow >= L) {
+                for (int j = 0; ; j += L) { // the last vector overlaps the one before
+                    if (j + L > ow) j = ow - L;
+                    down(r0 + j, r1 + j, r2 + j, y, dst + j);
+                    if (j + L == ow) break;
+                }
+            } else if (dst + L <= out + oh * ow) { // inside this plane (another thread may own the next): the
+                down(r0, r1, r2, y, dst); // lanes past the row are the next rows', written after this one
+            } else {
+                down(r0, r1, r2, line, 0);
+                System.arraycopy(line, 0, y, dst, ow);
+            }
+        }
+
+        /** Row maxima, row by row: each row copied with its padding clamped, split, and its window maxima. */
+        private void clampedRows(float[] x, int in) {
             int cols = 2 * ow + k - 2; // window columns of all outputs, in padded coordinates
+            int lo = Math.min(cols, padW), hi = Math.min(cols, w + padW);
             for (int iy = 0; iy < h; iy++) {
                 int src = in + iy * w;
                 // row[i] = x[clamp(i − padW, 0, w − 1)] for i in [0, cols)
-                int lo = Math.min(cols, padW), hi = Math.min(cols, w + padW);
                 for (int i = 0; i < lo; i++) row[i] = x[src];
                 System.arraycopy(x, src + lo - padW, row, lo, hi - lo);
                 for (int i = hi; i < cols; i++) row[i] = x[src + w - 1];
@@ -230,30 +278,90 @@ final class CpuPooling {
                 int hr = iy * rs;
                 for (int j = 0; ; j += L) { // the last vector overlaps the one before; a narrow row is one vector
                     if (j + L > ow) j = Math.max(0, ow - L);
-                    FloatVector m = PaddedArgMax.firstMax(FloatVector.fromArray(FS, even, j),
-                            FloatVector.fromArray(FS, odd, j));
-                    if (k == 3) m = PaddedArgMax.firstMax(m, FloatVector.fromArray(FS, even, j + 1));
-                    m.intoArray(rows, hr + j);
+                    across(j, hr + j);
                     if (j + L >= ow) break;
                 }
             }
-            for (int oy = 0; oy < oh; oy++) {
-                int top = 2 * oy - padH;
-                int r0 = clamp(top) * rs, r1 = clamp(top + 1) * rs, r2 = clamp(top + 2) * rs, dst = out + oy * ow;
-                for (int j = 0; ; j += L) {
-                    if (j + L > ow) j = Math.max(0, ow - L);
-                    FloatVector m = PaddedArgMax.firstMax(FloatVector.fromArray(FS, rows, r0 + j),
-                            FloatVector.fromArray(FS, rows, r1 + j));
-                    if (k == 3) m = PaddedArgMax.firstMax(m, FloatVector.fromArray(FS, rows, r2 + j));
-                    if (ow < L) { // a narrow row: y has only ow places here
-                        m.intoArray(line, 0);
-                        System.arraycopy(line, 0, y, dst, ow);
-                        break;
-                    }
-                    m.intoArray(y, dst + j);
-                    if (j + L == ow) break;
-                }
+        }
+
+        /**
+         * When w = 2·outW (windows [2j, 2j + k) with padding 0, [2j − 1, 2j + 1] with padding 1) row iy's column 2j is
+         * the plane's element 2(iy·ow + j): one split of a band of rows gives all their even and odd columns, and
+         * their window maxima are one pass over the band's outputs. Each output row follows as soon as its input
+         * rows are done, so a wide plane's buffers stay small (bands of about {@link #BAND_PAIRS} outputs).
+         */
+        private void flatRows(float[] x, int in, float[] y, int out) {
+            if (small != null) { // fewer than two vectors: split a copy with room for whole vectors
+                System.arraycopy(x, in, small, 0, h * w);
+                EvenOdd.split(small, 0, even, 0, odd, 1);
+                flatWindows(0, 0);
+                for (int oy = 0; oy < oh; oy++) outputRow(oy, y, out);
+                return;
             }
+            int oy = 0;
+            for (int r0 = 0; r0 < h; r0 += bandRows) {
+                int r1 = Math.min(h, r0 + bandRows), base = r0 * ow, m = (r1 - r0) * ow; // m >= L
+                for (int j = 0; ; j += L) { // odd(q) at q + 1; the last split overlaps the one before
+                    if (j + L > m) j = m - L;
+                    EvenOdd.split(x, in + 2 * (base + j), even, j, odd, j + 1);
+                    if (j + L == m) break;
+                }
+                for (int q = 0; ; q += L) {
+                    if (q + L > m) q = m - L;
+                    flatWindows(q, base + q);
+                    if (q + L == m) break;
+                }
+                while (oy < oh && (r1 == h || clamp(2 * oy - padH + k - 1) < r1)) outputRow(oy++, y, out);
+            }
+        }
+
+        /*
+         * The three helpers below take and return no vectors and call nothing that does, so they stay fast however
+         * C2 inlines them: a helper taking vectors (PaddedArgMax.firstMax), once compiled on its own, is too big to
+         * inline into a later compilation and boxes its arguments — a 3–4x slower pool, seen when a second
+         * geometry's branch recompiled this pass. Each writes out firstMax's rule: v replaces m where v > m or v is
+         * NaN.
+         */
+
+        /** rows[at, at + L) = max(even[j], odd[j]) or (k = 3) max(even[j], odd[j], even[j + 1]). */
+        private void across(int j, int at) {
+            FloatVector m = FloatVector.fromArray(FS, even, j), v = FloatVector.fromArray(FS, odd, j);
+            m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)));
+            if (k == 3) {
+                FloatVector u = FloatVector.fromArray(FS, even, j + 1);
+                m = m.blend(u, u.compare(VectorOperators.GT, m).or(u.compare(VectorOperators.NE, u)));
+            }
+            m.intoArray(rows, at);
+        }
+
+        /** rows[at, at + L) = the window maxima of the flat pass's outputs [q, q + L), in row-major window order. */
+        private void flatWindows(int q, int at) {
+            FloatVector e = FloatVector.fromArray(FS, even, q), o = FloatVector.fromArray(FS, odd, q + 1);
+            if (k == 2) {
+                e.blend(o, o.compare(VectorOperators.GT, e).or(o.compare(VectorOperators.NE, o))).intoArray(rows, at);
+            } else if (padW == 0) { // [2j, 2j + 2]: the last column's third is its second again
+                FloatVector third = FloatVector.fromArray(FS, even, q + 1)
+                        .blend(o, FloatVector.fromArray(FS, colIdx, q).compare(VectorOperators.EQ, ow - 1));
+                FloatVector m = e.blend(o, o.compare(VectorOperators.GT, e).or(o.compare(VectorOperators.NE, o)));
+                m.blend(third, third.compare(VectorOperators.GT, m).or(third.compare(VectorOperators.NE, third)))
+                        .intoArray(rows, at);
+            } else { // [2j − 1, 2j + 1]: the first column's first is its second again
+                FloatVector first = FloatVector.fromArray(FS, odd, q)
+                        .blend(e, FloatVector.fromArray(FS, colIdx, q).compare(VectorOperators.EQ, 0f));
+                FloatVector m = first.blend(e, e.compare(VectorOperators.GT, first).or(e.compare(VectorOperators.NE, e)));
+                m.blend(o, o.compare(VectorOperators.GT, m).or(o.compare(VectorOperators.NE, o))).intoArray(rows, at);
+            }
+        }
+
+        /** dst[at, at + L) = max(rows[a + i], rows[b + i]) or (k = 3) with rows[c + i] too: the first maximal row. */
+        private void down(int a, int b, int c, float[] dst, int at) {
+            FloatVector m = FloatVector.fromArray(FS, rows, a), v = FloatVector.fromArray(FS, rows, b);
+            m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)));
+            if (k == 3) {
+                FloatVector u = FloatVector.fromArray(FS, rows, c);
+                m = m.blend(u, u.compare(VectorOperators.GT, m).or(u.compare(VectorOperators.NE, u)));
+            }
+            m.intoArray(dst, at);
         }
 
         private int clamp(int r) {

@@ -58,7 +58,18 @@ class CpuMaxPoolTest {
                 Arguments.of(new int[] {2, 2, 112, 112}, PoolSpec.of(3, 2, 1, false)),
                 Arguments.of(new int[] {1, 3, 31, 33}, PoolSpec.of(3, 2, 1, true)),
                 Arguments.of(new int[] {2, 2, 5, 34}, PoolSpec.of(3, 2, 0, false)),
-                Arguments.of(new int[] {1, 2, 17, 17}, PoolSpec.of(3, 2, 0, true)));
+                Arguments.of(new int[] {1, 2, 17, 17}, PoolSpec.of(3, 2, 0, true)),
+                // w = 2·outW with the whole plane's windows in one flat pass (StrideTwoMax.flatPlane): padding 1
+                // (the first window's first column clamped), GoogLeNet's maxpool2 geometry, exactly one vector of
+                // outputs, fewer outputs than a vector on planes that are not the array's last, either side of the
+                // flat pass's size limit (90 -> 45: 4,050 floats; 92 -> 46: 4,232, row by row)
+                Arguments.of(new int[] {1, 3, 28, 28}, PoolSpec.of(3, 2, 1, false)),
+                Arguments.of(new int[] {2, 3, 56, 56}, PoolSpec.of(3, 2, 0, true)),
+                Arguments.of(new int[] {1, 2, 8, 8}, PoolSpec.of(2, 2, 0, true)),
+                Arguments.of(new int[] {3, 2, 6, 6}, PoolSpec.of(3, 2, 0, true)),
+                Arguments.of(new int[] {2, 2, 6, 10}, PoolSpec.of(3, 2, 1, false)),
+                Arguments.of(new int[] {1, 2, 90, 90}, PoolSpec.of(3, 2, 0, true)),
+                Arguments.of(new int[] {1, 2, 92, 92}, PoolSpec.of(3, 2, 0, true)));
     }
 
     @ParameterizedTest(name = "{0} {1}")
