@@ -61,8 +61,9 @@ class CpuMaxPoolTest {
                 Arguments.of(new int[] {1, 2, 17, 17}, PoolSpec.of(3, 2, 0, true)),
                 // w = 2·outW with the whole plane's windows in one flat pass (StrideTwoMax.flatPlane): padding 1
                 // (the first window's first column clamped), GoogLeNet's maxpool2 geometry, exactly one vector of
-                // outputs, fewer outputs than a vector on planes that are not the array's last, either side of the
-                // flat pass's size limit (90 -> 45: 4,050 floats; 92 -> 46: 4,232, row by row)
+                // outputs, fewer outputs than a vector on planes that are not the array's last, wide planes in bands
+                // of rows (BAND_PAIRS 512: 90 -> 45 in bands of 11 rows, the last of 2; 92 -> 46, the last of 4; the
+                // 112 -> 56 cases above in bands of 9, an output row waiting for the next band's first row)
                 Arguments.of(new int[] {1, 3, 28, 28}, PoolSpec.of(3, 2, 1, false)),
                 Arguments.of(new int[] {2, 3, 56, 56}, PoolSpec.of(3, 2, 0, true)),
                 Arguments.of(new int[] {1, 2, 8, 8}, PoolSpec.of(2, 2, 0, true)),
