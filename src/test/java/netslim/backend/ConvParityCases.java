@@ -61,6 +61,10 @@ final class ConvParityCases {
                 new ConvShape("7x7 stride2 pad3 stem", 1, 48, 46, spec(3, 8, 7, 7, 2, 3, 3, 1, 1), true),
                 // >= 4096 output positions and K <= 256: the CPU backend's banded path (bands of output rows)
                 new ConvShape("7x7 stride2 pad3 banded stem", 2, 130, 128, spec(3, 12, 7, 7, 2, 3, 3, 1, 1), true),
+                // GoogLeNet's 64 outputs on bands of 6 rows x 73 columns (438: a 22-column last panel), the last
+                // band 3 rows: on AVX-512 the band's columns are read in place (DirectPointwise.product)
+                new ConvShape("7x7 stride2 pad3 banded stem 64 outputs", 1, 150, 146, spec(3, 64, 7, 7, 2, 3, 3, 1, 1),
+                        true),
                 // the same with 2 output channels (a low-rank Tucker core): SkinnyPointwise on the unfolded bands
                 new ConvShape("7x7 stride2 pad3 banded skinny", 1, 130, 128, spec(1, 2, 7, 7, 2, 3, 3, 1, 1), true));
     }

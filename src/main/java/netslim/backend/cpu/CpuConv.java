@@ -28,7 +28,7 @@ final class CpuConv {
     private final Gemm gemm;
     private final Im2col im2col;
     private final DepthwiseConv depthwise;
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(() -> new Scratch(3));
 
     /** Single-threaded GEMM of the same kind, for the per-image 1x1 products ({@link #perImagePointwise}). */
     private final Gemm single;
@@ -181,16 +181,37 @@ final class CpuConv {
     private static final boolean BANDS = !"false".equals(System.getProperty("netslim.conv.bands"));
 
     /**
+     * Where the 8 x 32 tile exists (AVX-512), a band's product reads its column matrix in place with w packed once
+     * per call ({@link DirectPointwise#product}) instead of a GEMM call that packs both per band.
+     * {@code -Dnetslim.conv.directStem=false} turns it off.
+     */
+    private static final boolean DIRECT_STEM = !"false".equals(System.getProperty("netslim.conv.directStem"));
+
+    /**
      * Each band (output rows [oy0, oy1) of one image) on one worker: unfold the band into that thread's buffer, then
      * one single-threaded GEMM writes y's rows directly, bias and ReLU applied per finished block.
      */
     private void forwardBanded(Plan p, float[] x, int xOff, float[] w, int wOff, float[] bias, int bOff, float[] y,
                                int yOff, boolean relu) {
         int outW = p.g().outW(), outH = p.g().outH(), k = p.k(), outC = p.outG();
-        int rowsPerBand = Math.max(1, Math.min(outH, BAND_FLOATS / Math.max(1, k * outW)));
-        int perImage = (outH + rowsPerBand - 1) / rowsPerBand, bands = p.images() * perImage;
+        int fit = Math.max(1, Math.min(outH, BAND_FLOATS / Math.max(1, k * outW)));
         Gemm.Epilogue epilogue = bias != null || relu ? rows(bias, bOff, 0, relu) : null;
         boolean skinny = SkinnyPointwise.takes(k, outC);
+        float[] packed = null;
+        if (!skinny && DIRECT_STEM && VectorMicroKernel.eightRowTile()) { // w packed once per call, read by all
+            packed = scratch.get().get(Scratch.PACKED, DirectPointwise.packedSize(outC, k));
+            DirectPointwise.pack(w, wOff, outC, k, packed);
+            // Whole 32-column panels where down to half the rows allow (GoogLeNet's 112-wide rows: 2 rows, not
+            // 3 and a 16-column last panel through the edge copy, a fifth of the stem's time).
+            for (int r = fit; r >= Math.max(1, fit / 2); r--) {
+                if (r * outW % DirectPointwise.NR == 0) {
+                    fit = r;
+                    break;
+                }
+            }
+        }
+        float[] pa = packed;
+        int rowsPerBand = fit, perImage = (outH + rowsPerBand - 1) / rowsPerBand, bands = p.images() * perImage;
         pool.parallelFor(bands, 1, (q0, q1) -> {
             Scratch sc = scratch.get();
             for (int q = q0; q < q1; q++) {
@@ -200,6 +221,9 @@ final class CpuConv {
                 Im2col.unfoldRows(x, xOff, p.g(), n, 0, p.inG(), oy0, oy1, col, 0, cols);
                 if (skinny) { // a low-rank Tucker core: a few output channels
                     SkinnyPointwise.product(k, outC, cols, col, 0, cols, w, wOff, bias, bOff,
+                            y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), relu);
+                } else if (pa != null) { // the band's columns read in place, w pre-packed: no packing per band
+                    DirectPointwise.product(k, outC, cols, col, 0, cols, pa, 0, bias, bOff,
                             y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), relu);
                 } else {
                     bandGemm.sgemm(false, false, outC, cols, k, 1f, w, wOff, k, col, 0, cols, 0f,

@@ -74,15 +74,25 @@ final class DirectPointwise {
     }
 
     private static Tensor pack(float[] wd, int wo, int cout, int cin) {
+        float[] p = new float[packedSize(cout, cin)];
+        pack(wd, wo, cout, cin, p);
+        return Tensor.of(Shape.of((cout + MR - 1) / MR, cin, MR), p);
+    }
+
+    /** Floats of a cout x cin matrix packed by {@link #pack(float[], int, int, int, float[])}. */
+    static int packedSize(int cout, int cin) {
+        return (cout + MR - 1) / MR * cin * MR;
+    }
+
+    /** The cout x cin matrix at wd[wo] (row-major) into p as {@link #prepared} lays it out (rows past cout zero). */
+    static void pack(float[] wd, int wo, int cout, int cin, float[] p) {
         int tiles = (cout + MR - 1) / MR;
-        float[] p = new float[tiles * cin * MR];
         for (int t = 0; t < tiles; t++) {
-            for (int r = 0; r < MR && t * MR + r < cout; r++) {
+            for (int r = 0; r < MR; r++) {
                 int row = wo + (t * MR + r) * cin;
-                for (int k = 0; k < cin; k++) p[(t * cin + k) * MR + r] = wd[row + k];
+                for (int k = 0; k < cin; k++) p[(t * cin + k) * MR + r] = t * MR + r < cout ? wd[row + k] : 0f;
             }
         }
-        return Tensor.of(Shape.of(tiles, cin, MR), p);
     }
 
     private record Packed(int offset, float[] weights, Tensor packed) {
@@ -131,22 +141,44 @@ final class DirectPointwise {
     /** Row tiles [t0, t1) of columns [j0, j0 + 32) of one image. */
     private static void item(int cin, int cout, int hw, float[] x, int xo, float[] pa, int pao, float[] bias, int bo,
                              float[] y, int yo, int j0, int t0, int t1, boolean relu) {
-        int cols = Math.min(NR, hw - j0);
+        tiles(cin, cout, hw, x, xo, hw, pa, pao, bias, bo, y, yo, hw, j0, t0, t1, relu,
+                t1 - t0 <= 3 ? Math.min(cin, 256) : KC);
+    }
+
+    /**
+     * y (cout x n, row stride ldc) = w · b + bias, ReLU when asked, for all of y's columns: b (cin x n, row stride
+     * ldb) read in place, w packed ({@link #pack}), one k-block of up to 256 (all row tiles reuse the 32-column panel
+     * of b from L1). The stem's bands: b is a band's unfolded column matrix (cin = channels·kh·kw).
+     */
+    static void product(int cin, int cout, int n, float[] b, int bOff, int ldb, float[] pa, int pao, float[] bias,
+                        int bo, float[] y, int yo, int ldc, boolean relu) {
+        int tiles = (cout + MR - 1) / MR, block = Math.min(cin, 256);
+        for (int j0 = 0; j0 < n; j0 += NR) tiles(cin, cout, n, b, bOff, ldb, pa, pao, bias, bo, y, yo, ldc, j0, 0,
+                tiles, relu, block);
+    }
+
+    /**
+     * Row tiles [t0, t1) of columns [j0, j0 + 32) of y (cout x n at yo, row stride ldc) = w · x (cin x n at xo, row
+     * stride ldx), in k-blocks of {@code block}.
+     */
+    private static void tiles(int cin, int cout, int n, float[] x, int xo, int ldx, float[] pa, int pao,
+                              float[] bias, int bo, float[] y, int yo, int ldc, int j0, int t0, int t1, boolean relu,
+                              int block) {
+        int cols = Math.min(NR, n - j0);
         float[] b = x;
-        int bOff = xo + j0, ldb = hw;
+        int bOff = xo + j0, ldb = ldx;
         Scratch sc = null;
         if (cols < NR) { // a narrow last panel: its columns, zero-padded to 32, k-major
             sc = SCRATCH.get();
             b = sc.get(PANEL, cin * NR);
             for (int k = 0; k < cin; k++) {
-                int from = xo + k * hw + j0, to = k * NR;
+                int from = xo + k * ldx + j0, to = k * NR;
                 System.arraycopy(x, from, b, to, cols);
                 java.util.Arrays.fill(b, to + cols, to + NR, 0f);
             }
             bOff = 0;
             ldb = NR;
         }
-        int block = t1 - t0 <= 3 ? Math.min(cin, 256) : KC;
         for (int k0 = 0; k0 < cin; k0 += block) {
             int kc = Math.min(block, cin - k0);
             boolean first = k0 == 0, last = k0 + kc == cin;
@@ -154,9 +186,9 @@ final class DirectPointwise {
                 int r0 = t * MR, rows = Math.min(MR, cout - r0);
                 int aOff = pao + (t * cin + k0) * MR;
                 if (rows == MR && cols == NR) {
-                    int c = yo + r0 * hw + j0;
-                    VectorMicroKernel.runPacked8(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first ? 0f : 1f, y, c, hw);
-                    if (last && (bias != null || relu)) epilogue(y, c, hw, MR, NR, bias, bo + r0, relu);
+                    int c = yo + r0 * ldc + j0;
+                    VectorMicroKernel.runPacked8(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first ? 0f : 1f, y, c, ldc);
+                    if (last && (bias != null || relu)) epilogue(y, c, ldc, MR, NR, bias, bo + r0, relu);
                 } else { // an edge tile: accumulate in a 8 x 32 buffer kept per row tile, copy the valid part out
                     if (sc == null) sc = SCRATCH.get();
                     float[] buf = sc.get(TILE, (t1 - t0) * MR * NR);
@@ -165,7 +197,7 @@ final class DirectPointwise {
                             NR);
                     if (last) {
                         for (int r = 0; r < rows; r++) {
-                            int to = yo + (r0 + r) * hw + j0, from = c + r * NR;
+                            int to = yo + (r0 + r) * ldc + j0, from = c + r * NR;
                             float add = bias == null ? 0f : bias[bo + r0 + r];
                             for (int j = 0; j < cols; j++) {
                                 float v = buf[from + j] + add;

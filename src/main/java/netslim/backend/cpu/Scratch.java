@@ -9,6 +9,8 @@ final class Scratch {
     /** Buffer slots of convolution (the default two): each is an independent array. */
     static final int COLUMNS = 0;
     static final int GATHER = 1;
+    /** A weight matrix packed for one call (the stem's bands), read by every worker of that call. */
+    static final int PACKED = 2;
 
     private final float[][] buffers;
 

@@ -66,6 +66,57 @@ class DirectPointwiseTest {
         }
     }
 
+    static Stream<Arguments> bands() {
+        return Stream.of(
+                // k, cout, n, ldb, ldc: GoogLeNet's stem band (147 = 3·7·7, 3 rows of 112), a 22-column last
+                // panel with partial row tiles, a whole 256-deep block, one column, B rows wider than the band
+                Arguments.of(147, 64, 336, 336, 12544),
+                Arguments.of(245, 12, 438, 438, 5475),
+                Arguments.of(256, 9, 70, 80, 100),
+                Arguments.of(1, 8, 1, 1, 3),
+                Arguments.of(27, 40, 96, 128, 96));
+    }
+
+    /**
+     * {@link DirectPointwise#product} (the stem's bands: B a band's column matrix read in place, its rows ldb apart,
+     * y's rows ldc apart) against a double-accumulating scalar product; y's elements past the n columns of each row
+     * must keep their (NaN) contents.
+     */
+    @ParameterizedTest(name = "k{0} cout{1} n{2} ldb{3} ldc{4}")
+    @MethodSource("bands")
+    void productOnAStridedBand(int k, int cout, int n, int ldb, int ldc) {
+        Rng rng = new Rng(17L * k + 5L * cout + n);
+        float[] b = rng.uniform(Shape.of(k * ldb)).data(), w = rng.uniform(Shape.of(cout * k)).data();
+        float[] bias = rng.uniform(Shape.of(cout)).data();
+        float[] packed = new float[DirectPointwise.packedSize(cout, k)];
+        DirectPointwise.pack(w, 0, cout, k, packed);
+        for (boolean relu : new boolean[] {false, true}) {
+            float[] y = new float[cout * ldc];
+            java.util.Arrays.fill(y, Float.NaN);
+            DirectPointwise.product(k, cout, n, b, 0, ldb, packed, 0, bias, 0, y, 0, ldc, relu);
+            double tol = 2e-6 * Math.sqrt(k), worst = -1;
+            String where = "";
+            for (int r = 0; r < cout; r++) {
+                for (int j = 0; j < ldc; j++) {
+                    float got = y[r * ldc + j];
+                    if (j >= n) {
+                        assertTrue(Float.isNaN(got), "y[" + r + "][" + j + "] past the band's columns was written");
+                        continue;
+                    }
+                    double want = bias[r];
+                    for (int q = 0; q < k; q++) want += (double) w[r * k + q] * b[q * ldb + j];
+                    if (relu) want = Math.max(want, 0);
+                    double err = Math.abs(got - want) - (tol + 1e-5 * Math.abs(want));
+                    if (!(err <= worst) || Float.isNaN(got)) {
+                        worst = Float.isNaN(got) ? Double.POSITIVE_INFINITY : err;
+                        where = "y[" + r + "][" + j + "] = " + got + ", reference " + want;
+                    }
+                }
+            }
+            assertTrue(worst <= 0, "relu=" + relu + ": worst element " + where);
+        }
+    }
+
     @Test
     void packsEightRowPanelsKMajorWithZeroRows() {
         int cin = 3, cout = 10;
