@@ -91,6 +91,27 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " prepares no conv weights");
     }
 
+    /**
+     * Weights for {@link #conv2dPreparedSplit}: sibling pointwise convs over one input (shape {@code x}), their
+     * weights stacked along the output channels in {@code w} ({@code couts[i]} rows for member i, in order, as
+     * {@code stacked} describes), prepared so that one product writes every member's own output tensor; null when
+     * the backend has no such path for them (a serving plan then runs the members one by one). A snapshot, as
+     * {@link #prepareConvWeights}'s.
+     */
+    default Tensor prepareSplitPointwise(Tensor w, ConvSpec stacked, int[] couts, Shape x) {
+        return null;
+    }
+
+    /**
+     * ys[i] (N, couts[i], H, W) = member i's rows of the stacked pointwise conv of x, + its rows of bias (may be
+     * null), then ReLU when asked; {@code prepared} from {@link #prepareSplitPointwise}. Same results up to float
+     * rounding as the members' {@link #conv2d} / {@link #conv2dRelu}.
+     */
+    default void conv2dPreparedSplit(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, ConvSpec stacked,
+                                     boolean relu) {
+        throw new UnsupportedOperationException(name() + " prepares no split pointwise weights");
+    }
+
     /** Adds into dx, dw, db (each may be null) the gradients of conv2d given dy. */
     void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s);
 

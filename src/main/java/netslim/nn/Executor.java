@@ -89,6 +89,11 @@ public final class Executor implements AutoCloseable {
         return new Executor(BatchNormFolding.fold(g).graph(), backend, batch, Mode.FUSED_INFERENCE, false);
     }
 
+    /** Groups of sibling pointwise convs this plan runs as one product ({@link #planSiblingMerges}); for tests. */
+    int mergedGroups() {
+        return merges.size();
+    }
+
     public Executor(Graph graph, Backend backend, int batch, Mode mode) {
         this(graph, backend, batch, mode, true);
     }
@@ -112,10 +117,13 @@ public final class Executor implements AutoCloseable {
         this.input = backend.allocate(shapes.get(graph.inputName()));
         acts.put(graph.inputName(), input);
         if (mode == Mode.FUSED_INFERENCE) findConvRelu();
-        if (mode == Mode.FUSED_INFERENCE && batch == 1 && backend.isHost() && MERGE_SIBLINGS) planSiblingMerges();
+        if (mode == Mode.FUSED_INFERENCE && backend.isHost() && MERGE_SIBLINGS) planSiblingMerges();
         if (mode == Mode.FUSED_INFERENCE && batch == 1) planConcatsInPlace();
         if (mode == Mode.FUSED_INFERENCE) prepareConvWeights();
         for (Node n : graph.nodes()) plan(n);
+        for (MergedConvs m : merges.values()) { // batch > 1: the members' own outputs, now allocated
+            for (int i = 0; i < m.outs().length; i++) m.ys()[i] = acts.get(m.outs()[i]);
+        }
     }
 
     /**
@@ -167,11 +175,14 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * Serving plan at batch 1 on a host backend: the pointwise convs that read the same tensor (an Inception's
-     * branch 1x1s) run as one GEMM with their weights stacked — the shared input is packed once and the product is
-     * taller — writing one buffer whose channel slices are the members' outputs (contiguous at batch 1). Members
-     * must agree on bias and on a fused ReLU, and none may be the graph output. Not on device backends: the GPU
-     * serving plan is what was verified there.
+     * Serving plan on a host backend: the pointwise convs that read the same tensor (an Inception's branch 1x1s) run
+     * as one product with their weights stacked — the shared input is read once and the product is taller. At batch
+     * 1 it writes one buffer whose channel slices are the members' outputs (contiguous at batch 1); at batch > 1,
+     * where a channel range of an NCHW buffer is not contiguous, only where the backend writes each member's own
+     * tensor from the one product ({@link Backend#prepareSplitPointwise}; on the CPU where the 8 x 32 tile exists and
+     * every member's output count is a multiple of 8), else the members run one by one. Members must agree on bias
+     * and on a fused ReLU, and none may be the graph output. Not on device backends: the GPU serving plan is what
+     * was verified there.
      */
     private void planSiblingMerges() {
         Map<String, List<Node>> byInput = new java.util.LinkedHashMap<>();
@@ -189,9 +200,26 @@ public final class Executor implements AutoCloseable {
                     && fusedConvToRelu.containsKey(n.name()) == relu);
             if (!same) continue;
             int cin = first.spec().inChannels(), cout = 0;
-            for (Node n : group) cout += ((Layer.Conv2d) n.layer()).spec().outChannels();
-            Tensor[] stacked = stackedParams(group, cin, cout, first.bias());
+            int[] couts = new int[group.size()];
+            String[] outs = new String[group.size()];
+            for (int i = 0; i < group.size(); i++) {
+                Node n = group.get(i);
+                couts[i] = ((Layer.Conv2d) n.layer()).spec().outChannels();
+                outs[i] = relu ? fusedConvToRelu.get(n.name()) : n.name();
+                cout += couts[i];
+            }
             Shape in = shapes.get(group.get(0).inputs().get(0));
+            ConvSpec stackedSpec = new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+            if (batch > 1) {
+                Tensor[] stacked = stackedParams(group, cin, cout, first.bias());
+                Tensor prepared = backend.prepareSplitPointwise(stacked[0], stackedSpec, couts, in);
+                if (prepared == null) continue; // no product writing each member: one by one
+                for (Node n : group) mergedConvs.add(n.name());
+                merges.put(group.get(0).name(), new MergedConvs(stacked[0], stacked[1], null, stackedSpec, relu,
+                        prepared, outs, new Tensor[outs.length]));
+                continue;
+            }
+            Tensor[] stacked = stackedParams(group, cin, cout, first.bias());
             Tensor y = backend.allocate(Shape.of(batch, cout, in.h(), in.w()));
             int c0 = 0;
             for (Node n : group) {
@@ -200,9 +228,8 @@ public final class Executor implements AutoCloseable {
                 mergedConvs.add(n.name());
                 c0 += ((Layer.Conv2d) n.layer()).spec().outChannels();
             }
-            ConvSpec spec = new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1);
-            merges.put(group.get(0).name(), new MergedConvs(stacked[0], stacked[1], y, spec, relu,
-                    backend.prepareConvWeights(stacked[0], spec, in)));
+            merges.put(group.get(0).name(), new MergedConvs(stacked[0], stacked[1], y, stackedSpec, relu,
+                    backend.prepareConvWeights(stacked[0], stackedSpec, in), new String[0], new Tensor[0]));
         }
     }
 
@@ -273,10 +300,14 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * Sibling pointwise convs run as one (see {@link #planSiblingMerges}), at the position of the first; prepared:
-     * the stacked weights as {@link Backend#prepareConvWeights} gave them, or null.
+     * Sibling pointwise convs run as one (see {@link #planSiblingMerges}), at the position of the first. Batch 1: y
+     * the buffer whose slices are the members' outputs, prepared the stacked weights as
+     * {@link Backend#prepareConvWeights} gave them, or null. Batch > 1: y null, prepared from
+     * {@link Backend#prepareSplitPointwise}, ys the members' outputs (the activations named outs, filled in once
+     * the plan has allocated them).
      */
-    private record MergedConvs(Tensor w, Tensor b, Tensor y, ConvSpec spec, boolean relu, Tensor prepared) {
+    private record MergedConvs(Tensor w, Tensor b, Tensor y, ConvSpec spec, boolean relu, Tensor prepared,
+                               String[] outs, Tensor[] ys) {
     }
 
     /** Conv → ReLU pairs where the ReLU is the conv's only reader (and the conv is not the graph output). */
@@ -572,7 +603,9 @@ public final class Executor implements AutoCloseable {
         Layer l = n.layer();
         if (mergedConvs.contains(name)) {
             MergedConvs m = merges.get(name); // null for the members after the first: computed with it
-            if (m != null && m.prepared() != null) {
+            if (m != null && m.y() == null) {
+                backend.conv2dPreparedSplit(x, m.prepared(), m.b(), m.ys(), m.spec(), m.relu());
+            } else if (m != null && m.prepared() != null) {
                 backend.conv2dPrepared(x, m.prepared(), m.b(), m.y(), m.spec(), m.relu());
             } else if (m != null && m.relu()) {
                 backend.conv2dRelu(x, m.w(), m.b(), m.y(), m.spec());

@@ -82,6 +82,8 @@ final class ConvParityCases {
         cases.add(im2col(spec(3, 1, 3, 3, 1, 1, 1, 1, 1), 7, 5));
         cases.add(im2col(spec(2, 1, 3, 2, 2, 2, 1, 2, 1), 9, 8));
         for (ConvShape s : preparedShapes()) cases.add(prepared(s));
+        cases.add(split(3, 40, new int[] {16, 24, 8}, 5, 7, true));
+        cases.add(split(1, 64, new int[] {32, 48}, 9, 9, false));
         cases.addAll(gemm());
         cases.addAll(linear());
         return cases;
@@ -128,6 +130,49 @@ final class ConvParityCases {
                     c.b.conv2d(x, original, bias, y, s.spec());
                 }
                 c.keep(relu ? "relu" : "y", y);
+            }
+        });
+    }
+
+    /**
+     * Sibling pointwise convs (members of couts outputs) as one product writing each member's tensor; a backend
+     * without that path (null) runs each member's conv2d / conv2dRelu on its own rows of the weights. The prepared
+     * weights are a snapshot (w is changed afterwards).
+     */
+    private static ParityCase split(int n, int cin, int[] couts, int h, int w, boolean withBias) {
+        int cout = java.util.Arrays.stream(couts).sum();
+        ConvSpec stacked = new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+        String label = "conv2dPreparedSplit " + n + "x" + cin + "x" + h + "x" + w + " " + java.util.Arrays.toString(couts);
+        return new ParityCase(label, Set.of("prepareSplitPointwise", "conv2dPreparedSplit"),
+                ParityCase.ATOL * Math.sqrt(cin), ParityCase.RTOL, c -> {
+            Tensor x = c.in(n, cin, h, w), wt = c.in(cout, cin, 1, 1);
+            Tensor bias = withBias ? c.in(cout) : null;
+            Tensor p = c.b.prepareSplitPointwise(wt, stacked, couts, netslim.tensor.Shape.of(n, cin, h, w));
+            Tensor hw = Tensor.zeros(wt.shape()), hb = withBias ? Tensor.zeros(bias.shape()) : null;
+            c.b.download(wt, hw);
+            if (withBias) c.b.download(bias, hb);
+            c.b.fill(wt, 0.5f); // the prepared weights are a snapshot
+            for (boolean relu : new boolean[] {false, true}) {
+                Tensor[] ys = new Tensor[couts.length];
+                for (int m = 0; m < couts.length; m++) ys[m] = c.out(n, couts[m], h, w);
+                if (p != null) {
+                    c.b.conv2dPreparedSplit(x, p, bias, ys, stacked, relu);
+                } else {
+                    for (int m = 0, r = 0; m < couts.length; r += couts[m], m++) {
+                        Tensor wm = Tensor.zeros(couts[m], cin, 1, 1);
+                        System.arraycopy(hw.data(), r * cin, wm.data(), 0, couts[m] * cin);
+                        Tensor bm = null;
+                        if (withBias) {
+                            bm = Tensor.zeros(couts[m]);
+                            System.arraycopy(hb.data(), r, bm.data(), 0, couts[m]);
+                            bm = c.upload(bm);
+                        }
+                        ConvSpec own = new ConvSpec(cin, couts[m], 1, 1, 1, 1, 0, 0, 1, 1, 1);
+                        if (relu) c.b.conv2dRelu(x, c.upload(wm), bm, ys[m], own);
+                        else c.b.conv2d(x, c.upload(wm), bm, ys[m], own);
+                    }
+                }
+                for (int m = 0; m < couts.length; m++) c.keep((relu ? "relu" : "y") + m, ys[m]);
             }
         });
     }

@@ -85,6 +85,26 @@ class FusedInferenceTest {
     }
 
     /**
+     * At batch > 1 an Inception's sibling 1x1s run as one product writing each member's tensor where the CPU backend
+     * has that path (the 8 x 32 tile: googlenet's 9 groups of 3, every count a multiple of 8), else one by one; the
+     * whole-batch plan (image-by-image serving ruled out) matches the reference either way.
+     */
+    @Test
+    void siblingPointwiseConvsRunAsOneProductAtBatchThree() {
+        Graph g = model("googlenet", Shape.of(3, 64, 64), 1.0);
+        Tensor x = new Rng(8).uniform(Shape.of(3, 3, 64, 64));
+        Tensor want = plain(g, x);
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("auto", 2));
+             Executor ex = Executor.forInferenceWholeBatch(g, cpu, 3)) {
+            assertEquals(CpuBackend.autoJavaProducts() ? 9 : 0, ex.mergedGroups(), "merged sibling groups");
+            Close.assertClose(ex.forwardToHost(x), want, 1e-4, 1e-3, "googlenet batch 3, merged siblings");
+        }
+        try (Executor ex = Executor.forInferenceWholeBatch(g, ReferenceKernels.create(), 3)) {
+            assertEquals(0, ex.mergedGroups(), "the reference kernels have no split product");
+        }
+    }
+
+    /**
      * With {@code -Dnetslim.winograd=on} every 3x3 stride-1 conv takes the Winograd path, including the 7x7 and 4x4
      * maps and batch 1 that the automatic rule leaves to im2col: the serving plan still matches the reference.
      */

@@ -214,6 +214,21 @@ public final class CpuBackend implements Backend {
         return m == 0 ? null : CpuWinograd.prepared(w, s, winograd.packed(), m);
     }
 
+    /**
+     * The stacked weights in {@link DirectPointwise}'s 8-row panels where the 8 x 32 tile exists and every member's
+     * output count is a multiple of 8 (no tile spans two members), else null.
+     */
+    @Override
+    public Tensor prepareSplitPointwise(Tensor w, ConvSpec stacked, int[] couts, Shape x) {
+        return DirectPointwise.splits(stacked, couts) ? DirectPointwise.prepared(w, stacked) : null;
+    }
+
+    @Override
+    public void conv2dPreparedSplit(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, ConvSpec stacked,
+                                    boolean relu) {
+        DirectPointwise.forwardSplit(pool, x, prepared, bias, ys, stacked, relu);
+    }
+
     @Override
     public void conv2dPrepared(Tensor x, Tensor prepared, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
         if (s.isPointwise()) DirectPointwise.forward(pool, x, prepared, bias, y, s, relu);

@@ -50,6 +50,20 @@ final class DirectPointwise {
     private DirectPointwise() {
     }
 
+    /**
+     * Whether sibling pointwise convs with these output counts, stacked as {@code stacked}, run here as one product
+     * writing each member's tensor ({@link #forwardSplit}): the tile exists and no 8-row tile spans two members.
+     */
+    static boolean splits(ConvSpec stacked, int[] couts) {
+        if (!ENABLED || !VectorMicroKernel.eightRowTile() || !stacked.isPointwise() || couts.length < 2) return false;
+        int sum = 0;
+        for (int c : couts) {
+            if (c <= 0 || c % MR != 0) return false;
+            sum += c;
+        }
+        return sum == stacked.outChannels();
+    }
+
     /** Whether the serving plan runs this conv here (see the class comment). */
     static boolean takes(ConvSpec s) {
         return ENABLED && VectorMicroKernel.eightRowTile() && s.isPointwise()
@@ -115,12 +129,47 @@ final class DirectPointwise {
                 bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset(), relu);
     }
 
+    /**
+     * Sibling pointwise convs as one product ({@link #splits}): ys[i] = rows [r_i, r_i + couts[i]) of the stacked
+     * conv (w packed by {@link #prepared} from the stacked weights), + bias rows, ReLU when asked. x's 32-column panel
+     * is read once for all members (the members one by one read x once each), and each 8-row tile writes its
+     * member's own tensor, so at batch > 1 (where a channel range of one NCHW buffer is not contiguous) no output
+     * is copied.
+     */
+    static void forwardSplit(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor[] ys, ConvSpec s,
+                             boolean relu) {
+        if (!s.isPointwise()) throw new IllegalArgumentException("conv2dPreparedSplit: not a pointwise conv: " + s);
+        ShapeChecks.requireRank(x, 4, "conv2dPreparedSplit", "x");
+        Shape xs = x.shape();
+        int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
+        ShapeChecks.require(xs.c() == cin, "conv2dPreparedSplit", "x " + xs + " does not match " + s);
+        ShapeChecks.requireShape(packed, "conv2dPreparedSplit", "packed w", (cout + MR - 1) / MR, cin, MR);
+        if (bias != null) ShapeChecks.requireShape(bias, "conv2dPreparedSplit", "bias", cout);
+        int sum = 0;
+        for (int i = 0; i < ys.length; i++) {
+            int c = ys[i].shape().rank() == 4 ? ys[i].shape().c() : -1;
+            ShapeChecks.require(c > 0 && c % MR == 0, "conv2dPreparedSplit",
+                    "ys[" + i + "] " + ys[i].shape() + ": output counts must be multiples of " + MR);
+            ShapeChecks.requireShape(ys[i], "conv2dPreparedSplit", "ys[" + i + "]", xs.n(), c, xs.h(), xs.w());
+            sum += c;
+        }
+        ShapeChecks.require(sum == cout, "conv2dPreparedSplit", "outputs of ys total " + sum + ", not " + s.outChannels());
+        run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), packed.data(), packed.offset(),
+                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), null, 0, ys, relu);
+    }
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(2));
     private static final int PANEL = 0, TILE = 1;
 
     /** The arrays' form of {@link #forward(WorkerPool, Tensor, Tensor, Tensor, Tensor, ConvSpec, boolean)}. */
     static void forward(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, float[] pa, int pao,
                         float[] bias, int bo, float[] y, int yo, boolean relu) {
+        run(pool, images, cin, cout, hw, x, xo, pa, pao, bias, bo, y, yo, null, relu);
+    }
+
+    /** Into y at yo (cout rows per image), or, with ys not null, each member's rows into its own tensor. */
+    private static void run(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, float[] pa,
+                            int pao, float[] bias, int bo, float[] y, int yo, Tensor[] ys, boolean relu) {
         int panels = (hw + NR - 1) / NR, tiles = (cout + MR - 1) / MR;
         // Enough items for every thread (4 per thread, as parallelFor's chunks), splitting the row tiles only then.
         int want = 4 * pool.threads(), split = Math.max(1, Math.min(tiles, (want + images * panels - 1)
@@ -132,8 +181,18 @@ final class DirectPointwise {
             for (int it = i0; it < i1; it++) {
                 int q = it / splits, t0 = (it % splits) * perSplit, t1 = Math.min(tiles, t0 + perSplit);
                 int n = q / panels, j0 = (q % panels) * NR;
-                item(cin, cout, hw, x, xo + n * cin * hw, pa, pao, bias, bo, y, yo + n * cout * hw, j0, t0, t1,
-                        relu);
+                if (ys == null) {
+                    item(cin, cout, hw, x, xo + n * cin * hw, pa, pao, bias, bo, y, yo + n * cout * hw, j0, t0, t1,
+                            relu);
+                } else { // the tiles of each member in [t0, t1), into its tensor (rows r_m.. at its row 0)
+                    int block = t1 - t0 <= 3 ? Math.min(cin, 256) : KC;
+                    for (int m = 0, r = 0; m < ys.length && r < t1 * MR; r += ys[m].shape().c(), m++) {
+                        int c = ys[m].shape().c(), a = Math.max(t0, r / MR), b = Math.min(t1, (r + c) / MR);
+                        if (a >= b) continue;
+                        tiles(cin, cout, hw, x, xo + n * cin * hw, hw, pa, pao, bias, bo, ys[m].data(),
+                                ys[m].offset() + (n * c - r) * hw, hw, j0, a, b, relu, block);
+                    }
+                }
             }
         });
     }

@@ -216,6 +216,18 @@ public final class CudaBackend implements Backend {
         throw new UnsupportedOperationException("cuda prepares no conv weights (prepareConvWeights returns null)");
     }
 
+    @Override
+    public Tensor prepareSplitPointwise(Tensor w, ConvSpec stacked, int[] couts, netslim.tensor.Shape x) {
+        return null;
+    }
+
+    @Override
+    public void conv2dPreparedSplit(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, ConvSpec stacked,
+                                    boolean relu) {
+        throw new UnsupportedOperationException(
+                "cuda prepares no split pointwise weights (prepareSplitPointwise returns null)");
+    }
+
     /**
      * The conv without its bias, then one epilogue kernel: y = relu(y + b[c]) in place (bias_relu), which saves a
      * launch and a full read and write of y against channel_bias followed by relu. Without a bias: the conv, then

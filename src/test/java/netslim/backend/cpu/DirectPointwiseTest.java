@@ -117,6 +117,72 @@ class DirectPointwiseTest {
         }
     }
 
+    static Stream<Arguments> splits() {
+        return Stream.of(
+                // n, cin, member output counts, h, w
+                Arguments.of(3, 40, new int[] {16, 24, 8}, 5, 7),      // narrow panels (35 columns), by images
+                Arguments.of(1, 300, new int[] {64, 128, 16}, 14, 14), // batch 1: row tiles split over items
+                Arguments.of(2, 17, new int[] {8, 8}, 1, 33),           // one column past a full panel
+                Arguments.of(4, 192, new int[] {64, 96, 16}, 6, 6));    // inception3a's members on a small map
+    }
+
+    /**
+     * {@link DirectPointwise#forwardSplit} (sibling 1x1s as one product, each member's rows into its own tensor)
+     * against the reference conv of each member's own weights; every member's every element must be written (its
+     * tensor pre-filled with NaN).
+     */
+    @ParameterizedTest(name = "n{0} cin{1} couts{2} {3}x{4}")
+    @MethodSource("splits")
+    void splitProductWritesEachMembersTensor(int n, int cin, int[] couts, int h, int w) {
+        Rng rng = new Rng(7L * n + cin + 31L * couts.length + h * 5L + w);
+        int cout = java.util.Arrays.stream(couts).sum();
+        ConvSpec stacked = ConvSpec.of(cin, cout, 1, 1, 0);
+        assertTrue(DirectPointwise.splits(stacked, couts) || !VectorMicroKernel.eightRowTile());
+        Tensor x = rng.uniform(Shape.of(n, cin, h, w));
+        Tensor wt = rng.uniform(Shape.of(cout, cin, 1, 1)), bias = rng.uniform(Shape.of(cout));
+        Tensor packed = DirectPointwise.prepared(wt, stacked);
+        for (boolean relu : new boolean[] {false, true}) {
+            for (int threads : new int[] {1, 2}) {
+                Tensor[] ys = new Tensor[couts.length];
+                for (int m = 0; m < couts.length; m++) {
+                    ys[m] = Tensor.zeros(Shape.of(n, couts[m], h, w));
+                    java.util.Arrays.fill(ys[m].data(), Float.NaN);
+                }
+                try (WorkerPool pool = new WorkerPool(threads)) {
+                    DirectPointwise.forwardSplit(pool, x, packed, bias, ys, stacked, relu);
+                }
+                for (int m = 0, r = 0; m < couts.length; r += couts[m], m++) {
+                    ConvSpec own = ConvSpec.of(cin, couts[m], 1, 1, 0);
+                    Tensor wm = Tensor.zeros(Shape.of(couts[m], cin, 1, 1)), bm = Tensor.zeros(Shape.of(couts[m]));
+                    System.arraycopy(wt.data(), r * cin, wm.data(), 0, couts[m] * cin);
+                    System.arraycopy(bias.data(), r, bm.data(), 0, couts[m]);
+                    Tensor want = Tensor.zeros(ys[m].shape());
+                    ReferenceConv.conv2d(x, wm, bm, want, own);
+                    if (relu) for (int i = 0; i < want.size(); i++) want.set(i, Math.max(want.get(i), 0f));
+                    Close.assertClose(ys[m], want, 2e-6 * Math.sqrt(cin), 1e-5,
+                            "member " + m + " relu=" + relu + " threads=" + threads);
+                }
+            }
+        }
+    }
+
+    @Test
+    void splitsOnlyWhereNoTileSpansTwoMembers() {
+        ConvSpec s = ConvSpec.of(32, 40, 1, 1, 0);
+        assertEquals(VectorMicroKernel.eightRowTile(), DirectPointwise.splits(s, new int[] {16, 24}));
+        assertTrue(!DirectPointwise.splits(s, new int[] {12, 28}), "a tile would span both members");
+        assertTrue(!DirectPointwise.splits(s, new int[] {16, 16}), "the counts must add up to the stack");
+        assertTrue(!DirectPointwise.splits(s, new int[] {40}), "one member is no split");
+        Tensor x = Tensor.zeros(Shape.of(1, 32, 2, 2));
+        Tensor packed = DirectPointwise.prepared(Tensor.zeros(Shape.of(40, 32, 1, 1)), s);
+        Tensor[] wrong = {Tensor.zeros(Shape.of(1, 16, 2, 2)), Tensor.zeros(Shape.of(1, 16, 2, 2))};
+        try (WorkerPool pool = new WorkerPool(1)) {
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> DirectPointwise.forwardSplit(pool, x, packed, null, wrong, s, false));
+            assertTrue(e.getMessage().contains("outputs of ys total 32, not 40"), e.getMessage());
+        }
+    }
+
     @Test
     void packsEightRowPanelsKMajorWithZeroRows() {
         int cin = 3, cout = 10;
