@@ -82,6 +82,7 @@ final class ConvParityCases {
         cases.add(im2col(spec(3, 1, 3, 3, 1, 1, 1, 1, 1), 7, 5));
         cases.add(im2col(spec(2, 1, 3, 2, 2, 2, 1, 2, 1), 9, 8));
         for (ConvShape s : preparedShapes()) cases.add(prepared(s));
+        for (ConvShape s : unfoldedShapes()) cases.add(prepared(s));
         cases.add(split(3, 40, new int[] {16, 24, 8}, 5, 7, true));
         cases.add(split(1, 64, new int[] {32, 48}, 9, 9, false));
         cases.addAll(gemm());
@@ -94,6 +95,18 @@ final class ConvParityCases {
      * output tiles, 16 channels in and out): odd sizes, padding 0 / 1 / 2, one and several images; the last one is
      * big enough for F(4x4, 3x3) (≥ 196 tiles of 4x4, ≥ 28 columns, ≥ 32 channels), with a cropped last tile.
      */
+    /**
+     * Batch-1 convs the CPU backend prepares for its unfolded in-place product (not Winograd: 16 tiles, stride 2,
+     * 5x5): a 49-column image (one full and one narrow panel read in place from the zero-padded columns), 40 outputs
+     * (a 5-row tile), bias or not.
+     */
+    static List<ConvShape> unfoldedShapes() {
+        return List.of(
+                new ConvShape("unfolded 1x24x7x7 3x3 pad1", 1, 7, 7, spec(24, 40, 3, 3, 1, 1, 1, 1, 1), true),
+                new ConvShape("unfolded 1x16x9x11 3x3 stride2", 1, 9, 11, spec(16, 24, 3, 3, 2, 1, 1, 1, 1), false),
+                new ConvShape("unfolded 1x12x10x10 5x5 pad2", 1, 10, 10, spec(12, 20, 5, 5, 1, 2, 2, 1, 1), true));
+    }
+
     static List<ConvShape> preparedShapes() {
         return List.of(
                 new ConvShape("winograd 2x16x13x15 pad1", 2, 13, 15, spec(16, 18, 3, 3, 1, 1, 1, 1, 1), true),

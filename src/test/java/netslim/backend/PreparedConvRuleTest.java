@@ -22,8 +22,12 @@ class PreparedConvRuleTest {
             for (ConvParityCases.ConvShape s : ConvParityCases.preparedShapes()) {
                 assertNotNull(cpu.prepareConvWeights(Tensor.zeros(s.weight()), s.spec(), Shape.of(s.x())), s.label());
             }
-            assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
-                    Shape.of(1, 32, 7, 7)), "a 7x7 map at batch 1 has 16 tiles");
+            // A 7x7 map at batch 1 has 16 tiles: not Winograd; where the 8-row tile is the machine's the weights are
+            // packed for the unfolded in-place product (32 outputs: 4 panels of 8 rows of K = 288), else none.
+            Tensor small = cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
+                    Shape.of(1, 32, 7, 7));
+            if (CpuBackend.autoJavaProducts()) assertEquals(Shape.of(4, 288, 8), small.shape(), "unfolded in place");
+            else assertNull(small, "a 7x7 map at batch 1 without the 8-row tile");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
                     Shape.of(2, 32, 7, 7)), "a 7x7 map at batch 2 has 32 tiles");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 8, 3, 3), ConvSpec.of(8, 32, 3, 1, 1),
@@ -37,6 +41,24 @@ class PreparedConvRuleTest {
             else assertNull(pw, "1x1 without the 8-row tile");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
                     Shape.of(4, 32, 28, 28)), "1x1 with 128 outputs stays on the GEMM");
+            // ... except on maps of at most 64 pixels (one item covers both panels: w read once per image)
+            Tensor wide = cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
+                    Shape.of(4, 32, 7, 7));
+            if (CpuBackend.autoJavaProducts()) assertEquals(Shape.of(16, 32, 8), wide.shape(), "1x1 on a 7x7 map");
+            else assertNull(wide, "1x1 on a 7x7 map without the 8-row tile");
+            // The unfolded in-place path only at batch 1, and not for the banded stem.
+            assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
+                    Shape.of(2, 32, 7, 7)), "a 7x7 map at batch 2");
+            assertNull(cpu.prepareConvWeights(Tensor.zeros(64, 3, 7, 7), new ConvSpec(3, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1),
+                    Shape.of(1, 3, 224, 224)), "the stem (3 inputs, banded)");
+            for (ConvParityCases.ConvShape s : ConvParityCases.unfoldedShapes()) {
+                Tensor p = cpu.prepareConvWeights(Tensor.zeros(s.weight()), s.spec(), Shape.of(s.x()));
+                if (CpuBackend.autoJavaProducts()) {
+                    assertEquals(Shape.of((s.spec().outChannels() + 7) / 8, s.spec().fanIn(), 8), p.shape(), s.label());
+                } else {
+                    assertNull(p, s.label());
+                }
+            }
         }
     }
 

@@ -203,15 +203,17 @@ public final class CpuBackend implements Backend {
     /**
      * Winograd weights, (16, K, C) for F(2x2, 3x3) or (36, K, C) for F(4x4, 3x3), for the 3x3 stride-1 convs where
      * that pays ({@link CpuWinograd#tileSize}); the pointwise convs' weights in 8-row panels where the 8 x 32 tile
-     * runs them in place ({@link DirectPointwise#takes}); else null.
+     * runs them in place ({@link DirectPointwise#takes(ConvSpec, Shape)}); other batch-1 convs' weights as a
+     * cout x K matrix in those panels for the unfolded in-place product ({@link CpuConv#unfoldsInPlace}); else null.
      */
     @Override
     public Tensor prepareConvWeights(Tensor w, ConvSpec s, Shape x) {
         ShapeChecks.requireShape(w, "prepareConvWeights", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(),
                 s.kw());
-        if (DirectPointwise.takes(s)) return DirectPointwise.prepared(w, s);
+        if (DirectPointwise.takes(s, x)) return DirectPointwise.prepared(w, s);
         int m = CpuWinograd.tileSize(s, x);
-        return m == 0 ? null : CpuWinograd.prepared(w, s, winograd.packed(), m);
+        if (m != 0) return CpuWinograd.prepared(w, s, winograd.packed(), m);
+        return CpuConv.unfoldsInPlace(s, x) ? DirectPointwise.preparedRows(w, s.outChannels(), s.fanIn(), s) : null;
     }
 
     /**
@@ -231,8 +233,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2dPrepared(Tensor x, Tensor prepared, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
-        if (s.isPointwise()) DirectPointwise.forward(pool, x, prepared, bias, y, s, relu);
-        else winograd.forward(x, prepared, bias, y, s, relu);
+        if (s.isPointwise()) {
+            DirectPointwise.forward(pool, x, prepared, bias, y, s, relu);
+        } else if (DirectPointwise.isPackedRows(prepared, s.outChannels(), s.fanIn())) {
+            conv.forwardUnfolded(x, prepared, bias, y, s, relu);
+        } else {
+            winograd.forward(x, prepared, bias, y, s, relu);
+        }
     }
 
     @Override

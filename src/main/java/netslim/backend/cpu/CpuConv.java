@@ -1,6 +1,7 @@
 package netslim.backend.cpu;
 
 import netslim.backend.ConvSpec;
+import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 
 /**
@@ -179,6 +180,55 @@ final class CpuConv {
     }
 
     private static final boolean BANDS = !"false".equals(System.getProperty("netslim.conv.bands"));
+
+    /**
+     * Whether a serving plan runs this conv as {@link #forwardUnfolded}: batch 1, one group, not pointwise (those are
+     * DirectPointwise's) nor depthwise, more than {@link SkinnyPointwise#MAX_OUT} outputs and inputs, not the banded
+     * stem (bands keep its column matrix in L2), where the 8 x 32 tile exists. Winograd's 3x3 convs are decided
+     * first (CpuBackend.prepareConvWeights). {@code -Dnetslim.conv.unfoldedInPlace=false} turns it off.
+     */
+    static boolean unfoldsInPlace(ConvSpec s, Shape x) {
+        if (!UNFOLDED_IN_PLACE || !VectorMicroKernel.eightRowTile() || x.rank() != 4 || x.n() != 1) return false;
+        if (s.groups() != 1 || s.isPointwise() || s.outChannels() <= SkinnyPointwise.MAX_OUT
+                || s.inChannels() <= SkinnyPointwise.MAX_IN) {
+            return false;
+        }
+        long hw = (long) s.outH(x.h()) * s.outW(x.w()), k = s.fanIn();
+        boolean stem = k <= 256 && hw >= 4096;
+        return !stem && k * hw <= MAX_UNFOLDED_FLOATS;
+    }
+
+    private static final boolean UNFOLDED_IN_PLACE =
+            !"false".equals(System.getProperty("netslim.conv.unfoldedInPlace"));
+
+    /** Floats of the column matrix {@link #forwardUnfolded} builds (16 MiB). */
+    private static final long MAX_UNFOLDED_FLOATS = 1L << 22;
+
+    /**
+     * A batch-1 conv with its weights packed once at plan time ({@link DirectPointwise#preparedRows}, the cout x K
+     * matrix in 8-row panels): the image unfolded once (K x HW, rows over the pool), then the in-place 8 x 32
+     * product reads the columns where they lie ({@link DirectPointwise#forward}). The per-call GEMM packs the
+     * weights again on every call: at batch 1 on 7x7 maps (GoogLeNet's inception5) they are most of the bytes.
+     */
+    void forwardUnfolded(Tensor x, Tensor packed, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
+        Shape xs = x.shape();
+        ShapeChecks.require(unfoldsInPlace(s, xs), "conv2dPrepared", "x " + xs + " is not an unfolded-in-place "
+                + "conv's input for " + s);
+        int k = s.fanIn(), cout = s.outChannels(), oh = s.outH(xs.h()), ow = s.outW(xs.w()), hw = oh * ow;
+        ShapeChecks.require(DirectPointwise.isPackedRows(packed, cout, k), "conv2dPrepared",
+                "prepared w " + packed.shape() + " does not match " + s);
+        ShapeChecks.requireShape(y, "conv2dPrepared", "y", 1, cout, oh, ow);
+        if (bias != null) ShapeChecks.requireShape(bias, "conv2dPrepared", "bias", cout);
+        Im2col.Geometry g = new Im2col.Geometry(s, s.inChannels(), xs.h(), xs.w(), oh, ow);
+        // Rows padded to whole 32-column panels, so the narrow last panel is read in place too; what its columns
+        // past hw hold only reaches tile columns that are never copied out (a lane's result depends on its column).
+        int ld = BlockedGemm.roundUp(hw, DirectPointwise.NR);
+        float[] col = scratch.get().get(Scratch.COLUMNS, k * ld);
+        im2col.unfold(x.data(), x.offset(), g, 0, 1, 0, s.inChannels(), col, 0, ld);
+        DirectPointwise.forwardPadded(pool, k, cout, hw, col, 0, ld, packed.data(), packed.offset(),
+                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset(), relu);
+    }
 
     /**
      * Where the 8 x 32 tile exists (AVX-512), a band's product reads its column matrix in place with w packed once

@@ -66,9 +66,23 @@ final class DirectPointwise {
 
     /** Whether the serving plan runs this conv here (see the class comment). */
     static boolean takes(ConvSpec s) {
-        return ENABLED && VectorMicroKernel.eightRowTile() && s.isPointwise()
-                && !SkinnyPointwise.takes(s.inChannels(), s.outChannels()) && s.outChannels() <= MAX_OUT;
+        return takes(s, null);
     }
+
+    /**
+     * As {@link #takes(ConvSpec)} for input shape x (null: any): wider convs too on maps of at most 64 pixels (7x7),
+     * where one item covers both panels and w is read once per image, against the GEMM's packing of it on every
+     * call (there the weights are most of the bytes).
+     */
+    static boolean takes(ConvSpec s, Shape x) {
+        if (!ENABLED || !VectorMicroKernel.eightRowTile() || !s.isPointwise()
+                || SkinnyPointwise.takes(s.inChannels(), s.outChannels())) {
+            return false;
+        }
+        return s.outChannels() <= MAX_OUT || (SMALL_MAPS && x != null && x.rank() == 4 && x.h() * x.w() <= 2 * NR);
+    }
+
+    private static final boolean SMALL_MAPS = !"false".equals(System.getProperty("netslim.conv.direct1x1SmallMaps"));
 
     /**
      * w (cout, cin, 1, 1) packed: tile t (output channels 8t..8t+7) at t·cin·8, element (r, k) at
@@ -76,7 +90,15 @@ final class DirectPointwise {
      */
     static Tensor prepared(Tensor w, ConvSpec s) {
         if (!s.isPointwise()) throw new IllegalArgumentException("prepareConvWeights: not a pointwise conv: " + s);
-        int cout = s.outChannels(), cin = s.inChannels(), size = cout * cin;
+        return preparedRows(w, s.outChannels(), s.inChannels(), s);
+    }
+
+    /**
+     * A conv's weights as a cout x k matrix (k = its fan-in: a kxk conv on im2col columns) packed as
+     * {@link #prepared} packs a pointwise conv's, cached the same way. Shape (tiles, k, 8).
+     */
+    static Tensor preparedRows(Tensor w, int cout, int cin, ConvSpec s) {
+        int size = cout * cin;
         ShapeChecks.require(w.size() == size, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
         float[] wd = w.data();
         int wo = w.offset();
@@ -91,6 +113,12 @@ final class DirectPointwise {
         float[] p = new float[packedSize(cout, cin)];
         pack(wd, wo, cout, cin, p);
         return Tensor.of(Shape.of((cout + MR - 1) / MR, cin, MR), p);
+    }
+
+    /** Whether prepared is {@link #preparedRows}' packing of a cout x k matrix (not a Winograd transform). */
+    static boolean isPackedRows(Tensor prepared, int cout, int k) {
+        var ps = prepared.shape();
+        return ps.rank() == 3 && ps.dim(0) == (cout + MR - 1) / MR && ps.dim(1) == k && ps.dim(2) == MR;
     }
 
     /** Floats of a cout x cin matrix packed by {@link #pack(float[], int, int, int, float[])}. */
@@ -154,7 +182,7 @@ final class DirectPointwise {
             sum += c;
         }
         ShapeChecks.require(sum == cout, "conv2dPreparedSplit", "outputs of ys total " + sum + ", not " + s.outChannels());
-        run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), packed.data(), packed.offset(),
+        run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), hw, packed.data(), packed.offset(),
                 bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), null, 0, ys, relu);
     }
 
@@ -164,13 +192,27 @@ final class DirectPointwise {
     /** The arrays' form of {@link #forward(WorkerPool, Tensor, Tensor, Tensor, Tensor, ConvSpec, boolean)}. */
     static void forward(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, float[] pa, int pao,
                         float[] bias, int bo, float[] y, int yo, boolean relu) {
-        run(pool, images, cin, cout, hw, x, xo, pa, pao, bias, bo, y, yo, null, relu);
+        run(pool, images, cin, cout, hw, x, xo, hw, pa, pao, bias, bo, y, yo, null, relu);
     }
 
-    /** Into y at yo (cout rows per image), or, with ys not null, each member's rows into its own tensor. */
-    private static void run(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, float[] pa,
-                            int pao, float[] bias, int bo, float[] y, int yo, Tensor[] ys, boolean relu) {
-        int panels = (hw + NR - 1) / NR, tiles = (cout + MR - 1) / MR;
+    /**
+     * One image, x's rows ldx ≥ hw apart: with ldx a multiple of 32 and the columns past hw zero (an unfolded
+     * image's padded column matrix), the narrow last panel is read in place too (no copy of its cin rows).
+     */
+    static void forwardPadded(WorkerPool pool, int cin, int cout, int hw, float[] x, int xo, int ldx, float[] pa,
+                              int pao, float[] bias, int bo, float[] y, int yo, boolean relu) {
+        run(pool, 1, cin, cout, hw, x, xo, ldx, pa, pao, bias, bo, y, yo, null, relu);
+    }
+
+    /**
+     * Into y at yo (cout rows per image), or, with ys not null, each member's rows into its own tensor; x's rows
+     * ldx apart (images cin·ldx apart).
+     */
+    private static void run(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, int ldx,
+                            float[] pa, int pao, float[] bias, int bo, float[] y, int yo, Tensor[] ys, boolean relu) {
+        int tiles = (cout + MR - 1) / MR;
+        // At most two panels (maps of up to 64 pixels: 7x7) are one item, so w is read once per image, not per panel.
+        int group = hw <= 2 * NR ? 2 : 1, panels = (hw + group * NR - 1) / (group * NR), span = group * NR;
         // Enough items for every thread (4 per thread, as parallelFor's chunks), splitting the row tiles only then.
         int want = 4 * pool.threads(), split = Math.max(1, Math.min(tiles, (want + images * panels - 1)
                 / (images * panels)));
@@ -180,28 +222,21 @@ final class DirectPointwise {
         pool.parallelFor(items, 1, (i0, i1) -> {
             for (int it = i0; it < i1; it++) {
                 int q = it / splits, t0 = (it % splits) * perSplit, t1 = Math.min(tiles, t0 + perSplit);
-                int n = q / panels, j0 = (q % panels) * NR;
+                int n = q / panels, j0 = (q % panels) * span, j1 = Math.min(hw, j0 + span);
+                int block = t1 - t0 <= 3 ? Math.min(cin, 256) : KC;
                 if (ys == null) {
-                    item(cin, cout, hw, x, xo + n * cin * hw, pa, pao, bias, bo, y, yo + n * cout * hw, j0, t0, t1,
-                            relu);
+                    tiles(cin, cout, hw, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, y, yo + n * cout * hw, hw, j0,
+                            j1, t0, t1, relu, block);
                 } else { // the tiles of each member in [t0, t1), into its tensor (rows r_m.. at its row 0)
-                    int block = t1 - t0 <= 3 ? Math.min(cin, 256) : KC;
                     for (int m = 0, r = 0; m < ys.length && r < t1 * MR; r += ys[m].shape().c(), m++) {
                         int c = ys[m].shape().c(), a = Math.max(t0, r / MR), b = Math.min(t1, (r + c) / MR);
                         if (a >= b) continue;
-                        tiles(cin, cout, hw, x, xo + n * cin * hw, hw, pa, pao, bias, bo, ys[m].data(),
-                                ys[m].offset() + (n * c - r) * hw, hw, j0, a, b, relu, block);
+                        tiles(cin, cout, hw, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, ys[m].data(),
+                                ys[m].offset() + (n * c - r) * hw, hw, j0, j1, a, b, relu, block);
                     }
                 }
             }
         });
-    }
-
-    /** Row tiles [t0, t1) of columns [j0, j0 + 32) of one image. */
-    private static void item(int cin, int cout, int hw, float[] x, int xo, float[] pa, int pao, float[] bias, int bo,
-                             float[] y, int yo, int j0, int t0, int t1, boolean relu) {
-        tiles(cin, cout, hw, x, xo, hw, pa, pao, bias, bo, y, yo, hw, j0, t0, t1, relu,
-                t1 - t0 <= 3 ? Math.min(cin, 256) : KC);
     }
 
     /**
@@ -212,31 +247,34 @@ final class DirectPointwise {
     static void product(int cin, int cout, int n, float[] b, int bOff, int ldb, float[] pa, int pao, float[] bias,
                         int bo, float[] y, int yo, int ldc, boolean relu) {
         int tiles = (cout + MR - 1) / MR, block = Math.min(cin, 256);
-        for (int j0 = 0; j0 < n; j0 += NR) tiles(cin, cout, n, b, bOff, ldb, pa, pao, bias, bo, y, yo, ldc, j0, 0,
-                tiles, relu, block);
+        for (int j0 = 0; j0 < n; j0 += NR) tiles(cin, cout, n, b, bOff, ldb, pa, pao, bias, bo, y, yo, ldc, j0,
+                Math.min(n, j0 + NR), 0, tiles, relu, block);
     }
 
     /**
-     * Row tiles [t0, t1) of columns [j0, j0 + 32) of y (cout x n at yo, row stride ldc) = w · x (cin x n at xo, row
-     * stride ldx), in k-blocks of {@code block}.
+     * Row tiles [t0, t1) of the 32-column panels of y's columns [j0, j1) (y: cout x n at yo, row stride ldc) =
+     * w · x (cin x n at xo, row stride ldx), in k-blocks of {@code block}; with several panels each 8-row block of w
+     * (read from memory once) serves all of them from L1 before the next. The last panel may be narrow: read in
+     * place where x's rows are padded to it (ldx ≥ its end), else copied zero-padded; its y tile (and any tile of
+     * fewer than 8 rows) goes through a buffer.
      */
     private static void tiles(int cin, int cout, int n, float[] x, int xo, int ldx, float[] pa, int pao,
-                              float[] bias, int bo, float[] y, int yo, int ldc, int j0, int t0, int t1, boolean relu,
-                              int block) {
-        int cols = Math.min(NR, n - j0);
-        float[] b = x;
-        int bOff = xo + j0, ldb = ldx;
+                              float[] bias, int bo, float[] y, int yo, int ldc, int j0, int j1, int t0, int t1,
+                              boolean relu, int block) {
+        int np = (j1 - j0 + NR - 1) / NR, jl = j0 + (np - 1) * NR, lastCols = j1 - jl;
+        float[] bl = x;
+        int blOff = xo + jl, ldl = ldx;
         Scratch sc = null;
-        if (cols < NR) { // a narrow last panel: its columns, zero-padded to 32, k-major
+        if (lastCols < NR && jl + NR > ldx) { // a narrow last panel not padded in x: its columns, zero-padded
             sc = SCRATCH.get();
-            b = sc.get(PANEL, cin * NR);
+            bl = sc.get(PANEL, cin * NR);
             for (int k = 0; k < cin; k++) {
-                int from = xo + k * ldx + j0, to = k * NR;
-                System.arraycopy(x, from, b, to, cols);
-                java.util.Arrays.fill(b, to + cols, to + NR, 0f);
+                int from = xo + k * ldx + jl, to = k * NR;
+                System.arraycopy(x, from, bl, to, lastCols);
+                java.util.Arrays.fill(bl, to + lastCols, to + NR, 0f);
             }
-            bOff = 0;
-            ldb = NR;
+            blOff = 0;
+            ldl = NR;
         }
         for (int k0 = 0; k0 < cin; k0 += block) {
             int kc = Math.min(block, cin - k0);
@@ -244,19 +282,24 @@ final class DirectPointwise {
             for (int t = t0; t < t1; t++) {
                 int r0 = t * MR, rows = Math.min(MR, cout - r0);
                 int aOff = pao + (t * cin + k0) * MR;
-                if (rows == MR && cols == NR) {
-                    int c = yo + r0 * ldc + j0;
-                    VectorMicroKernel.runPacked8(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first ? 0f : 1f, y, c, ldc);
-                    if (last && (bias != null || relu)) epilogue(y, c, ldc, MR, NR, bias, bo + r0, relu);
-                } else { // an edge tile: accumulate in a 8 x 32 buffer kept per row tile, copy the valid part out
+                for (int p = 0; p < np; p++) {
+                    int jj = j0 + p * NR, cols = p == np - 1 ? lastCols : NR;
+                    float[] b = p == np - 1 ? bl : x;
+                    int ldb = p == np - 1 ? ldl : ldx, bOff = (p == np - 1 ? blOff : xo + jj) + k0 * ldb;
+                    if (rows == MR && cols == NR) {
+                        int c = yo + r0 * ldc + jj;
+                        VectorMicroKernel.runPacked8(kc, pa, aOff, b, bOff, ldb, first ? 0f : 1f, y, c, ldc);
+                        if (last && (bias != null || relu)) epilogue(y, c, ldc, MR, NR, bias, bo + r0, relu);
+                        continue;
+                    }
+                    // an edge tile: accumulate in a 8 x 32 buffer kept per (row tile, panel), copy the valid part
                     if (sc == null) sc = SCRATCH.get();
-                    float[] buf = sc.get(TILE, (t1 - t0) * MR * NR);
-                    int c = (t - t0) * MR * NR;
-                    VectorMicroKernel.runPacked8(kc, pa, aOff, b, bOff + k0 * ldb, ldb, first ? 0f : 1f, buf, c,
-                            NR);
+                    float[] buf = sc.get(TILE, (t1 - t0) * np * MR * NR);
+                    int c = ((t - t0) * np + p) * MR * NR;
+                    VectorMicroKernel.runPacked8(kc, pa, aOff, b, bOff, ldb, first ? 0f : 1f, buf, c, NR);
                     if (last) {
                         for (int r = 0; r < rows; r++) {
-                            int to = yo + (r0 + r) * ldc + j0, from = c + r * NR;
+                            int to = yo + (r0 + r) * ldc + jj, from = c + r * NR;
                             float add = bias == null ? 0f : bias[bo + r0 + r];
                             for (int j = 0; j < cols; j++) {
                                 float v = buf[from + j] + add;

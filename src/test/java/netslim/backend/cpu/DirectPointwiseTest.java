@@ -241,7 +241,7 @@ class DirectPointwiseTest {
         Tensor wt = Tensor.zeros(Shape.of(32, 64, 1, 1));
         try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1))) {
             Tensor p = cpu.prepareConvWeights(wt, s, Shape.of(1, 64, 14, 14));
-            if (DirectPointwise.takes(s)) assertEquals(Shape.of(4, 64, 8), p.shape());
+            if (DirectPointwise.takes(s, Shape.of(1, 64, 14, 14))) assertEquals(Shape.of(4, 64, 8), p.shape());
             else assertNull(p);
             // Skinny pointwise convs (at most 8 channels in or out) keep their own kernel.
             assertNull(cpu.prepareConvWeights(Tensor.zeros(Shape.of(8, 64, 1, 1)), ConvSpec.of(64, 8, 1, 1, 0),
