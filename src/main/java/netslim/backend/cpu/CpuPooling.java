@@ -424,16 +424,19 @@ final class CpuPooling {
                 FloatVector c = FloatVector.fromArray(FS, x, in + i), col = FloatVector.fromArray(FS, cols, i);
                 FloatVector l = FloatVector.fromArray(FS, x, in + i - 1).blend(c, col.compare(VectorOperators.EQ, 0f));
                 FloatVector r = FloatVector.fromArray(FS, x, in + i + 1).blend(c, col.compare(VectorOperators.EQ, last));
-                PaddedArgMax.firstMax(PaddedArgMax.firstMax(l, c), r).intoArray(rows, w + i);
+                // PaddedArgMax.firstMax written out (see StrideTwoMax's helpers: no vector-taking calls in a pass)
+                FloatVector m = l.blend(c, c.compare(VectorOperators.GT, l).or(c.compare(VectorOperators.NE, c)));
+                m.blend(r, r.compare(VectorOperators.GT, m).or(r.compare(VectorOperators.NE, r))).intoArray(rows, w + i);
                 if (i + L == plane - 1) break;
             }
             System.arraycopy(rows, w, rows, 0, w); // the row above the first repeats it
             System.arraycopy(rows, plane, rows, plane + w, w); // the row below the last repeats it
             for (int i = 0; ; i += L) {
                 if (i + L > plane) i = plane - L;
-                FloatVector m = PaddedArgMax.firstMax(FloatVector.fromArray(FS, rows, i),
-                        FloatVector.fromArray(FS, rows, i + w));
-                PaddedArgMax.firstMax(m, FloatVector.fromArray(FS, rows, i + 2 * w)).intoArray(y, out + i);
+                FloatVector a = FloatVector.fromArray(FS, rows, i), b = FloatVector.fromArray(FS, rows, i + w);
+                FloatVector c = FloatVector.fromArray(FS, rows, i + 2 * w);
+                FloatVector m = a.blend(b, b.compare(VectorOperators.GT, a).or(b.compare(VectorOperators.NE, b)));
+                m.blend(c, c.compare(VectorOperators.GT, m).or(c.compare(VectorOperators.NE, c))).intoArray(y, out + i);
                 if (i + L == plane) break;
             }
         }
