@@ -128,6 +128,16 @@ final class CpuPooling {
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), gd = dy.data(), dxd = dx.data();
         int outPlane = p.outH() * p.outW();
+        if (StrideTwoMax.applies(p, s) && p.w() == 2 * p.outW() && FLAT_BACKWARD) {
+            pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
+                StrideTwoMax pass = kept(StrideTwoMax.KEPT, p, s, StrideTwoMax::new);
+                for (int pl = p0; pl < p1; pl++) {
+                    pass.backwardPlane(xd, x.offset() + pl * p.h() * p.w(), gd, dy.offset() + pl * outPlane, dxd,
+                            dx.offset() + pl * p.h() * p.w());
+                }
+            });
+            return;
+        }
         if (FlatMax3.applies(p, s) && FLAT_BACKWARD) {
             pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
                 FlatMax3 flat = kept(FlatMax3.KEPT, p, s, FlatMax3::new);
@@ -363,6 +373,120 @@ final class CpuPooling {
             }
             m.intoArray(dst, at);
         }
+
+        /** Backward buffers (whole plane: row maxima and their offsets, the outputs' argmax), made on first use. */
+        private float[] bEven, bOdd, rowMax, rowArg, arg;
+
+        /** 0, 2, 4, ..., 2(L − 1): the plane offsets of a vector of even columns, as floats. */
+        private static final FloatVector EVEN_OFFSETS = FloatVector.fromArray(FS, evenOffsets(), 0);
+
+        private static float[] evenOffsets() {
+            float[] a = new float[L];
+            for (int i = 0; i < L; i++) a[i] = 2 * i;
+            return a;
+        }
+
+        /**
+         * dx[argmax(q)] += dy[q] for every output q of a flat plane (w = 2·outW: {@link #flat}), the argmax by the
+         * forward pass's rows-first rule with each running maximum's plane offset carried alongside (a float, exact
+         * below 2^24): a clamped duplicate carries its element's offset, so the chosen element is the row-major
+         * rule's, as {@link PaddedArgMax} (the path for other widths) picks it. Not banded: the buffers hold the
+         * whole plane.
+         */
+        void backwardPlane(float[] x, int in, float[] dy, int out, float[] dx, int grad) {
+            int n = h * ow, outs = oh * ow;
+            if (arg == null) {
+                int size = BlockedGemm.roundUp(Math.max(n, L), L) + 2 * L;
+                bEven = new float[size];
+                bOdd = new float[size];
+                rowMax = new float[size];
+                rowArg = new float[size];
+                arg = new float[BlockedGemm.roundUp(Math.max(outs, L), L) + 2 * L];
+            }
+            if (small != null) {
+                System.arraycopy(x, in, small, 0, h * w);
+                EvenOdd.split(small, 0, bEven, 0, bOdd, 1);
+                rowArgs(0);
+            } else {
+                for (int j = 0; ; j += L) {
+                    if (j + L > n) j = n - L;
+                    EvenOdd.split(x, in + 2 * j, bEven, j, bOdd, j + 1);
+                    if (j + L == n) break;
+                }
+                for (int q = 0; ; q += L) {
+                    if (q + L > n) q = n - L;
+                    rowArgs(q);
+                    if (q + L == n) break;
+                }
+            }
+            for (int oy = 0; oy < oh; oy++) {
+                int top = 2 * oy - padH;
+                int r0 = clamp(top) * ow, r1 = clamp(top + 1) * ow, r2 = clamp(top + 2) * ow;
+                for (int j = 0; ; j += L) { // a narrow row writes lanes past it: the next rows overwrite them
+                    if (ow >= L && j + L > ow) j = ow - L;
+                    downArgs(r0 + j, r1 + j, r2 + j, oy * ow + j);
+                    if (j + L >= ow) break;
+                }
+            }
+            for (int q = 0; q < outs; q++) dx[grad + (int) arg[q]] += dy[out + q];
+        }
+
+        /** rowMax / rowArg [q, q + L): the row pass of {@link #flatWindows} with the plane offsets of the maxima. */
+        private void rowArgs(int q) {
+            FloatVector e = FloatVector.fromArray(FS, bEven, q), o = FloatVector.fromArray(FS, bOdd, q + 1);
+            FloatVector ei = EVEN_OFFSETS.add(2f * q), oi = ei.add(1f);
+            FloatVector m, mi;
+            if (k == 3 && padW == 1) { // [2j − 1, 2j + 1]: the first column's first is its second again
+                VectorMask<Float> firstCol = FloatVector.fromArray(FS, colOf(), q).compare(VectorOperators.EQ, 0f);
+                m = FloatVector.fromArray(FS, bOdd, q).blend(e, firstCol);
+                mi = ei.sub(1f).blend(ei, firstCol);
+                VectorMask<Float> t = e.compare(VectorOperators.GT, m).or(e.compare(VectorOperators.NE, e));
+                m = m.blend(e, t);
+                mi = mi.blend(ei, t);
+            } else {
+                m = e;
+                mi = ei;
+            }
+            VectorMask<Float> t = o.compare(VectorOperators.GT, m).or(o.compare(VectorOperators.NE, o));
+            m = m.blend(o, t);
+            mi = mi.blend(oi, t);
+            if (k == 3 && padW == 0) { // [2j, 2j + 2]: the last column's third is its second again
+                VectorMask<Float> lastCol = FloatVector.fromArray(FS, colOf(), q).compare(VectorOperators.EQ, ow - 1);
+                FloatVector third = FloatVector.fromArray(FS, bEven, q + 1).blend(o, lastCol);
+                FloatVector thirdI = ei.add(2f).blend(oi, lastCol);
+                t = third.compare(VectorOperators.GT, m).or(third.compare(VectorOperators.NE, third));
+                m = m.blend(third, t);
+                mi = mi.blend(thirdI, t);
+            }
+            m.intoArray(rowMax, q);
+            mi.intoArray(rowArg, q);
+        }
+
+        /** arg[at, at + L) = the offsets of the first maximum of rows a, b (and c when k = 3) of the row pass. */
+        private void downArgs(int a, int b, int c, int at) {
+            FloatVector m = FloatVector.fromArray(FS, rowMax, a), mi = FloatVector.fromArray(FS, rowArg, a);
+            FloatVector v = FloatVector.fromArray(FS, rowMax, b);
+            VectorMask<Float> t = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+            m = m.blend(v, t);
+            mi = mi.blend(FloatVector.fromArray(FS, rowArg, b), t);
+            if (k == 3) {
+                FloatVector u = FloatVector.fromArray(FS, rowMax, c);
+                t = u.compare(VectorOperators.GT, m).or(u.compare(VectorOperators.NE, u));
+                mi = mi.blend(FloatVector.fromArray(FS, rowArg, c), t);
+            }
+            mi.intoArray(arg, at);
+        }
+
+        /** Each row-pass output's column (q mod ow) for a whole plane, made with the backward buffers. */
+        private float[] colOf() {
+            if (colsAll == null) {
+                colsAll = new float[rowMax.length];
+                for (int q = 0; q < colsAll.length; q++) colsAll[q] = q % ow;
+            }
+            return colsAll;
+        }
+
+        private float[] colsAll;
 
         private int clamp(int r) {
             return Math.max(0, Math.min(h - 1, r));
