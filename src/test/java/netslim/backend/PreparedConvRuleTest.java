@@ -24,10 +24,8 @@ class PreparedConvRuleTest {
             }
             // A 7x7 map at batch 1 has 16 tiles: not Winograd; where the 8-row tile is the machine's the weights are
             // packed for the unfolded in-place product (32 outputs: 4 panels of 8 rows of K = 288), else none.
-            Tensor small = cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
-                    Shape.of(1, 32, 7, 7));
-            if (CpuBackend.autoJavaProducts()) assertEquals(Shape.of(4, 288, 8), small.shape(), "unfolded in place");
-            else assertNull(small, "a 7x7 map at batch 1 without the 8-row tile");
+            packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
+                    Shape.of(1, 32, 7, 7)), Shape.of(4, 288, 8), "a 7x7 map at batch 1");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
                     Shape.of(2, 32, 7, 7)), "a 7x7 map at batch 2 has 32 tiles");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 8, 3, 3), ConvSpec.of(8, 32, 3, 1, 1),
@@ -35,31 +33,29 @@ class PreparedConvRuleTest {
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 2, 1),
                     Shape.of(4, 32, 28, 28)), "stride 2");
             // A 1x1 conv with 9-64 outputs: packed for the in-place 8x32 kernel where that tile is the machine's.
-            Tensor pw = cpu.prepareConvWeights(Tensor.zeros(32, 32, 1, 1), ConvSpec.of(32, 32, 1, 1, 0),
-                    Shape.of(4, 32, 28, 28));
-            if (CpuBackend.autoJavaProducts()) assertEquals(Shape.of(4, 32, 8), pw.shape(), "1x1");
-            else assertNull(pw, "1x1 without the 8-row tile");
+            packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(32, 32, 1, 1), ConvSpec.of(32, 32, 1, 1, 0),
+                    Shape.of(4, 32, 28, 28)), Shape.of(4, 32, 8), "1x1");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
                     Shape.of(4, 32, 28, 28)), "1x1 with 128 outputs stays on the GEMM");
             // ... except on maps of at most 64 pixels (one item covers both panels: w read once per image)
-            Tensor wide = cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
-                    Shape.of(4, 32, 7, 7));
-            if (CpuBackend.autoJavaProducts()) assertEquals(Shape.of(16, 32, 8), wide.shape(), "1x1 on a 7x7 map");
-            else assertNull(wide, "1x1 on a 7x7 map without the 8-row tile");
+            packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
+                    Shape.of(4, 32, 7, 7)), Shape.of(16, 32, 8), "1x1 on a 7x7 map");
             // The unfolded in-place path only at batch 1, and not for the banded stem.
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
                     Shape.of(2, 32, 7, 7)), "a 7x7 map at batch 2");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(64, 3, 7, 7), new ConvSpec(3, 64, 7, 7, 2, 2, 3, 3, 1, 1, 1),
                     Shape.of(1, 3, 224, 224)), "the stem (3 inputs, banded)");
             for (ConvParityCases.ConvShape s : ConvParityCases.unfoldedShapes()) {
-                Tensor p = cpu.prepareConvWeights(Tensor.zeros(s.weight()), s.spec(), Shape.of(s.x()));
-                if (CpuBackend.autoJavaProducts()) {
-                    assertEquals(Shape.of((s.spec().outChannels() + 7) / 8, s.spec().fanIn(), 8), p.shape(), s.label());
-                } else {
-                    assertNull(p, s.label());
-                }
+                packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(s.weight()), s.spec(), Shape.of(s.x())),
+                        Shape.of((s.spec().outChannels() + 7) / 8, s.spec().fanIn(), 8), s.label());
             }
         }
+    }
+
+    /** Weights packed in 8-row panels of this shape where the 8x32 tile is the machine's, else none prepared. */
+    private static void packedWhereTheTileIs(Tensor prepared, Shape want, String what) {
+        if (CpuBackend.autoJavaProducts()) assertEquals(want, prepared.shape(), what);
+        else assertNull(prepared, what + " without the 8-row tile");
     }
 
     /** F(4x4, 3x3) (36 transformed weights per kernel) only where it measured faster than F(2x2, 3x3) (16). */

@@ -145,16 +145,22 @@ final class DirectPointwise {
 
     /** y (N, cout, H, W) = conv(x, w) + bias, then ReLU when asked; {@code packed} from {@link #prepared}. */
     static void forward(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
-        if (!s.isPointwise()) throw new IllegalArgumentException("conv2dPrepared: not a pointwise conv: " + s);
-        ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
-        Shape xs = x.shape();
+        Shape xs = checkInputs("conv2dPrepared", x, packed, bias, s);
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
-        ShapeChecks.require(xs.c() == cin, "conv2dPrepared", "x " + xs + " does not match " + s);
-        ShapeChecks.requireShape(packed, "conv2dPrepared", "packed w", (cout + MR - 1) / MR, cin, MR);
         ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), cout, xs.h(), xs.w());
-        if (bias != null) ShapeChecks.requireShape(bias, "conv2dPrepared", "bias", cout);
         forward(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), packed.data(), packed.offset(),
                 bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset(), relu);
+    }
+
+    /** x (N, cin, H, W), packed w and bias (may be null) for pointwise conv s under op; x's shape. */
+    private static Shape checkInputs(String op, Tensor x, Tensor packed, Tensor bias, ConvSpec s) {
+        if (!s.isPointwise()) throw new IllegalArgumentException(op + ": not a pointwise conv: " + s);
+        ShapeChecks.requireRank(x, 4, op, "x");
+        Shape xs = x.shape();
+        ShapeChecks.require(xs.c() == s.inChannels(), op, "x " + xs + " does not match " + s);
+        ShapeChecks.requireShape(packed, op, "packed w", (s.outChannels() + MR - 1) / MR, s.inChannels(), MR);
+        if (bias != null) ShapeChecks.requireShape(bias, op, "bias", s.outChannels());
+        return xs;
     }
 
     /**
@@ -166,13 +172,8 @@ final class DirectPointwise {
      */
     static void forwardSplit(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor[] ys, ConvSpec s,
                              boolean relu) {
-        if (!s.isPointwise()) throw new IllegalArgumentException("conv2dPreparedSplit: not a pointwise conv: " + s);
-        ShapeChecks.requireRank(x, 4, "conv2dPreparedSplit", "x");
-        Shape xs = x.shape();
+        Shape xs = checkInputs("conv2dPreparedSplit", x, packed, bias, s);
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
-        ShapeChecks.require(xs.c() == cin, "conv2dPreparedSplit", "x " + xs + " does not match " + s);
-        ShapeChecks.requireShape(packed, "conv2dPreparedSplit", "packed w", (cout + MR - 1) / MR, cin, MR);
-        if (bias != null) ShapeChecks.requireShape(bias, "conv2dPreparedSplit", "bias", cout);
         int sum = 0;
         for (int i = 0; i < ys.length; i++) {
             int c = ys[i].shape().rank() == 4 ? ys[i].shape().c() : -1;
