@@ -19,6 +19,8 @@ final class OpParityCases {
         cases.addAll(memory());
         cases.addAll(batchNorm(new int[] {3, 5, 4, 3}));
         cases.addAll(batchNorm(new int[] {2, 6, 40, 40}));
+        // planes of at least 256 floats are summed in vector blocks on the CPU: 323 = 20 vectors of 16 and 3 more
+        cases.addAll(batchNorm(new int[] {3, 4, 17, 19}));
         cases.addAll(batchNorm(new int[] {7, 9}));
         cases.addAll(activations(new int[] {2, 3, 5, 7}));
         cases.addAll(activations(new int[] {2, 8, 64, 65}));

@@ -1,10 +1,16 @@
 package netslim.backend.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import netslim.tensor.Tensor;
 
 /**
- * BatchNorm2d on NCHW, parallel over channels. Statistics are accumulated in double per channel: the mean first,
- * then the sum of squared deviations (two passes, no E[x²]−E[x]² cancellation). A null gamma / beta means 1 / 0.
+ * BatchNorm2d on NCHW, parallel over channels. Statistics are accumulated per channel in double across blocks of
+ * {@link #BLOCK} floats, each block summed in float vector lanes (16 terms per lane) on planes of at least a block: the mean first, then
+ * the sum of squared deviations (two passes, no E[x²]−E[x]² cancellation). One scalar double chain per channel, as
+ * before, ran at a quarter of an element per cycle (the add's latency): GoogLeNet's conv1 BN at batch 8 took 7.9 ms
+ * forward and 7.1 ms backward. A null gamma / beta means 1 / 0.
  */
 final class CpuBatchNorm {
     private final WorkerPool pool;
@@ -49,13 +55,7 @@ final class CpuBatchNorm {
                 for (int n = 0; n < l.images(); n++) sum += sumPlane(xd, xo + l.plane(n, c), l.hw());
                 double mean = sum / m;
                 double sq = 0;
-                for (int n = 0; n < l.images(); n++) {
-                    int o = xo + l.plane(n, c);
-                    for (int q = 0; q < l.hw(); q++) {
-                        double d = xd[o + q] - mean;
-                        sq += d * d;
-                    }
-                }
+                for (int n = 0; n < l.images(); n++) sq += sumSquares(xd, xo + l.plane(n, c), l.hw(), mean);
                 double var = sq / m;
                 double invStd = 1.0 / Math.sqrt(var + eps);
                 float scale = (float) (invStd * value(gamma, c, 1f));
@@ -102,18 +102,15 @@ final class CpuBatchNorm {
         int xo = x.offset(), go = dy.offset();
         int m = l.count();
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
+            double[] sums = new double[2];
             for (int c = c0; c < c1; c++) {
                 float mean = saveMean.get(c), invStd = saveInvStd.get(c);
-                double sumDy = 0, sumDyXhat = 0;
+                sums[0] = 0;
+                sums[1] = 0;
                 for (int n = 0; n < l.images(); n++) {
-                    int ox = xo + l.plane(n, c), og = go + l.plane(n, c);
-                    for (int q = 0; q < l.hw(); q++) {
-                        double g = gd[og + q];
-                        sumDy += g;
-                        sumDyXhat += g * (xd[ox + q] - mean);
-                    }
+                    dySums(xd, xo + l.plane(n, c), gd, go + l.plane(n, c), l.hw(), mean, sums);
                 }
-                sumDyXhat *= invStd;
+                double sumDy = sums[0], sumDyXhat = sums[1] * invStd;
                 if (dbeta != null) dbeta.set(c, dbeta.get(c) + (float) sumDy);
                 if (dgamma != null) dgamma.set(c, dgamma.get(c) + (float) sumDyXhat);
                 if (dx == null) continue;
@@ -135,10 +132,72 @@ final class CpuBatchNorm {
         return t == null ? missing : t.get(i);
     }
 
-    private static double sumPlane(float[] d, int o, int len) {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Floats per block summed in float lanes before the block's sum joins the double total (16 terms per lane). */
+    static final int BLOCK = 16 * 16;
+
+    /**
+     * Σ d[o, o + len), in double: planes of at least {@link #BLOCK} floats in blocks summed in float vector lanes,
+     * smaller ones one element at a time (there a lane reduction per plane cost more than it saved: GoogLeNet's
+     * 7x7 and 14x14 BNs at batch 8 ran 1.2–1.4x slower that way).
+     */
+    static double sumPlane(float[] d, int o, int len) {
         double s = 0;
-        for (int q = 0; q < len; q++) s += d[o + q];
+        int q = 0, bound = len < BLOCK ? 0 : S.loopBound(len);
+        while (q < bound) {
+            int end = Math.min(bound, q + BLOCK);
+            FloatVector a = FloatVector.zero(S);
+            for (; q < end; q += L) a = a.add(FloatVector.fromArray(S, d, o + q));
+            s += a.reduceLanes(VectorOperators.ADD);
+        }
+        for (; q < len; q++) s += d[o + q];
         return s;
+    }
+
+    /** Σ (d[o + q] − mean)², as {@link #sumPlane} (mean rounded to float for the lanes). */
+    static double sumSquares(float[] d, int o, int len, double mean) {
+        double s = 0;
+        float m = (float) mean;
+        int q = 0, bound = len < BLOCK ? 0 : S.loopBound(len);
+        while (q < bound) {
+            int end = Math.min(bound, q + BLOCK);
+            FloatVector a = FloatVector.zero(S);
+            for (; q < end; q += L) {
+                FloatVector t = FloatVector.fromArray(S, d, o + q).sub(m);
+                a = t.fma(t, a);
+            }
+            s += a.reduceLanes(VectorOperators.ADD);
+        }
+        for (; q < len; q++) {
+            double t = d[o + q] - mean;
+            s += t * t;
+        }
+        return s;
+    }
+
+    /** out[0] += Σ g[go + q], out[1] += Σ g[go + q]·(x[xo + q] − mean) over q in [0, len), as {@link #sumPlane}. */
+    private static void dySums(float[] x, int xo, float[] g, int go, int len, float mean, double[] out) {
+        double s0 = 0, s1 = 0;
+        int q = 0, bound = len < BLOCK ? 0 : S.loopBound(len);
+        while (q < bound) {
+            int end = Math.min(bound, q + BLOCK);
+            FloatVector a = FloatVector.zero(S), b = FloatVector.zero(S);
+            for (; q < end; q += L) {
+                FloatVector gv = FloatVector.fromArray(S, g, go + q);
+                a = a.add(gv);
+                b = FloatVector.fromArray(S, x, xo + q).sub(mean).fma(gv, b);
+            }
+            s0 += a.reduceLanes(VectorOperators.ADD);
+            s1 += b.reduceLanes(VectorOperators.ADD);
+        }
+        for (; q < len; q++) {
+            double gq = g[go + q];
+            s0 += gq;
+            s1 += gq * (x[xo + q] - mean);
+        }
+        out[0] += s0;
+        out[1] += s1;
     }
 
     private static void affine(float[] x, int xo, float[] y, int yo, int len, float scale, float shift) {
