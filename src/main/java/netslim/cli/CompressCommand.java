@@ -109,8 +109,9 @@ final class CompressCommand implements Callable<Integer> {
     double maxRatio;
 
     @Option(names = "--bench-iters", paramLabel = "N", defaultValue = "5",
-            description = "Timed iterations per latency measurement, batch 1 and 32 (default 5; at each batch size in "
-                    + "3 interleaved rounds after ~1 s of warm-up per model).")
+            description = "Timed iterations per latency measurement, batch 1 and 32, at least (default 5; more where "
+                    + "they take under ~100 ms; at each batch size in 3 interleaved rounds after ~1 s of warm-up per "
+                    + "model).")
     int benchIters;
 
     @Option(names = "--hooi-iters", paramLabel = "N", defaultValue = "10",

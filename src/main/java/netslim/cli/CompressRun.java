@@ -58,6 +58,13 @@ final class CompressRun {
     static final double BENCH_WARMUP_MS = 1000;
     /** Interleaved rounds of the timings at each batch size ({@link #benchmark}). */
     static final int BENCH_ROUNDS = 3;
+    /**
+     * A round times a model for at least --bench-iters passes and about this long (at most
+     * {@link #BENCH_WARMUP_MAX} passes): at batch 1 five passes of ~2.5 ms fit inside one burst of the JIT's
+     * compiler threads on a 2-core machine, which then slowed a whole round 2–3x (session 9: two demos reported the
+     * tucker variant at 4.19 ms, then 2.18, against the file's 2.2–2.4 in `bench`); ~40 passes outlast one.
+     */
+    static final double BENCH_ROUND_MS = 100;
 
     private final Plan plan;
     private final PrintWriter err;
@@ -160,7 +167,7 @@ final class CompressRun {
      */
     private Map<String, CompressionReport.Latency> benchmark(List<Pending> models, Backend backend) {
         log("benchmarking " + models.size() + " models at batch 1 and 32 (" + BENCH_ROUNDS + " interleaved rounds of "
-                + plan.benchIters() + " each)");
+                + "at least " + plan.benchIters() + " passes and ~" + (int) BENCH_ROUND_MS + " ms each)");
         Map<String, Double> b1 = timeAll(models, backend, 1, BENCH_WARMUP_B1);
         Map<String, Double> b32 = timeAll(models, backend, 32, BENCH_WARMUP_B32);
         Map<String, CompressionReport.Latency> out = new java.util.HashMap<>();
@@ -172,18 +179,21 @@ final class CompressRun {
 
     /** Every model's median latency at one batch size: warm-up of each, then interleaved, rotated rounds. */
     private Map<String, Double> timeAll(List<Pending> models, Backend backend, int batch, int minWarmup) {
+        Map<String, Integer> passes = new java.util.HashMap<>();
         for (Pending e : models) {
             double once = Bench.run(e.name(), e.graph(), backend, batch, 0, 1, x -> { }).medianMs(); // sizes the warm-up
             int warmup = (int) Math.max(minWarmup,
                     Math.min(BENCH_WARMUP_MAX, Math.ceil(BENCH_WARMUP_MS / Math.max(once, 0.01))));
-            Bench.run(e.name(), e.graph(), backend, batch, warmup, 1, x -> { });
+            double warm = Bench.run(e.name(), e.graph(), backend, batch, warmup, 1, x -> { }).medianMs();
+            passes.put(e.name(), (int) Math.max(plan.benchIters(),
+                    Math.min(BENCH_WARMUP_MAX, Math.ceil(BENCH_ROUND_MS / Math.max(warm, 0.01)))));
         }
         Map<String, double[]> rounds = new java.util.HashMap<>();
         for (int r = 0; r < BENCH_ROUNDS; r++) {
             for (int k = 0; k < models.size(); k++) {
                 Pending e = models.get((k + r) % models.size());
                 rounds.computeIfAbsent(e.name(), key -> new double[BENCH_ROUNDS])[r] =
-                        Bench.run(e.name(), e.graph(), backend, batch, 1, plan.benchIters(), x -> { }).medianMs();
+                        Bench.run(e.name(), e.graph(), backend, batch, 1, passes.get(e.name()), x -> { }).medianMs();
             }
         }
         Map<String, Double> out = new java.util.HashMap<>();
