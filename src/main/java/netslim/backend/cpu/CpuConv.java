@@ -175,8 +175,12 @@ final class CpuConv {
      * conv1) and go through memory twice, while a band's stays in L2 between its unfolding and its product.
      */
     private static boolean banded(Plan p) {
-        return !p.direct() && p.groups() == 1 && p.blockImages() == 1 && p.k() <= 256 && p.hw() >= 4096
-                && BANDS;
+        return !p.direct() && p.groups() == 1 && p.blockImages() == 1 && stemSized(p.k(), p.hw()) && BANDS;
+    }
+
+    /** Few taps·channels (k) over a big output plane (hw): the size of a conv that runs in bands. */
+    private static boolean stemSized(long k, long hw) {
+        return k <= 256 && hw >= 4096;
     }
 
     private static final boolean BANDS = !"false".equals(System.getProperty("netslim.conv.bands"));
@@ -194,8 +198,7 @@ final class CpuConv {
             return false;
         }
         long hw = (long) s.outH(x.h()) * s.outW(x.w()), k = s.fanIn();
-        boolean stem = k <= 256 && hw >= 4096;
-        return !stem && k * hw <= MAX_UNFOLDED_FLOATS;
+        return !stemSized(k, hw) && k * hw <= MAX_UNFOLDED_FLOATS;
     }
 
     private static final boolean UNFOLDED_IN_PLACE =
@@ -207,7 +210,7 @@ final class CpuConv {
     /**
      * A batch-1 conv with its weights packed once at plan time ({@link DirectPointwise#preparedRows}, the cout x K
      * matrix in 8-row panels): the image unfolded once (K x HW, rows over the pool), then the in-place 8 x 32
-     * product reads the columns where they lie ({@link DirectPointwise#forward}). The per-call GEMM packs the
+     * product reads the columns where they lie ({@link DirectPointwise#forwardPadded}). The per-call GEMM packs the
      * weights again on every call: at batch 1 on 7x7 maps (GoogLeNet's inception5) they are most of the bytes.
      */
     void forwardUnfolded(Tensor x, Tensor packed, Tensor bias, Tensor y, ConvSpec s, boolean relu) {

@@ -36,7 +36,7 @@ final class CpuPooling {
     private static final int GEOMETRIES = 16;
 
     /**
-     * A max-pooling forward pass over one plane at a time, with buffers sized for one geometry
+     * A max-pooling forward and backward pass over one plane at a time, with buffers sized for one geometry
      * ({@link CpuPooling#kept}).
      */
     private interface PlanePass {
@@ -45,6 +45,9 @@ final class CpuPooling {
 
         /** y[out, out + outH·outW) = the pooled plane x[in, in + h·w). */
         void plane(float[] x, int in, float[] y, int out);
+
+        /** dx[grad + argmax(q)] += dy[out + q] for every output q of the plane x[in, in + h·w). */
+        void backwardPlane(float[] x, int in, float[] dy, int out, float[] dx, int grad);
     }
 
     /**
@@ -128,22 +131,14 @@ final class CpuPooling {
         Planes p = Planes.of(x, s);
         float[] xd = x.data(), gd = dy.data(), dxd = dx.data();
         int outPlane = p.outH() * p.outW();
-        if (StrideTwoMax.applies(p, s) && p.w() == 2 * p.outW() && FLAT_BACKWARD) {
+        boolean flat3 = FlatMax3.applies(p, s), flat2 = StrideTwoMax.applies(p, s) && p.w() == 2 * p.outW();
+        if ((flat3 || flat2) && FLAT_BACKWARD) {
             pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
-                StrideTwoMax pass = kept(StrideTwoMax.KEPT, p, s, StrideTwoMax::new);
+                PlanePass pass = flat3 ? kept(FlatMax3.KEPT, p, s, FlatMax3::new)
+                        : kept(StrideTwoMax.KEPT, p, s, StrideTwoMax::new);
                 for (int pl = p0; pl < p1; pl++) {
                     pass.backwardPlane(xd, x.offset() + pl * p.h() * p.w(), gd, dy.offset() + pl * outPlane, dxd,
                             dx.offset() + pl * p.h() * p.w());
-                }
-            });
-            return;
-        }
-        if (FlatMax3.applies(p, s) && FLAT_BACKWARD) {
-            pool.parallelFor(p.count(), p.grain(), (p0, p1) -> {
-                FlatMax3 flat = kept(FlatMax3.KEPT, p, s, FlatMax3::new);
-                for (int pl = p0; pl < p1; pl++) {
-                    int in = x.offset() + pl * p.h() * p.w();
-                    flat.backwardPlane(xd, in, gd, dy.offset() + pl * outPlane, dxd, dx.offset() + pl * p.h() * p.w());
                 }
             });
             return;
@@ -202,8 +197,9 @@ final class CpuPooling {
         private final int rs;
         /**
          * The row maxima; one narrow output row. Per-row pass: the clamped row (2·ow + k − 2 columns), its even and
-         * odd columns. Flat pass: the plane's even and odd elements (odd(q) at q + 1), each output's column, and
-         * the plane when it is narrower than two vectors.
+         * odd columns. Flat pass: a band's even and odd elements (odd(q) at q + 1), each row-pass output's column
+         * (q mod ow, for the whole plane: the backward pass is not banded), and the plane when it is narrower than two
+         * vectors.
          */
         private final float[] rows, line, row, even, odd, colIdx, small;
         /** Outputs of the flat row pass per band (whole rows: at least one). */
@@ -228,10 +224,10 @@ final class CpuPooling {
             even = new float[half];
             odd = new float[half];
             row = flat ? null : new float[2 * half + 2 * L];
-            colIdx = flat ? new float[half] : null;
+            colIdx = flat ? new float[BlockedGemm.roundUp(Math.max(h * ow, L), L) + 2 * L] : null; // whole plane
             small = flat && h * w < 2 * L ? new float[2 * L] : null;
             if (flat) {
-                for (int q = 0; q < half; q++) colIdx[q] = q % ow;
+                for (int q = 0; q < colIdx.length; q++) colIdx[q] = q % ow;
             }
         }
 
@@ -311,17 +307,25 @@ final class CpuPooling {
             int oy = 0;
             for (int r0 = 0; r0 < h; r0 += bandRows) {
                 int r1 = Math.min(h, r0 + bandRows), base = r0 * ow, m = (r1 - r0) * ow; // m >= L
-                for (int j = 0; ; j += L) { // odd(q) at q + 1; the last split overlaps the one before
-                    if (j + L > m) j = m - L;
-                    EvenOdd.split(x, in + 2 * (base + j), even, j, odd, j + 1);
-                    if (j + L == m) break;
-                }
+                splitPairs(x, in + 2 * base, m, even, odd);
                 for (int q = 0; ; q += L) {
                     if (q + L > m) q = m - L;
                     flatWindows(q, base + q);
                     if (q + L == m) break;
                 }
                 while (oy < oh && (r1 == h || clamp(2 * oy - padH + k - 1) < r1)) outputRow(oy++, y, out);
+            }
+        }
+
+        /**
+         * e[j] = x[from + 2j], o[j + 1] = x[from + 2j + 1] for j in [0, m) (odd(q) at q + 1), m ≥ L: the last split
+         * overlaps the one before, so nothing past x[from + 2m) is read.
+         */
+        private static void splitPairs(float[] x, int from, int m, float[] e, float[] o) {
+            for (int j = 0; ; j += L) {
+                if (j + L > m) j = m - L;
+                EvenOdd.split(x, from + 2 * j, e, j, o, j + 1);
+                if (j + L == m) break;
             }
         }
 
@@ -391,9 +395,11 @@ final class CpuPooling {
          * forward pass's rows-first rule with each running maximum's plane offset carried alongside (a float, exact
          * below 2^24): a clamped duplicate carries its element's offset, so the chosen element is the row-major
          * rule's, as {@link PaddedArgMax} (the path for other widths) picks it. Not banded: the buffers hold the
-         * whole plane.
+         * whole plane. Only for flat planes (the caller picks the padded path for the others).
          */
-        void backwardPlane(float[] x, int in, float[] dy, int out, float[] dx, int grad) {
+        @Override
+        public void backwardPlane(float[] x, int in, float[] dy, int out, float[] dx, int grad) {
+            if (!flat) throw new IllegalStateException("stride-2 backward pass on a plane with w != 2·outW: " + w);
             int n = h * ow, outs = oh * ow;
             if (arg == null) {
                 int size = BlockedGemm.roundUp(Math.max(n, L), L) + 2 * L;
@@ -408,11 +414,7 @@ final class CpuPooling {
                 EvenOdd.split(small, 0, bEven, 0, bOdd, 1);
                 rowArgs(0);
             } else {
-                for (int j = 0; ; j += L) {
-                    if (j + L > n) j = n - L;
-                    EvenOdd.split(x, in + 2 * j, bEven, j, bOdd, j + 1);
-                    if (j + L == n) break;
-                }
+                splitPairs(x, in, n, bEven, bOdd);
                 for (int q = 0; ; q += L) {
                     if (q + L > n) q = n - L;
                     rowArgs(q);
@@ -437,7 +439,7 @@ final class CpuPooling {
             FloatVector ei = EVEN_OFFSETS.add(2f * q), oi = ei.add(1f);
             FloatVector m, mi;
             if (k == 3 && padW == 1) { // [2j − 1, 2j + 1]: the first column's first is its second again
-                VectorMask<Float> firstCol = FloatVector.fromArray(FS, colOf(), q).compare(VectorOperators.EQ, 0f);
+                VectorMask<Float> firstCol = FloatVector.fromArray(FS, colIdx, q).compare(VectorOperators.EQ, 0f);
                 m = FloatVector.fromArray(FS, bOdd, q).blend(e, firstCol);
                 mi = ei.sub(1f).blend(ei, firstCol);
                 VectorMask<Float> t = e.compare(VectorOperators.GT, m).or(e.compare(VectorOperators.NE, e));
@@ -451,7 +453,7 @@ final class CpuPooling {
             m = m.blend(o, t);
             mi = mi.blend(oi, t);
             if (k == 3 && padW == 0) { // [2j, 2j + 2]: the last column's third is its second again
-                VectorMask<Float> lastCol = FloatVector.fromArray(FS, colOf(), q).compare(VectorOperators.EQ, ow - 1);
+                VectorMask<Float> lastCol = FloatVector.fromArray(FS, colIdx, q).compare(VectorOperators.EQ, ow - 1);
                 FloatVector third = FloatVector.fromArray(FS, bEven, q + 1).blend(o, lastCol);
                 FloatVector thirdI = ei.add(2f).blend(oi, lastCol);
                 t = third.compare(VectorOperators.GT, m).or(third.compare(VectorOperators.NE, third));
@@ -476,17 +478,6 @@ final class CpuPooling {
             }
             mi.intoArray(arg, at);
         }
-
-        /** Each row-pass output's column (q mod ow) for a whole plane, made with the backward buffers. */
-        private float[] colOf() {
-            if (colsAll == null) {
-                colsAll = new float[rowMax.length];
-                for (int q = 0; q < colsAll.length; q++) colsAll[q] = q % ow;
-            }
-            return colsAll;
-        }
-
-        private float[] colsAll;
 
         private int clamp(int r) {
             return Math.max(0, Math.min(h - 1, r));
@@ -570,7 +561,8 @@ final class CpuPooling {
          * {@link #plane} with each running maximum's plane offset carried alongside (as a float, exact below 2^24):
          * a clamped duplicate has the same offset, so the chosen element is the row-major rule's.
          */
-        void backwardPlane(float[] x, int in, float[] dy, int out, float[] dx, int grad) {
+        @Override
+        public void backwardPlane(float[] x, int in, float[] dy, int out, float[] dx, int grad) {
             float last = w - 1;
             argEdge(x, in, 0);
             argEdge(x, in, plane - 1);

@@ -64,22 +64,18 @@ final class DirectPointwise {
         return sum == stacked.outChannels();
     }
 
-    /** Whether the serving plan runs this conv here (see the class comment). */
-    static boolean takes(ConvSpec s) {
-        return takes(s, null);
-    }
-
     /**
-     * As {@link #takes(ConvSpec)} for input shape x (null: any): wider convs too on maps of at most 64 pixels (7x7),
-     * where one item covers both panels and w is read once per image, against the GEMM's packing of it on every
-     * call (there the weights are most of the bytes).
+     * Whether the serving plan runs this conv, on input shape x, here (see the class comment): up to
+     * {@link #MAX_OUT} outputs, and wider convs too on maps of at most 64 pixels (7x7), where one item covers both
+     * panels and w is read once per image, against the GEMM's packing of it on every call (there the weights are
+     * most of the bytes).
      */
     static boolean takes(ConvSpec s, Shape x) {
         if (!ENABLED || !VectorMicroKernel.eightRowTile() || !s.isPointwise()
                 || SkinnyPointwise.takes(s.inChannels(), s.outChannels())) {
             return false;
         }
-        return s.outChannels() <= MAX_OUT || (SMALL_MAPS && x != null && x.rank() == 4 && x.h() * x.w() <= 2 * NR);
+        return s.outChannels() <= MAX_OUT || (SMALL_MAPS && x.rank() == 4 && x.h() * x.w() <= 2 * NR);
     }
 
     private static final boolean SMALL_MAPS = !"false".equals(System.getProperty("netslim.conv.direct1x1SmallMaps"));
@@ -112,24 +108,28 @@ final class DirectPointwise {
     private static Tensor pack(float[] wd, int wo, int cout, int cin) {
         float[] p = new float[packedSize(cout, cin)];
         pack(wd, wo, cout, cin, p);
-        return Tensor.of(Shape.of((cout + MR - 1) / MR, cin, MR), p);
+        return Tensor.of(Shape.of(rowTiles(cout), cin, MR), p);
+    }
+
+    /** 8-row tiles of a matrix of cout rows (the last may be partial). */
+    static int rowTiles(int cout) {
+        return (cout + MR - 1) / MR;
     }
 
     /** Whether prepared is {@link #preparedRows}' packing of a cout x k matrix (not a Winograd transform). */
     static boolean isPackedRows(Tensor prepared, int cout, int k) {
         var ps = prepared.shape();
-        return ps.rank() == 3 && ps.dim(0) == (cout + MR - 1) / MR && ps.dim(1) == k && ps.dim(2) == MR;
+        return ps.rank() == 3 && ps.dim(0) == rowTiles(cout) && ps.dim(1) == k && ps.dim(2) == MR;
     }
 
     /** Floats of a cout x cin matrix packed by {@link #pack(float[], int, int, int, float[])}. */
     static int packedSize(int cout, int cin) {
-        return (cout + MR - 1) / MR * cin * MR;
+        return rowTiles(cout) * cin * MR;
     }
 
     /** The cout x cin matrix at wd[wo] (row-major) into p as {@link #prepared} lays it out (rows past cout zero). */
     static void pack(float[] wd, int wo, int cout, int cin, float[] p) {
-        int tiles = (cout + MR - 1) / MR;
-        for (int t = 0; t < tiles; t++) {
+        for (int t = 0; t < rowTiles(cout); t++) {
             for (int r = 0; r < MR; r++) {
                 int row = wo + (t * MR + r) * cin;
                 for (int k = 0; k < cin; k++) p[(t * cin + k) * MR + r] = t * MR + r < cout ? wd[row + k] : 0f;
@@ -148,8 +148,8 @@ final class DirectPointwise {
         Shape xs = checkInputs("conv2dPrepared", x, packed, bias, s);
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
         ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), cout, xs.h(), xs.w());
-        forward(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), packed.data(), packed.offset(),
-                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset(), relu);
+        run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), hw, packed.data(), packed.offset(),
+                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset(), null, relu);
     }
 
     /** x (N, cin, H, W), packed w and bias (may be null) for pointwise conv s under op; x's shape. */
@@ -158,7 +158,7 @@ final class DirectPointwise {
         ShapeChecks.requireRank(x, 4, op, "x");
         Shape xs = x.shape();
         ShapeChecks.require(xs.c() == s.inChannels(), op, "x " + xs + " does not match " + s);
-        ShapeChecks.requireShape(packed, op, "packed w", (s.outChannels() + MR - 1) / MR, s.inChannels(), MR);
+        ShapeChecks.requireShape(packed, op, "packed w", rowTiles(s.outChannels()), s.inChannels(), MR);
         if (bias != null) ShapeChecks.requireShape(bias, op, "bias", s.outChannels());
         return xs;
     }
@@ -190,12 +190,6 @@ final class DirectPointwise {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(2));
     private static final int PANEL = 0, TILE = 1;
 
-    /** The arrays' form of {@link #forward(WorkerPool, Tensor, Tensor, Tensor, Tensor, ConvSpec, boolean)}. */
-    static void forward(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, float[] pa, int pao,
-                        float[] bias, int bo, float[] y, int yo, boolean relu) {
-        run(pool, images, cin, cout, hw, x, xo, hw, pa, pao, bias, bo, y, yo, null, relu);
-    }
-
     /**
      * One image, x's rows ldx ≥ hw apart: with ldx a multiple of 32 and the columns past hw zero (an unfolded
      * image's padded column matrix), the narrow last panel is read in place too (no copy of its cin rows).
@@ -211,7 +205,7 @@ final class DirectPointwise {
      */
     private static void run(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, int ldx,
                             float[] pa, int pao, float[] bias, int bo, float[] y, int yo, Tensor[] ys, boolean relu) {
-        int tiles = (cout + MR - 1) / MR;
+        int tiles = rowTiles(cout);
         // At most two panels (maps of up to 64 pixels: 7x7) are one item, so w is read once per image, not per panel.
         int group = hw <= 2 * NR ? 2 : 1, panels = (hw + group * NR - 1) / (group * NR), span = group * NR;
         // Enough items for every thread (4 per thread, as parallelFor's chunks), splitting the row tiles only then.
@@ -226,13 +220,13 @@ final class DirectPointwise {
                 int n = q / panels, j0 = (q % panels) * span, j1 = Math.min(hw, j0 + span);
                 int block = t1 - t0 <= 3 ? Math.min(cin, 256) : KC;
                 if (ys == null) {
-                    tiles(cin, cout, hw, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, y, yo + n * cout * hw, hw, j0,
-                            j1, t0, t1, relu, block);
+                    tiles(cin, cout, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, y, yo + n * cout * hw, hw, j0, j1,
+                            t0, t1, relu, block);
                 } else { // the tiles of each member in [t0, t1), into its tensor (rows r_m.. at its row 0)
                     for (int m = 0, r = 0; m < ys.length && r < t1 * MR; r += ys[m].shape().c(), m++) {
                         int c = ys[m].shape().c(), a = Math.max(t0, r / MR), b = Math.min(t1, (r + c) / MR);
                         if (a >= b) continue;
-                        tiles(cin, cout, hw, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, ys[m].data(),
+                        tiles(cin, cout, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, ys[m].data(),
                                 ys[m].offset() + (n * c - r) * hw, hw, j0, j1, a, b, relu, block);
                     }
                 }
@@ -247,19 +241,18 @@ final class DirectPointwise {
      */
     static void product(int cin, int cout, int n, float[] b, int bOff, int ldb, float[] pa, int pao, float[] bias,
                         int bo, float[] y, int yo, int ldc, boolean relu) {
-        int tiles = (cout + MR - 1) / MR, block = Math.min(cin, 256);
-        for (int j0 = 0; j0 < n; j0 += NR) tiles(cin, cout, n, b, bOff, ldb, pa, pao, bias, bo, y, yo, ldc, j0,
-                Math.min(n, j0 + NR), 0, tiles, relu, block);
+        for (int j0 = 0; j0 < n; j0 += NR) tiles(cin, cout, b, bOff, ldb, pa, pao, bias, bo, y, yo, ldc, j0,
+                Math.min(n, j0 + NR), 0, rowTiles(cout), relu, Math.min(cin, 256));
     }
 
     /**
-     * Row tiles [t0, t1) of the 32-column panels of y's columns [j0, j1) (y: cout x n at yo, row stride ldc) =
-     * w · x (cin x n at xo, row stride ldx), in k-blocks of {@code block}; with several panels each 8-row block of w
+     * Row tiles [t0, t1) of the 32-column panels of y's columns [j0, j1) (y: cout rows at yo, row stride ldc) =
+     * w · x (cin rows at xo, row stride ldx), in k-blocks of {@code block}; with several panels each 8-row block of w
      * (read from memory once) serves all of them from L1 before the next. The last panel may be narrow: read in
      * place where x's rows are padded to it (ldx ≥ its end), else copied zero-padded; its y tile (and any tile of
      * fewer than 8 rows) goes through a buffer.
      */
-    private static void tiles(int cin, int cout, int n, float[] x, int xo, int ldx, float[] pa, int pao,
+    private static void tiles(int cin, int cout, float[] x, int xo, int ldx, float[] pa, int pao,
                               float[] bias, int bo, float[] y, int yo, int ldc, int j0, int j1, int t0, int t1,
                               boolean relu, int block) {
         int np = (j1 - j0 + NR - 1) / NR, jl = j0 + (np - 1) * NR, lastCols = j1 - jl;
