@@ -51,4 +51,9 @@ public record ConvSpec(int inChannels, int outChannels, int kh, int kw, int stri
     public int fanIn() {
         return inChannels / groups * kh * kw;
     }
+
+    /** Multiply-adds for one image with an output plane of oh x ow: fanIn · outChannels · oh · ow. */
+    public long macs(int oh, int ow) {
+        return (long) fanIn() * outChannels * oh * ow;
+    }
 }

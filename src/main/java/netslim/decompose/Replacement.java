@@ -26,7 +26,7 @@ record Replacement(List<Node> nodes, Map<String, Tensor> params) {
 
     /** Multiply-adds of a conv for one image with output spatial size oh × ow (ModelStats' convention). */
     static long macs(ConvSpec s, int oh, int ow) {
-        return (long) s.kh() * s.kw() * (s.inChannels() / s.groups()) * s.outChannels() * oh * ow;
+        return s.macs(oh, ow);
     }
 
     static long macs(ConvSpec s, Shape out) {

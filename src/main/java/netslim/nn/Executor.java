@@ -210,8 +210,8 @@ public final class Executor implements AutoCloseable {
             }
             Shape in = shapes.get(group.get(0).inputs().get(0));
             ConvSpec stackedSpec = new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+            Tensor[] stacked = stackedParams(group, cin, cout, first.bias());
             if (batch > 1) {
-                Tensor[] stacked = stackedParams(group, cin, cout, first.bias());
                 Tensor prepared = backend.prepareSplitPointwise(stacked[0], stackedSpec, couts, in);
                 if (prepared == null) continue; // no product writing each member: one by one
                 for (Node n : group) mergedConvs.add(n.name());
@@ -219,7 +219,6 @@ public final class Executor implements AutoCloseable {
                         prepared, outs, new Tensor[outs.length]));
                 continue;
             }
-            Tensor[] stacked = stackedParams(group, cin, cout, first.bias());
             Tensor y = backend.allocate(Shape.of(batch, cout, in.h(), in.w()));
             int c0 = 0;
             for (Node n : group) {
@@ -552,12 +551,7 @@ public final class Executor implements AutoCloseable {
         for (Node n : g.nodes()) {
             Shape out = one.get(n.name());
             floats += out.size();
-            if (n.layer() instanceof Layer.Conv2d c) { // the convention of netslim.report.ModelStats.macs
-                ConvSpec s = c.spec();
-                macs += (long) s.kh() * s.kw() * (s.inChannels() / s.groups()) * s.outChannels() * out.h() * out.w();
-            } else if (n.layer() instanceof Layer.Linear l) {
-                macs += (long) l.in() * l.out();
-            }
+            macs += Layer.macs(n.layer(), out);
         }
         return macs / (4.0 * floats);
     }

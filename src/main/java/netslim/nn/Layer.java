@@ -32,6 +32,16 @@ public sealed interface Layer {
         return 1;
     }
 
+    /**
+     * Multiply-adds of one image through layer l with output shape out: convs and linear layers count, everything
+     * else is 0 (the convention of netslim.report.ModelStats, which reports it).
+     */
+    static long macs(Layer l, Shape out) {
+        if (l instanceof Conv2d c) return c.spec().macs(out.h(), out.w());
+        if (l instanceof Linear lin) return (long) lin.in() * lin.out();
+        return 0;
+    }
+
     private static Shape requireRank4(String kind, Shape s) {
         if (s.rank() != 4) throw new NetslimException(kind + " expects an NCHW input, got " + s);
         return s;

@@ -56,12 +56,7 @@ public record ModelStats(String model, Shape input, long params, long macs, List
 
     /** Multiply-adds of one layer for one image, by the convention of {@link #MAC_CONVENTION}. */
     public static long macs(Layer l, Shape out) {
-        if (l instanceof Layer.Conv2d c) {
-            ConvSpec s = c.spec();
-            return (long) s.kh() * s.kw() * (s.inChannels() / s.groups()) * s.outChannels() * out.h() * out.w();
-        }
-        if (l instanceof Layer.Linear lin) return (long) lin.in() * lin.out();
-        return 0;
+        return Layer.macs(l, out);
     }
 
     private static LayerStats row(Node n, Shape in, Shape out, long params, long macs) {
