@@ -49,9 +49,7 @@ class DirectPointwiseTest {
         Shape ys = Shape.of(n, cout, h, w);
         for (boolean withBias : new boolean[] {false, true}) {
             for (boolean relu : new boolean[] {false, true}) {
-                Tensor want = Tensor.zeros(ys);
-                ReferenceConv.conv2d(x, wt, withBias ? bias : null, want, s);
-                if (relu) for (int i = 0; i < want.size(); i++) want.set(i, Math.max(want.get(i), 0f));
+                Tensor want = ConvReference.of(x, wt, withBias ? bias : null, s, relu);
                 for (int threads : new int[] {1, 2}) {
                     try (WorkerPool pool = new WorkerPool(threads)) {
                         Tensor y = rng.uniform(ys); // pre-filled: every element must be overwritten
@@ -156,10 +154,7 @@ class DirectPointwiseTest {
                     Tensor wm = Tensor.zeros(Shape.of(couts[m], cin, 1, 1)), bm = Tensor.zeros(Shape.of(couts[m]));
                     System.arraycopy(wt.data(), r * cin, wm.data(), 0, couts[m] * cin);
                     System.arraycopy(bias.data(), r, bm.data(), 0, couts[m]);
-                    Tensor want = Tensor.zeros(ys[m].shape());
-                    ReferenceConv.conv2d(x, wm, bm, want, own);
-                    if (relu) for (int i = 0; i < want.size(); i++) want.set(i, Math.max(want.get(i), 0f));
-                    Close.assertClose(ys[m], want, 2e-6 * Math.sqrt(cin), 1e-5,
+                    Close.assertClose(ys[m], ConvReference.of(x, wm, bm, own, relu), 2e-6 * Math.sqrt(cin), 1e-5,
                             "member " + m + " relu=" + relu + " threads=" + threads);
                 }
             }
