@@ -11,6 +11,7 @@
 # Knobs (environment):
 #   ITERS=10 WARMUP=3  timed / untimed iterations of every netslim measurement; ITERS also for ORT and PyTorch,
 #                      whose scripts warm up 3 runs (fixed there)
+#   WARMUP_SECONDS=5   netslim's warm-up also lasts at least this long (its JIT; ORT and PyTorch are native code)
 #   THREADS=2          threads for netslim, ORT and PyTorch alike
 #   GEMMS="auto java"  netslim's --gemm values, one column each (auto = the default, OpenBLAS when it loads; the
 #                      report says what auto ran as); GEMMS="auto openblas java" for all
@@ -27,7 +28,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out_md="${1:-}"
 GEMMS="${GEMMS:-auto java}"
-ITERS="${ITERS:-10}" WARMUP="${WARMUP:-3}" THREADS="${THREADS:-2}" ROUNDS="${ROUNDS:-2}" GEMM="${GEMM:-auto}"
+ITERS="${ITERS:-10}" WARMUP="${WARMUP:-3}" WARMUP_SECONDS="${WARMUP_SECONDS:-5}" THREADS="${THREADS:-2}" ROUNDS="${ROUNDS:-2}" GEMM="${GEMM:-auto}"
 NO_TORCH="${NO_TORCH:-}"
 py="${PYTHON:-/usr/bin/python3}"   # the Python with python3-torch (Debian's)
 work="${TMPDIR:-/tmp}/netslim-bench"
@@ -99,7 +100,7 @@ ns_bench() {
   local model=$1 b=$2 gemm=$3; shift 3
   say "netslim bench $model batch $b gemm $gemm $*"
   attempt "netslim bench --model $model --batch $b --gemm $gemm $*" "$ns" bench --model "$model" --batch "$b" \
-    --device cpu --threads "$THREADS" --gemm "$gemm" --iters "$ITERS" --warmup "$WARMUP" --json "$@" > "$tmp/last.json"
+    --device cpu --threads "$THREADS" --gemm "$gemm" --iters "$ITERS" --warmup "$WARMUP" --warmup-seconds "$WARMUP_SECONDS" --json "$@" > "$tmp/last.json"
   sed -n 's/.*"median_ms": *\([0-9.eE+-]*\).*/\1/p' "$tmp/last.json"
 }
 last_backend() { sed -n 's/.*"backend": *"\([^"]*\)".*/\1/p' "$tmp/last.json"; }
@@ -152,8 +153,8 @@ load0="$(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; load average at start: $load0"
   echo "- netslim $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'), $(java -version 2>&1 | head -n 1)"
-  echo "- command: \`ITERS=$ITERS WARMUP=$WARMUP THREADS=$THREADS GEMMS=\"$GEMMS\"${NO_TORCH:+ NO_TORCH=1}${COMPRESSED:+ COMPRESSED=$COMPRESSED ROUNDS=$ROUNDS GEMM=$GEMM} bench/cpu-vs-peers.sh${*:+ $*}\`"
-  echo "- medians of $ITERS timed runs; netslim warms up $WARMUP, ORT and PyTorch 3 (fixed in their scripts); all on $THREADS threads"
+  echo "- command: \`ITERS=$ITERS WARMUP=$WARMUP WARMUP_SECONDS=$WARMUP_SECONDS THREADS=$THREADS GEMMS=\"$GEMMS\"${NO_TORCH:+ NO_TORCH=1}${COMPRESSED:+ COMPRESSED=$COMPRESSED ROUNDS=$ROUNDS GEMM=$GEMM} bench/cpu-vs-peers.sh${*:+ $*}\`"
+  echo "- medians of $ITERS timed runs; netslim warms up $WARMUP and ≥ ${WARMUP_SECONDS} s, ORT and PyTorch 3 (fixed in their scripts); all on $THREADS threads"
 } > "$tmp/head.md"
 
 # 1. torchvision GoogLeNet-224 inference

@@ -103,7 +103,7 @@ bench() { # bench MODEL BATCH PRECISION VARIANT [JAVA-FLAGS...]: one JSON object
   set -o pipefail
   local flag=""; [[ "$3" == tf32 ]] && flag=--tf32
   local iters=20; [[ "$2" -ge 256 ]] && iters=8
-  "$java_bin" $jflags "${@:5}" -jar "$jar" bench --model "$1" --batch "$2" --device cuda $flag --warmup 3 \
+  "$java_bin" $jflags "${@:5}" -jar "$jar" bench --model "$1" --batch "$2" --device cuda $flag --warmup 3 --warmup-seconds 2 \
     --iters "$iters" --json | sed "s/}\$/,\"precision\":\"$3\",\"variant\":\"$4\"}/" | tee -a "$OUT/netslim.jsonl"
 }
 export -f bench

@@ -31,8 +31,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iters", paramLabel = "N", defaultValue = "20", description = "Timed iterations (default 20).")
     int iters;
 
-    @Option(names = "--warmup", paramLabel = "W", defaultValue = "5", description = "Warm-up iterations (default 5).")
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "5",
+            description = "Warm-up iterations: at least W (default 5), and as many more as --warmup-seconds takes.")
     int warmup;
+
+    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "5",
+            description = "Keep warming up until S seconds have passed (default 5; 0: only --warmup iterations). The "
+                    + "JIT compiles the per-layer code seconds into a run: a few passes leave it half done.")
+    double warmupSeconds;
 
     @Option(names = "--input", paramLabel = "CxHxW", description = "Input shape for zoo models (default: the model's).")
     String input;
@@ -58,6 +64,8 @@ final class BenchCommand implements Callable<Integer> {
         if (batch <= 0) throw new NetslimException("--batch must be positive, got " + batch);
         if (iters <= 0) throw new NetslimException("--iters must be positive, got " + iters);
         if (warmup < 0) throw new NetslimException("--warmup must be ≥ 0, got " + warmup);
+        if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds))
+            throw new NetslimException("--warmup-seconds must be a finite number ≥ 0, got " + warmupSeconds);
         if (layers != null && layers < 1) throw new NetslimException("--layers must be ≥ 1, got " + layers);
         if (layers != null && train) throw new NetslimException("--layers times inference layers; drop --train");
         Graph g = model.load(ModelOptions.parseInputShape(input));
@@ -66,10 +74,13 @@ final class BenchCommand implements Callable<Integer> {
         String gemm;
         try (Backend b = device.open()) {
             gemm = b.toString();
-            System.err.printf("netslim: bench %s %s batch %d on %s: %d warm-up + %d timed iterations%n",
-                    model.displayName(), train ? "training step" : "inference", batch, gemm, warmup, iters);
-            r = train ? Bench.train(model.displayName(), g, b, batch, warmup, iters, msg -> { })
-                    : Bench.run(model.displayName(), g, b, batch, warmup, iters, msg -> { });
+            System.err.printf(java.util.Locale.ROOT, "netslim: bench %s %s batch %d on %s: warm-up of at least %d "
+                    + "iterations and %s s, then %d timed iterations%n", model.displayName(),
+                    train ? "training step" : "inference", batch, gemm, warmup, seconds(warmupSeconds), iters);
+            r = train ? Bench.train(model.displayName(), g, b, batch, warmup, warmupSeconds, iters, msg -> { })
+                    : Bench.run(model.displayName(), g, b, batch, warmup, warmupSeconds, iters, msg -> { });
+            System.err.printf(java.util.Locale.ROOT, "netslim: warmed up with %d iterations in %.1f s%n", r.warmup(),
+                    r.warmupSeconds());
             if (layers != null) perLayer = Bench.layers(g, b, batch, warmup, iters);
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -81,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
             o.addProperty("backend", gemm);
             o.addProperty("batch", r.batch());
             o.addProperty("warmup", r.warmup());
+            o.addProperty("warmup_s", r.warmupSeconds());
             o.addProperty("iters", r.iters());
             o.addProperty("median_ms", r.medianMs());
             o.addProperty("p10_ms", r.p10Ms());
@@ -108,6 +120,11 @@ final class BenchCommand implements Callable<Integer> {
             if (perLayer != null) printLayers(out, perLayer, layers, batch);
         }
         return 0;
+    }
+
+    /** 5 → "5", 0.5 → "0.5". */
+    private static String seconds(double s) {
+        return s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s);
     }
 
     /** The n slowest layers: median ms, share of the summed per-layer medians, MACs per image, GMAC/s. */

@@ -23,25 +23,36 @@ public final class Bench {
     }
 
     /**
-     * Latency percentiles in milliseconds and the throughput they imply; {@code deviceGraph}: the timed passes
-     * replayed a captured device graph (a CUDA graph, see Executor).
+     * Latency percentiles in milliseconds and the throughput they imply; {@code warmup} and {@code warmupSeconds}:
+     * the untimed passes that ran and how long they took; {@code deviceGraph}: the timed passes replayed a captured
+     * device graph (a CUDA graph, see Executor).
      */
-    public record Result(String model, String device, int batch, int warmup, int iters, double medianMs,
-                         double p10Ms, double p90Ms, double imagesPerS, double[] samplesMs, boolean deviceGraph) {
+    public record Result(String model, String device, int batch, int warmup, double warmupSeconds, int iters,
+                         double medianMs, double p10Ms, double p90Ms, double imagesPerS, double[] samplesMs,
+                         boolean deviceGraph) {
         Result withDeviceGraph(boolean graph) {
-            return new Result(model, device, batch, warmup, iters, medianMs, p10Ms, p90Ms, imagesPerS, samplesMs,
-                    graph);
+            return new Result(model, device, batch, warmup, warmupSeconds, iters, medianMs, p10Ms, p90Ms, imagesPerS,
+                    samplesMs, graph);
         }
     }
 
     /** Inference latency: {@code warmup} untimed then {@code iters} timed forward passes. */
     public static Result run(String model, Graph g, Backend backend, int batch, int warmup, int iters,
                              Consumer<String> progress) {
+        return run(model, g, backend, batch, warmup, 0, iters, progress);
+    }
+
+    /**
+     * Inference latency: untimed passes until at least {@code warmup} have run and at least {@code warmupSeconds}
+     * have passed (the JIT: see {@link #time}), then {@code iters} timed forward passes.
+     */
+    public static Result run(String model, Graph g, Backend backend, int batch, int warmup, double warmupSeconds,
+                             int iters, Consumer<String> progress) {
         Tensor x = new Rng(42).uniform(batchShape(g, batch));
         try (Executor ex = Executor.forInference(g, backend, batch)) {
             Tensor host = Tensor.zeros(g.shapes(batch).get(g.outputName()));
-            return time(model, backend, batch, warmup, iters, progress, () -> backend.download(ex.forward(x), host))
-                    .withDeviceGraph(ex.replaysGraph());
+            return time(model, backend, batch, warmup, warmupSeconds, iters, progress,
+                    () -> backend.download(ex.forward(x), host)).withDeviceGraph(ex.replaysGraph());
         }
     }
 
@@ -95,6 +106,12 @@ public final class Bench {
      */
     public static Result train(String model, Graph g, Backend backend, int batch, int warmup, int iters,
                                Consumer<String> progress) {
+        return train(model, g, backend, batch, warmup, 0, iters, progress);
+    }
+
+    /** {@link #train}, warming up as {@link #run(String, Graph, Backend, int, int, double, int, Consumer)} does. */
+    public static Result train(String model, Graph g, Backend backend, int batch, int warmup, double warmupSeconds,
+                               int iters, Consumer<String> progress) {
         LabeledBatch data = trainingBatch(g, batch);
         Tensor x = data.x();
         int[] labels = data.labels();
@@ -103,7 +120,7 @@ public final class Bench {
             double lr = config.lr();
             // on a device, downloading the (tiny) probabilities waits for the step's last kernels
             Tensor hostProbs = backend.isHost() ? null : Tensor.zeros(step.probs().shape());
-            Result r = time(model, backend, batch, warmup, iters, progress, () -> {
+            Result r = time(model, backend, batch, warmup, warmupSeconds, iters, progress, () -> {
                 step.run(x, labels, lr);
                 if (hostProbs != null) backend.download(step.probs(), hostProbs);
             });
@@ -134,12 +151,25 @@ public final class Bench {
         return new Shape(d);
     }
 
-    private static Result time(String model, Backend backend, int batch, int warmup, int iters,
+    /**
+     * Untimed passes until at least {@code warmup} have run and {@code warmupSeconds} have passed, then {@code iters}
+     * timed ones. Counting passes alone is not enough on the CPU: HotSpot's C2 compiles a method after ~10,000 calls,
+     * so the per-op code that runs a few times a pass is compiled seconds into the run, each compilation taking a
+     * core from the two the workers use (GoogLeNet-224 at batch 1 on 2 cores: ~100 ms a pass at first, ~20 after
+     * 3 s, ~15 after 5 s, bursts of 40–55 ms while C2 compiles the convs' entry points 9–12 s in).
+     */
+    private static Result time(String model, Backend backend, int batch, int warmup, double warmupSeconds, int iters,
                                Consumer<String> progress, Runnable once) {
-        for (int i = 0; i < warmup; i++) {
+        if (!(warmupSeconds >= 0) || Double.isInfinite(warmupSeconds))
+            throw new IllegalArgumentException("warm-up seconds must be finite and ≥ 0, got " + warmupSeconds);
+        long start = System.nanoTime(), until = start + (long) (warmupSeconds * 1e9);
+        int passes = 0;
+        while (passes < warmup || System.nanoTime() - until < 0) {
             once.run();
-            progress.accept("warm-up " + (i + 1) + "/" + warmup);
+            passes++;
+            progress.accept(String.format("warm-up %d (%.1f s)", passes, (System.nanoTime() - start) / 1e9));
         }
+        double warmedSeconds = (System.nanoTime() - start) / 1e9;
         double[] ms = new double[iters];
         for (int i = 0; i < iters; i++) {
             long t0 = System.nanoTime();
@@ -150,7 +180,7 @@ public final class Bench {
         double[] sorted = ms.clone();
         Arrays.sort(sorted);
         double median = percentile(sorted, 0.5);
-        return new Result(model, backend.name(), batch, warmup, iters, median, percentile(sorted, 0.1),
+        return new Result(model, backend.name(), batch, passes, warmedSeconds, iters, median, percentile(sorted, 0.1),
                 percentile(sorted, 0.9), batch * 1000.0 / median, ms, false);
     }
 

@@ -68,9 +68,12 @@ class CliTest {
     @Test
     void benchJsonHasLatencyKeys() {
         Result r = cli("bench", "--model", "resnet20-cifar", "--batch", "2", "--iters", "3", "--warmup", "1",
-                "--device", "cpu", "--json");
+                "--warmup-seconds", "0.3", "--device", "cpu", "--json");
         assertEquals(0, r.code(), r.err());
         JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        // the warm-up ran on until --warmup-seconds had passed, and says how many iterations that took
+        assertTrue(o.get("warmup_s").getAsDouble() >= 0.3, o.toString());
+        assertTrue(o.get("warmup").getAsInt() >= 1, o.toString());
         for (String key : new String[] {"median_ms", "p10_ms", "p90_ms", "images_per_s"}) {
             assertTrue(o.get(key).getAsDouble() > 0, key + " in " + o);
         }
@@ -91,7 +94,7 @@ class CliTest {
      */
     @Test
     void benchLayersListsEveryNodeOfTheServingPlan() {
-        Result r = cli("bench", "--model", "resnet20-cifar", "--batch", "2", "--iters", "2", "--warmup", "1",
+        Result r = cli("bench", "--model", "resnet20-cifar", "--batch", "2", "--iters", "2", "--warmup", "1", "--warmup-seconds", "0",
                 "--device", "cpu", "--layers", "--json");
         assertEquals(0, r.code(), r.err());
         var layers = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("layers");
@@ -111,7 +114,7 @@ class CliTest {
             assertTrue(ms >= 0 && ms <= previous, "sorted slowest first: " + l);
             previous = ms;
         }
-        Result text = cli("bench", "--model", "resnet20-cifar", "--iters", "2", "--warmup", "0", "--device", "cpu",
+        Result text = cli("bench", "--model", "resnet20-cifar", "--iters", "2", "--warmup", "0", "--warmup-seconds", "0", "--device", "cpu",
                 "--layers", "3");
         assertEquals(0, text.code(), text.err());
         assertEquals(3, text.out().lines().filter(line -> line.contains("Conv2d") || line.contains("Linear")
@@ -124,7 +127,7 @@ class CliTest {
         Path file = dir.resolve("tiny.nsm");
         Nsm.save(netslim.train.TinyModels.convNet(8, 4, 10, 0.2f, 1), file);
         for (String model : new String[] {"resnet20-cifar", file.toString()}) {
-            Result r = cli("bench", "--model", model, "--train", "--batch", "2", "--iters", "2", "--warmup", "1",
+            Result r = cli("bench", "--model", model, "--train", "--batch", "2", "--iters", "2", "--warmup", "1", "--warmup-seconds", "0",
                     "--device", "cpu", "--threads", "1", "--gemm", "java", "--json");
             assertEquals(0, r.code(), r.err());
             JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
@@ -171,6 +174,8 @@ class CliTest {
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--layers", "0"}),
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--layers", "--train"}),
                 Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--train", "--warmup", "-1"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--warmup-seconds", "-1"}),
+                Arguments.of((Object) new String[] {"bench", "--model", "resnet20-cifar", "--warmup-seconds", "NaN"}),
                 Arguments.of((Object) new String[] {"run", "--model", "resnet20-cifar", "--input", "/nonexistent.npy",
                         "--output", "/tmp/never.npy"}));
     }
