@@ -137,12 +137,32 @@ public interface Backend extends AutoCloseable {
     void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                            Tensor dx, Tensor dgamma, Tensor dbeta);
 
+    /**
+     * {@link #batchNormBackward} that overwrites dx instead of adding into it (dgamma and dbeta are still added
+     * into). The executor calls it where this is the only contribution to dx, so dx need not be zeroed first. The
+     * default zeroes dx and adds; a backend overrides it to skip that pass over memory.
+     */
+    default void batchNormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                       Tensor dx, Tensor dgamma, Tensor dbeta) {
+        if (dx != null) fill(dx, 0f);
+        batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
     // ---- activations --------------------------------------------------------------------------------------
 
     void relu(Tensor x, Tensor y);
 
     /** dx += dy where y > 0 (y is the ReLU output). */
     void reluBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /**
+     * dx = dy where y > 0, else 0: {@link #reluBackward} overwriting dx (the executor calls it where this is the only
+     * contribution to dx). The default zeroes dx and adds.
+     */
+    default void reluBackwardInto(Tensor y, Tensor dy, Tensor dx) {
+        fill(dx, 0f);
+        reluBackward(y, dy, dx);
+    }
 
     /** y = min(max(x, lo), hi) (ReLU6 is clip(0, 6)). */
     void clip(Tensor x, float lo, float hi, Tensor y);

@@ -673,7 +673,8 @@ public final class Executor implements AutoCloseable {
      */
     public void backward(Tensor dOutput) {
         if (!training()) throw new IllegalStateException("backward needs an executor in TRAINING mode");
-        for (Tensor g : distinctGradBuffers()) backend.fill(g, 0f);
+        if (gradsToZero == null) gradsToZero = gradBuffersToZero();
+        for (Tensor g : gradsToZero) backend.fill(g, 0f);
         Tensor gOut = grads.get(graph.outputName());
         if (dOutput.isHost() && !backend.isHost()) backend.upload(dOutput, gOut);
         else backend.copy(dOutput, gOut);
@@ -683,9 +684,47 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    private List<Tensor> distinctGradBuffers() {
+    /** The gradient buffers backward zeroes first: every node's own, less those {@link #gradWrittenOnce} names. */
+    private List<Tensor> gradBuffersToZero() {
+        gradWrittenOnce.addAll(gradsWrittenOnce());
         List<Tensor> out = new ArrayList<>();
-        for (Node n : graph.nodes()) if (!isView(n.layer())) out.add(grads.get(n.name()));
+        for (Node n : graph.nodes()) {
+            if (!isView(n.layer()) && !gradWrittenOnce.contains(n.name())) out.add(grads.get(n.name()));
+        }
+        return out;
+    }
+
+    private List<Tensor> gradsToZero;
+    private final java.util.Set<String> gradWrittenOnce = new java.util.HashSet<>();
+
+    /**
+     * Activations whose gradient buffer backward writes whole in one go, so it need not be zeroed: the graph's output
+     * (the loss gradient is copied in) when nothing reads it, and a node's output read by exactly one node, not a
+     * view, that is a ReLU ({@link Backend#reluBackwardInto}), a BatchNorm ({@link Backend#batchNormBackwardInto})
+     * or a Concat (its slice of the concat's gradient copied, not added). Every other gradient is a sum of
+     * contributions and is zeroed first. On GoogLeNet this skips the zeroing of most buffers: every conv's output
+     * (its BatchNorm's input), every BatchNorm's (its ReLU's input) and every branch's end (its concat's input).
+     */
+    java.util.Set<String> gradsWrittenOnce() {
+        Map<String, Integer> uses = new HashMap<>();
+        Map<String, Node> byName = new HashMap<>();
+        for (Node n : graph.nodes()) {
+            byName.put(n.name(), n);
+            for (String in : n.inputs()) uses.merge(in, 1, Integer::sum);
+        }
+        java.util.Set<String> out = new java.util.HashSet<>();
+        String output = graph.outputName();
+        Node last = byName.get(output);
+        if (last != null && !isView(last.layer()) && !uses.containsKey(output)) out.add(output);
+        for (Node n : graph.nodes()) {
+            Layer l = n.layer();
+            if (!(l instanceof Layer.Relu || l instanceof Layer.BatchNorm2d || l instanceof Layer.Concat)) continue;
+            for (String in : n.inputs()) {
+                Node src = byName.get(in);
+                if (src == null || isView(src.layer()) || in.equals(output) || uses.get(in) != 1) continue;
+                out.add(in);
+            }
+        }
         return out;
     }
 
@@ -714,10 +753,16 @@ public final class Executor implements AutoCloseable {
                     c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
         } else if (l instanceof Layer.BatchNorm2d) {
             Tensor[] s = saved.get(name);
-            backend.batchNormBackward(x, dy, param(pn(name)[W]), s[0], s[1], dx,
-                    paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
+            if (dx != null && gradWrittenOnce.contains(in0)) {
+                backend.batchNormBackwardInto(x, dy, param(pn(name)[W]), s[0], s[1], dx,
+                        paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
+            } else {
+                backend.batchNormBackward(x, dy, param(pn(name)[W]), s[0], s[1], dx,
+                        paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
+            }
         } else if (l instanceof Layer.Relu) {
-            if (dx != null) backend.reluBackward(acts.get(name), dy, dx);
+            if (dx != null && gradWrittenOnce.contains(in0)) backend.reluBackwardInto(acts.get(name), dy, dx);
+            else if (dx != null) backend.reluBackward(acts.get(name), dy, dx);
         } else if (l instanceof Layer.Clip c) {
             if (dx != null) backend.clipBackward(x, c.lo(), c.hi(), dy, dx);
         } else if (l instanceof Layer.MaxPool2d p) {
@@ -736,7 +781,7 @@ public final class Executor implements AutoCloseable {
             for (String in : n.inputs()) {
                 int c = acts.get(in).shape().c();
                 Tensor g = gradOf(in);
-                if (g != null) backend.copyChannels(dy, c0, g, 0, c, true);
+                if (g != null) backend.copyChannels(dy, c0, g, 0, c, !gradWrittenOnce.contains(in));
                 c0 += c;
             }
         } else if (l instanceof Layer.Add) {

@@ -77,6 +77,16 @@ final class OpParityCases {
                     c.keep("dx", dx);
                     c.keep("dgamma", dgamma);
                     c.keep("dbeta", dbeta);
+                }),
+                // dx starts random (c.out): overwritten, not added into; dgamma and dbeta still added into
+                new ParityCase("batchNormBackwardInto " + shape, Set.of("batchNormBackwardInto"), 1e-4, 1e-4, c -> {
+                    Tensor x = c.in(dims), dy = c.in(dims), gamma = c.in(ch);
+                    Tensor mean = c.in(ch), invStd = c.uniform(0.5f, 2f, ch);
+                    Tensor dx = c.out(dims), dgamma = c.out(ch), dbeta = c.out(ch);
+                    c.b.batchNormBackwardInto(x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+                    c.keep("dx", dx);
+                    c.keep("dgamma", dgamma);
+                    c.keep("dbeta", dbeta);
                 }));
     }
 
@@ -91,6 +101,11 @@ final class OpParityCases {
                 new ParityCase("reluBackward " + shape, Set.of("reluBackward"), c -> {
                     Tensor y = c.in(dims), dy = c.in(dims), dx = c.out(dims);
                     c.b.reluBackward(y, dy, dx);
+                    c.keep("dx", dx);
+                }),
+                new ParityCase("reluBackwardInto " + shape, Set.of("reluBackwardInto"), c -> {
+                    Tensor y = c.in(dims), dy = c.in(dims), dx = c.out(dims); // dx random: overwritten
+                    c.b.reluBackwardInto(y, dy, dx);
                     c.keep("dx", dx);
                 }),
                 new ParityCase("clip " + shape, Set.of("clip"), c -> {

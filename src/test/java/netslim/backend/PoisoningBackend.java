@@ -112,6 +112,13 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public void batchNormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                      Tensor dx, Tensor dgamma, Tensor dbeta) {
+        poison(dx);
+        b.batchNormBackwardInto(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
+    @Override
     public void relu(Tensor x, Tensor y) {
         poison(y);
         b.relu(x, y);
@@ -120,6 +127,12 @@ public final class PoisoningBackend implements Backend {
     @Override
     public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
         b.reluBackward(y, dy, dx);
+    }
+
+    @Override
+    public void reluBackwardInto(Tensor y, Tensor dy, Tensor dx) {
+        poison(dx);
+        b.reluBackwardInto(y, dy, dx);
     }
 
     @Override

@@ -87,6 +87,42 @@ class ExecutorGradientTest {
         check.step(1e-3).tolerance(2e-3, 2e-2).maxSamples(12).run(13);
     }
 
+    /**
+     * backward zeroes only the gradients that several contributions add into; the others (a conv's output read by
+     * its BatchNorm alone, a BatchNorm's read by its ReLU alone, a branch's end read by its concat alone, the graph's
+     * output) are written whole by their one contribution. Which ones those are, and that a second backward on the
+     * same buffers (still holding the first one's values; NaN-poisoned before each overwrite on the poisoning
+     * backend) gives the reference's gradients.
+     */
+    @ParameterizedTest
+    @MethodSource("overwritingBackends")
+    void gradientsWrittenWholeNeedNoZeroingAndRepeatedBackwardAgrees(Backend backend) {
+        Graph g = smallNet(21), r = g.copy();
+        Tensor x = new Rng(22).uniform(Shape.of(2, 3, 8, 8)), dy = new Rng(23).uniform(Shape.of(2, 3));
+        try (Executor ex = new Executor(g, backend, 2, Executor.Mode.TRAINING);
+             Executor ref = new Executor(r, new ReferenceKernels(), 2, Executor.Mode.TRAINING)) {
+            assertEquals(java.util.Set.of("stem", "stem_bn", "branch1", "branch2", "fc"), ex.gradsWrittenOnce());
+            ref.forward(x);
+            r.params().zeroGrads();
+            ref.backward(dy);
+            ex.forward(x);
+            for (int pass = 0; pass < 2; pass++) {
+                g.params().zeroGrads();
+                ex.backward(dy);
+                for (String n : g.params().names()) {
+                    if (ParamStore.isBuffer(n)) continue;
+                    Close.assertClose(g.params().grad(n), r.params().grad(n), 1e-5, 1e-4,
+                            n + " gradient, backward " + (pass + 1) + " on " + backend);
+                }
+            }
+        }
+    }
+
+    static Stream<Backend> overwritingBackends() {
+        return Stream.of(new ReferenceKernels(), CpuBackend.create(2, Gemm.select("java", 2)),
+                new netslim.backend.PoisoningBackend(CpuBackend.create(2, Gemm.select("java", 2))));
+    }
+
     @Test
     void forwardAgreesAcrossBackendsAndBatchStatisticsAreUsedInTraining() {
         Graph g = smallNet(5);

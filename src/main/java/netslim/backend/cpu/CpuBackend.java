@@ -296,7 +296,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta) {
-        batchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        batchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, true);
+    }
+
+    @Override
+    public void batchNormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                      Tensor dx, Tensor dgamma, Tensor dbeta) {
+        batchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, false);
     }
 
     // ---- activations --------------------------------------------------------------------------------------
@@ -325,6 +331,25 @@ public final class CpuBackend implements Backend {
                 dv.add(gv, yv.compare(jdk.incubator.vector.VectorOperators.GT, 0f)).intoArray(d, dO + i);
             }
             for (; i < i1; i++) if (yd[yo + i] > 0f) d[dO + i] += g[go + i];
+        });
+    }
+
+    @Override
+    public void reluBackwardInto(Tensor y, Tensor dy, Tensor dx) {
+        ShapeChecks.requireSameSize(y, dy, "reluBackwardInto", "y", "dy");
+        ShapeChecks.requireSameSize(dy, dx, "reluBackwardInto", "dy", "dx");
+        float[] yd = y.data(), g = dy.data(), d = dx.data();
+        int yo = y.offset(), go = dy.offset(), dO = dx.offset();
+        forEach(y.size(), (i0, i1) -> {
+            int i = i0;
+            for (int end = i0 + RELU_SPECIES.loopBound(i1 - i0); i < end; i += RELU_SPECIES.length()) {
+                var yv = jdk.incubator.vector.FloatVector.fromArray(RELU_SPECIES, yd, yo + i);
+                var gv = jdk.incubator.vector.FloatVector.fromArray(RELU_SPECIES, g, go + i);
+                // dy where y > 0, +0 elsewhere (as 0 + dy·[y > 0] would be, −0 included: 0 + −0 = +0)
+                jdk.incubator.vector.FloatVector.zero(RELU_SPECIES)
+                        .add(gv, yv.compare(jdk.incubator.vector.VectorOperators.GT, 0f)).intoArray(d, dO + i);
+            }
+            for (; i < i1; i++) d[dO + i] = yd[yo + i] > 0f ? 0f + g[go + i] : 0f;
         });
     }
 

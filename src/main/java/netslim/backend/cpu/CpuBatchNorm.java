@@ -91,10 +91,10 @@ final class CpuBatchNorm {
 
     /**
      * With x̂ = (x − mean)·invStd and M = N·H·W: dβ += Σ dy, dγ += Σ dy·x̂,
-     * dx += γ·invStd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M).
+     * dx += γ·invStd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M) when accumulate, dx = that otherwise.
      */
     void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
-                  Tensor dx, Tensor dgamma, Tensor dbeta) {
+                  Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate) {
         Layout l = Layout.of(x);
         ShapeChecks.requireShape(dy, x.shape(), "batchNormBackward", "dy");
         if (dx != null) ShapeChecks.requireShape(dx, x.shape(), "batchNormBackward", "dx");
@@ -119,9 +119,16 @@ final class CpuBatchNorm {
                 float[] dxd = dx.data();
                 for (int n = 0; n < l.images(); n++) {
                     int ox = xo + l.plane(n, c), og = go + l.plane(n, c), od = dx.offset() + l.plane(n, c);
-                    for (int q = 0; q < l.hw(); q++) {
-                        float xhat = (xd[ox + q] - mean) * invStd;
-                        dxd[od + q] += k * (gd[og + q] - meanDy - xhat * meanDyXhat);
+                    if (accumulate) {
+                        for (int q = 0; q < l.hw(); q++) {
+                            float xhat = (xd[ox + q] - mean) * invStd;
+                            dxd[od + q] += k * (gd[og + q] - meanDy - xhat * meanDyXhat);
+                        }
+                    } else { // 0 + v, as the accumulating form on a zeroed dx computes it (−0 becomes +0)
+                        for (int q = 0; q < l.hw(); q++) {
+                            float xhat = (xd[ox + q] - mean) * invStd;
+                            dxd[od + q] = 0f + k * (gd[og + q] - meanDy - xhat * meanDyXhat);
+                        }
                     }
                 }
             }
