@@ -17,11 +17,18 @@ extern "C" __global__ void relu_fwd(const float* __restrict__ x, float* __restri
     }
 }
 
-// dx += dy where y > 0.
+// dx += dy where y > 0 (accumulate != 0); dx = dy where y > 0, else 0 (accumulate == 0: dx need not be zeroed; 0 + dy
+// as the adding form on a zeroed dx gives, −0 included).
 extern "C" __global__ void relu_bwd(const float* __restrict__ y, const float* __restrict__ dy,
-                                    float* __restrict__ dx, long long n) {
-    GRID_STRIDE(i, n) {
-        if (y[i] > 0.f) dx[i] += dy[i];
+                                    float* __restrict__ dx, long long n, int accumulate) {
+    if (accumulate) {
+        GRID_STRIDE(i, n) {
+            if (y[i] > 0.f) dx[i] += dy[i];
+        }
+    } else {
+        GRID_STRIDE(i, n) {
+            dx[i] = y[i] > 0.f ? 0.f + dy[i] : 0.f;
+        }
     }
 }
 

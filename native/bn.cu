@@ -69,7 +69,7 @@ extern "C" __global__ void bn_backward(const float* __restrict__ x, const float*
                                        const float* __restrict__ gamma, const float* __restrict__ saveMean,
                                        const float* __restrict__ saveInvStd, float* __restrict__ dx,
                                        float* __restrict__ dgamma, float* __restrict__ dbeta,
-                                       int N, int C, int HW) {
+                                       int N, int C, int HW, int accumulate) {
     __shared__ double scratch[32];
     int c = blockIdx.x;
     const unsigned n = (unsigned)N * (unsigned)HW, hw = (unsigned)HW;
@@ -92,6 +92,7 @@ extern "C" __global__ void bn_backward(const float* __restrict__ x, const float*
     for (unsigned k = threadIdx.x; k < n; k += blockDim.x) {
         long long at = bn_index(k, C, hw, c);
         double xhat = (x[at] - mean) * invStd;
-        dx[at] += (float)(k0 * (n * (double)dy[at] - sumDy - xhat * sumDyXhat));
+        float v = (float)(k0 * (n * (double)dy[at] - sumDy - xhat * sumDyXhat));
+        dx[at] = (accumulate ? dx[at] : 0.f) + v; // dx need not be zeroed when not accumulating
     }
 }

@@ -325,13 +325,25 @@ public final class CudaBackend implements Backend {
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta) {
+        batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, true);
+    }
+
+    @Override
+    public void batchNormBackwardInto(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                      Tensor dx, Tensor dgamma, Tensor dbeta) {
+        batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, false);
+    }
+
+    private void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                   Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate) {
         int hw = checkBn(x, dy, "batchNormBackward", gamma, saveMean, saveInvStd);
         if (dx != null) CudaChecks.shape(dx, x.shape(), "batchNormBackward", "dx");
         if (dgamma != null) CudaChecks.shape(dgamma, gamma.shape(), "batchNormBackward", "dgamma");
         if (dbeta != null) CudaChecks.shape(dbeta, gamma.shape(), "batchNormBackward", "dbeta");
         int n = x.shape().n(), c = x.shape().c();
         ctx.launch(CudaKernel.BN_BACKWARD, c, CudaKernel.REDUCE_THREADS, ptr(x), ptr(dy), ptr(gamma), ptr(saveMean),
-                ptr(saveInvStd), ptrOrNull(dx), ptrOrNull(dgamma), ptrOrNull(dbeta), i(n), i(c), i(hw));
+                ptr(saveInvStd), ptrOrNull(dx), ptrOrNull(dgamma), ptrOrNull(dbeta), i(n), i(c), i(hw),
+                i(accumulate ? 1 : 0));
     }
 
     // ---- activations --------------------------------------------------------------------------------------
@@ -346,7 +358,14 @@ public final class CudaBackend implements Backend {
     public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
         CudaChecks.sameSize(y, dy, "reluBackward");
         CudaChecks.sameSize(dy, dx, "reluBackward");
-        ctx.launch1d(CudaKernel.RELU_BACKWARD, y.size(), ptr(y), ptr(dy), ptr(dx), l(y.size()));
+        ctx.launch1d(CudaKernel.RELU_BACKWARD, y.size(), ptr(y), ptr(dy), ptr(dx), l(y.size()), i(1));
+    }
+
+    @Override
+    public void reluBackwardInto(Tensor y, Tensor dy, Tensor dx) {
+        CudaChecks.sameSize(y, dy, "reluBackwardInto");
+        CudaChecks.sameSize(dy, dx, "reluBackwardInto");
+        ctx.launch1d(CudaKernel.RELU_BACKWARD, y.size(), ptr(y), ptr(dy), ptr(dx), l(y.size()), i(0));
     }
 
     @Override
