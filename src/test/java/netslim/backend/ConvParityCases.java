@@ -82,6 +82,7 @@ final class ConvParityCases {
         cases.add(im2col(spec(3, 1, 3, 3, 1, 1, 1, 1, 1), 7, 5));
         cases.add(im2col(spec(2, 1, 3, 2, 2, 2, 1, 2, 1), 9, 8));
         for (ConvShape s : preparedShapes()) cases.add(prepared(s));
+        for (ConvShape s : perCallWinogradShapes()) cases.addAll(unprepared(s));
         for (ConvShape s : unfoldedShapes()) cases.add(prepared(s));
         cases.add(split(3, 40, new int[] {16, 24, 8}, 5, 7, true));
         cases.add(split(1, 64, new int[] {32, 48}, 9, 9, false));
@@ -221,6 +222,52 @@ final class ConvParityCases {
             c.keep("dw", dw);
             c.keep("db", db);
         });
+    }
+
+    /**
+     * 3x3 stride-1 convs the CPU backend runs on Winograd without prepared weights (training): the serving rule and
+     * at least {@code CpuBackend.PER_CALL_WINOGRAD_MIN_PIXELS} (1,024) output pixels in the call, for y and for dx
+     * (the last one's dx: 12·9·11 = 1,188); padding 1 / 0 / 2, odd sizes; the last one F(4x4, 3x3).
+     */
+    static List<ConvShape> perCallWinogradShapes() {
+        return List.of(
+                new ConvShape("winograd 5x16x17x15 pad1", 5, 17, 15, spec(16, 18, 3, 3, 1, 1, 1, 1, 1), true),
+                new ConvShape("winograd 4x20x18x18 pad0", 4, 18, 18, spec(20, 16, 3, 3, 1, 0, 0, 1, 1), false),
+                new ConvShape("winograd 12x17x9x11 pad2", 12, 9, 11, spec(17, 23, 3, 3, 1, 2, 2, 1, 1), true),
+                new ConvShape("winograd4 1x32x57x57 pad1", 1, 57, 57, spec(32, 40, 3, 3, 1, 1, 1, 1, 1), true));
+    }
+
+    /**
+     * The Winograd shapes through the unprepared calls training makes: conv2d and conv2dRelu (the CPU backend
+     * transforms the weights per call) and conv2dBackward, whose dx the CPU backend computes as a 3x3 conv of dy
+     * with the weights transposed and turned by 180° and padding 2 − pad (0 / 1 / 2 here → 2 / 1 / 0), on F(2x2)
+     * and, for the last shape, F(4x4), then adds into dx (which starts random). Winograd's tolerance as
+     * {@link #prepared}: dx sums 9·K products.
+     */
+    private static List<ParityCase> unprepared(ConvShape s) {
+        double atolFwd = ParityCase.ATOL * Math.sqrt(9.0 * s.spec().inChannels());
+        double atolBwd = Math.max(1e-4, ParityCase.ATOL * Math.sqrt(9.0 * s.spec().outChannels()));
+        return List.of(
+                new ParityCase("conv2d " + s.label(), Set.of("conv2d"), atolFwd, ParityCase.RTOL, c -> {
+                    Tensor x = c.in(s.x()), w = c.in(s.weight());
+                    Tensor bias = s.bias() ? c.in(s.spec().outChannels()) : null;
+                    Tensor y = c.out(s.y()), yr = c.out(s.y());
+                    c.b.conv2d(x, w, bias, y, s.spec());
+                    c.b.conv2dRelu(x, w, bias, yr, s.spec());
+                    c.keep("y", y);
+                    c.keep("relu y", yr);
+                }),
+                new ParityCase("conv2dBackward " + s.label(), Set.of("conv2dBackward"), atolBwd, 1e-4, c -> {
+                    Tensor x = c.in(s.x()), w = c.in(s.weight()), dy = c.in(s.y());
+                    Tensor dx = c.out(s.x()), dw = c.out(s.weight()), db = c.out(s.spec().outChannels());
+                    c.b.conv2dBackward(x, w, dy, dx, dw, db, s.spec());
+                    c.keep("dx", dx);
+                    c.keep("dw", dw);
+                    c.keep("db", db);
+                    Tensor only = c.out(s.x()); // dx alone (training's convs on the graph input skip it)
+                    c.b.conv2dBackward(x, w, dy, only, null, null, s.spec());
+                    c.keep("dx alone", only);
+                }));
     }
 
     /** Null gradient outputs are skipped: only dw, or only dx. */

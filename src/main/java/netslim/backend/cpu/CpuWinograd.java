@@ -205,6 +205,57 @@ final class CpuWinograd {
     private record Prepared(int offset, boolean packed, int m, float[] weights, Tensor u) {
     }
 
+    /**
+     * {@link #prepared} without the cache, for weights that change from call to call (training: a cached transform
+     * would be stale after every SGD step, and checking it costs a copy of the weights): the transform in this
+     * instance's layout written into {@code holder[0]} (grown when too small), both threads over the output
+     * channels. The same floats as {@link #prepared}'s. Allocating the 1–10 MB result per call instead cost more
+     * than the conv on GoogLeNet's 7x7 and 14x14 maps (zeroing and page faults).
+     */
+    Tensor transformed(Tensor w, ConvSpec s, int m, float[][] holder) {
+        if (!eligible(s)) throw new IllegalArgumentException("Winograd: not a 3x3 stride-1 conv: " + s);
+        int k = s.outChannels(), c = s.inChannels(), a2 = (m + 2) * (m + 2);
+        int kp = packed() ? BlockedGemm.roundUp(k, MR) : k, size = a2 * kp * c;
+        if (holder[0] == null || holder[0].length < size) holder[0] = new float[size];
+        transformInto(pool, w.data(), w.offset(), k, c, m, packed(), holder[0]);
+        return new Tensor(Shape.of(a2, kp, c), new netslim.tensor.HostStorage(holder[0]), 0);
+    }
+
+    /**
+     * {@link #transformWeights}, then {@link #pack} when packed, in one pass straight into out (rows past K zeroed),
+     * in parallel over output channels: the same double arithmetic, so the same floats.
+     */
+    static void transformInto(WorkerPool pool, float[] w, int off, int k, int c, int m, boolean packed, float[] out) {
+        double[][] g = m == 2 ? G2 : m == 4 ? G4 : null;
+        if (g == null) throw new IllegalArgumentException("Winograd output tile must be 2 or 4, got " + m);
+        int a = m + 2, kp = packed ? BlockedGemm.roundUp(k, MR) : k;
+        pool.parallelFor(kp, MR, (o0, o1) -> {
+            double[] gw = new double[3 * a];
+            for (int o = o0; o < o1; o++) {
+                int base = packed ? o / MR * MR * c + o % MR : o * c, step = packed ? MR : 1;
+                for (int i = 0; i < c; i++) {
+                    int at = base + i * step;
+                    if (o >= k) { // padding rows of the last panel
+                        for (int xi = 0; xi < a * a; xi++) out[xi * kp * c + at] = 0f;
+                        continue;
+                    }
+                    int b = off + (o * c + i) * 9;
+                    for (int r = 0; r < a; r++) { // G g: a x 3
+                        for (int col = 0; col < 3; col++) {
+                            gw[3 * r + col] = g[r][0] * w[b + col] + g[r][1] * w[b + 3 + col] + g[r][2] * w[b + 6 + col];
+                        }
+                    }
+                    for (int r = 0; r < a; r++) { // (G g) Gᵀ: a x a
+                        for (int j = 0; j < a; j++) {
+                            double v = gw[3 * r] * g[j][0] + gw[3 * r + 1] * g[j][1] + gw[3 * r + 2] * g[j][2];
+                            out[(r * a + j) * kp * c + at] = (float) v;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /** Per weight array (identity, weakly): its transforms, each with its own copy of the weights it came from. */
     private static final netslim.tensor.DerivedCache<Prepared> CACHE = new netslim.tensor.DerivedCache<>();
 
