@@ -146,4 +146,46 @@ class CpuWinogradTest {
                     Tensor.zeros(1, 2, 5, 5), Tensor.zeros(16, 2, 2), null, Tensor.zeros(1, 2, 3, 3), s2, false));
         }
     }
+
+    /**
+     * The per-call transform (training) against {@link CpuWinograd#transformWeights} (double, the reference): the
+     * 8-row vector form ({@code transformPanels}, float; c = 11: five channel pairs and a scalar last one) where the
+     * machine has 16-lane float vectors (else it must refuse), and {@link
+     * CpuWinograd#transformInto} in both layouts; k = 13 leaves 3 padding rows in the last 8-row panel, which must be
+     * zero even when the buffer held something before.
+     */
+    @ParameterizedTest(name = "tile {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2, 4})
+    void perCallTransformMatchesTheReference(int m) {
+        int k = 13, c = 11, a2 = (m + 2) * (m + 2), kp = 16;
+        Tensor w = new Rng(40 + m).uniform(Shape.of(k, c, 3, 3));
+        float[] u = CpuWinograd.transformWeights(w.data(), 0, k, c, m); // (a², k, c)
+        float[] expected = new float[a2 * kp * c];
+        for (int xi = 0; xi < a2; xi++) {
+            for (int o = 0; o < k; o++) {
+                for (int ch = 0; ch < c; ch++) expected[(xi * kp + o / 8 * 8) * c + ch * 8 + o % 8] = u[(xi * k + o) * c + ch];
+            }
+        }
+        try (WorkerPool pool = new WorkerPool(2)) {
+            float[] panels = new float[a2 * kp * c];
+            java.util.Arrays.fill(panels, Float.NaN); // stale contents: every element must be written
+            if (CpuWinograd.PANEL_PAIRS) { // 16-lane vectors (AVX-512): two channels of a panel per vector
+                CpuWinograd.transformPanels(pool, w.data(), 0, k, c, m, panels);
+                Close.assertClose(Tensor.of(Shape.of(expected.length), panels),
+                        Tensor.of(Shape.of(expected.length), expected), 1e-6, 1e-5,
+                        "8-row panels, F(" + m + "x" + m + ", 3x3)");
+            } else {
+                assertThrows(IllegalStateException.class,
+                        () -> CpuWinograd.transformPanels(pool, w.data(), 0, k, c, m, panels));
+            }
+            for (boolean packed : new boolean[] {false, true}) {
+                float[] ref = packed ? CpuWinograd.pack(u, k, c) : u;
+                float[] out = new float[ref.length];
+                java.util.Arrays.fill(out, Float.NaN);
+                CpuWinograd.transformInto(pool, w.data(), 0, k, c, m, packed, out);
+                Close.assertClose(Tensor.of(Shape.of(ref.length), out), Tensor.of(Shape.of(ref.length), ref), 1e-6, 1e-5,
+                        "transformInto packed=" + packed + ", F(" + m + "x" + m + ", 3x3)");
+            }
+        }
+    }
 }
