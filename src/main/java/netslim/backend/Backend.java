@@ -112,6 +112,34 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " prepares no split pointwise weights");
     }
 
+    /**
+     * Whether {@link #conv2dPreparedSlice} (and, for split pointwise weights, {@link #conv2dPreparedSplitSlices})
+     * takes these prepared weights: the conv can write its outputs into a channel slice of a bigger tensor at any
+     * batch size (a concat's buffer, whose channel ranges are not contiguous at batch > 1). False by default.
+     */
+    default boolean writesChannelSlices(Tensor prepared, ConvSpec s) {
+        return false;
+    }
+
+    /**
+     * {@link #conv2dPrepared} into channels [c0, c0 + outChannels) of y (N, C, H, W), C ≥ c0 + outChannels; only
+     * where {@link #writesChannelSlices} said so.
+     */
+    default void conv2dPreparedSlice(Tensor x, Tensor prepared, Tensor bias, Tensor y, int c0, ConvSpec s,
+                                     boolean relu) {
+        throw new UnsupportedOperationException(name() + " writes no channel slices");
+    }
+
+    /**
+     * {@link #conv2dPreparedSplit} with member i's couts[i] outputs written into channels [c0s[i], c0s[i] + couts[i])
+     * of ys[i] (its own tensor with c0s[i] = 0, or a concat's buffer); only where {@link #writesChannelSlices} said
+     * so for the split weights.
+     */
+    default void conv2dPreparedSplitSlices(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, int[] c0s,
+                                           int[] couts, ConvSpec stacked, boolean relu) {
+        throw new UnsupportedOperationException(name() + " writes no channel slices");
+    }
+
     /** Adds into dx, dw, db (each may be null) the gradients of conv2d given dy. */
     void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s);
 

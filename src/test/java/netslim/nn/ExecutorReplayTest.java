@@ -1,5 +1,6 @@
 package netslim.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -177,11 +178,61 @@ class ExecutorReplayTest {
                 Close.assertClose(serving.forwardToHost(x), plain.forwardToHost(x), 1e-5, 1e-4, "batch " + batch);
             }
             convCalls.put(batch, counts.getOrDefault("conv2dRelu", 0) + counts.getOrDefault("conv2d", 0)
-                    + counts.getOrDefault("conv2dPrepared", 0));
+                    + counts.getOrDefault("conv2dPrepared", 0) + counts.getOrDefault("conv2dPreparedSlice", 0));
         }
         assertEquals(9, inceptions);
         assertEquals(convCalls.get(2) - 2 * inceptions, (int) convCalls.get(1),
                 "batch 1 merges three 1x1 convs into one per Inception: " + convCalls);
+    }
+
+    /**
+     * At batch > 1 on the CPU the serving plan's prepared convs write their concat inputs straight into the concat's
+     * buffer (conv2dPreparedSlice, and conv2dPreparedSplitSlices for merged siblings): fewer channel copies, and
+     * outputs bit for bit those of the same plan with every concat copying (-Dnetslim.serving.concatSlices=false);
+     * the plain plan agrees within float rounding. An activation written into a concat's buffer is not kept.
+     */
+    @Test
+    void batchTwoConvsWriteTheirConcatSlices() {
+        Graph g = model();
+        Tensor x = new Rng(10).uniform(Shape.of(2, 1, 28, 28));
+        Map<Boolean, Map<String, Integer>> counts = new HashMap<>();
+        Map<Boolean, Tensor> outs = new HashMap<>();
+        boolean was = Executor.CONCAT_SLICES;
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2));
+             Executor plain = new Executor(g, cpu, 2, Executor.Mode.INFERENCE)) {
+            for (boolean slices : new boolean[] {true, false}) {
+                Executor.CONCAT_SLICES = slices;
+                Map<String, Integer> c = new HashMap<>();
+                try (Executor serving = Executor.forInferenceWholeBatch(g, counting(cpu, c), 2)) {
+                    outs.put(slices, serving.forwardToHost(x));
+                    if (slices) { // some concat inputs are not kept, and say why
+                        long notKept = g.nodes().stream().filter(n -> n.layer() instanceof Layer.Concat)
+                                .flatMap(n -> n.inputs().stream()).filter(in -> {
+                                    try {
+                                        serving.activation(in);
+                                        return false;
+                                    } catch (NetslimException e) {
+                                        assertTrue(e.getMessage().contains("concat"), e.getMessage());
+                                        return true;
+                                    }
+                                }).count();
+                        assertTrue(notKept >= 9, "concat inputs written into the concats' buffers: " + notKept);
+                    }
+                }
+                counts.put(slices, c);
+            }
+            Close.assertClose(outs.get(true), plain.forwardToHost(x), 1e-5, 1e-4, "batch 2 with concat slices");
+        } finally {
+            Executor.CONCAT_SLICES = was;
+        }
+        assertArrayEquals(outs.get(false).toArray(), outs.get(true).toArray(), "slices or copies: the same floats");
+        int sliced = counts.get(true).getOrDefault("conv2dPreparedSlice", 0)
+                + counts.get(true).getOrDefault("conv2dPreparedSplitSlices", 0);
+        int copiesWith = counts.get(true).getOrDefault("copyChannels", 0);
+        int copiesWithout = counts.get(false).getOrDefault("copyChannels", 0);
+        assertTrue(sliced >= 9, "slice writes: " + counts.get(true));
+        assertTrue(copiesWith < copiesWithout, "copies " + copiesWith + " with slices, " + copiesWithout + " without");
+        assertEquals(0, counts.get(false).getOrDefault("conv2dPreparedSlice", 0), counts.get(false).toString());
     }
 
     /**

@@ -264,6 +264,30 @@ public final class CpuBackend implements Backend {
         DirectPointwise.forwardSplit(pool, x, prepared, bias, ys, stacked, relu);
     }
 
+    /** The 8 x 32 tile's pointwise weights and Winograd's (not the batch-1 unfolded product's rows). */
+    @Override
+    public boolean writesChannelSlices(Tensor prepared, ConvSpec s) {
+        return s.isPointwise() || !DirectPointwise.isPackedRows(prepared, s.outChannels(), s.fanIn());
+    }
+
+    @Override
+    public void conv2dPreparedSlice(Tensor x, Tensor prepared, Tensor bias, Tensor y, int c0, ConvSpec s,
+                                    boolean relu) {
+        if (s.isPointwise()) {
+            DirectPointwise.forward(pool, x, prepared, bias, y, c0, s, relu);
+        } else if (DirectPointwise.isPackedRows(prepared, s.outChannels(), s.fanIn())) {
+            throw new UnsupportedOperationException("conv2dPreparedSlice: the unfolded product writes no slices");
+        } else {
+            winograd.forward(x, prepared, bias, y, c0, s, relu);
+        }
+    }
+
+    @Override
+    public void conv2dPreparedSplitSlices(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, int[] c0s,
+                                          int[] couts, ConvSpec stacked, boolean relu) {
+        DirectPointwise.forwardSplit(pool, x, prepared, bias, ys, c0s, couts, stacked, relu);
+    }
+
     @Override
     public void conv2dPrepared(Tensor x, Tensor prepared, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
         if (s.isPointwise()) {

@@ -367,7 +367,9 @@ final class CpuWinograd {
     }
 
     /** The geometry of one call: output tiles of m x m, th x tw of them per image. */
-    private record Plan(int n, int c, int k, int h, int w, int oh, int ow, int padH, int padW, int m, int th, int tw) {
+    /** yc: the channels of the tensor y is written into (k, or more when y is a concat's buffer: see forward). */
+    private record Plan(int n, int c, int k, int yc, int h, int w, int oh, int ow, int padH, int padW, int m, int th,
+                        int tw) {
         int tileRows() {
             return n * th;
         }
@@ -383,6 +385,15 @@ final class CpuWinograd {
      * output tile size (2 or 4) is u's: 16 or 36 transformed weights per kernel.
      */
     void forward(Tensor x, Tensor u, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        forward(x, u, bias, y, 0, s, relu);
+    }
+
+    /**
+     * {@link #forward(Tensor, Tensor, Tensor, Tensor, ConvSpec, boolean)} into channels [c0, c0 + K) of y, which may
+     * have more channels than the conv has outputs (a concat's buffer at batch > 1, where that slice is not one
+     * contiguous range).
+     */
+    void forward(Tensor x, Tensor u, Tensor bias, Tensor y, int c0, ConvSpec s, boolean relu) {
         if (!eligible(s)) throw new IllegalArgumentException("conv2dPrepared: not a 3x3 stride-1 conv: " + s);
         ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
         Shape xs = x.shape();
@@ -394,9 +405,13 @@ final class CpuWinograd {
                 + "F(4x4, 3x3) (36, K, C)");
         ShapeChecks.requireShape(u, "conv2dPrepared", "u", a2, packed() ? BlockedGemm.roundUp(k, MR) : k, c);
         int oh = s.outH(xs.h()), ow = s.outW(xs.w());
-        ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), k, oh, ow);
+        ShapeChecks.requireRank(y, 4, "conv2dPrepared", "y");
+        int yc = y.shape().c();
+        ShapeChecks.require(c0 >= 0 && c0 + k <= yc, "conv2dPrepared", "channels [" + c0 + ", " + (c0 + k)
+                + ") do not fit y " + y.shape());
+        ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), yc, oh, ow);
         if (bias != null) ShapeChecks.requireShape(bias, "conv2dPrepared", "bias", k);
-        Plan p = new Plan(xs.n(), c, k, xs.h(), xs.w(), oh, ow, s.padH(), s.padW(), m, (oh + m - 1) / m,
+        Plan p = new Plan(xs.n(), c, k, yc, xs.h(), xs.w(), oh, ow, s.padH(), s.padW(), m, (oh + m - 1) / m,
                 (ow + m - 1) / m);
         int rows = p.tileRows();
         int target = m == 2 ? TARGET_TILES : TARGET_TILES4;
@@ -404,7 +419,7 @@ final class CpuWinograd {
         perChunk = Math.min(perChunk, (rows + pool.threads() - 1) / pool.threads()); // every thread gets work
         int rowsPerChunk = perChunk, chunks = (rows + perChunk - 1) / perChunk;
         float[] xd = x.data(), ud = u.data(), yd = y.data(), bd = bias == null ? null : bias.data();
-        int xo = x.offset(), uo = u.offset(), yo = y.offset(), bo = bias == null ? 0 : bias.offset();
+        int xo = x.offset(), uo = u.offset(), yo = y.offset() + c0 * oh * ow, bo = bias == null ? 0 : bias.offset();
         pool.parallelFor(chunks, 1, (q0, q1) -> {
             for (int q = q0; q < q1; q++) {
                 int r0 = q * rowsPerChunk, r1 = Math.min(rows, r0 + rowsPerChunk);
@@ -636,7 +651,7 @@ final class CpuWinograd {
                 for (int tx = 0; tx < tw; tx += L) {
                     tilesOut(m, k * ld + t0 + tx, step, b, bias != null, relu, out, tx, span);
                 }
-                int plane = yo + (n * p.k() + k) * oplane;
+                int plane = yo + (n * p.yc() + k) * oplane;
                 int oy = 2 * ty;
                 interleave(out, 0, span, y, plane + oy * p.ow(), p.ow());
                 if (oy + 1 < p.oh()) interleave(out, 2 * span, 3 * span, y, plane + (oy + 1) * p.ow(), p.ow());
@@ -813,7 +828,7 @@ final class CpuWinograd {
                         at6(m, t0 + j * step + tx, 6 * step, ma, j * ss + tx, 6 * ss, 0f, false, false);
                     }
                 }
-                int plane = yo + (n * p.k() + k) * oplane;
+                int plane = yo + (n * p.yc() + k) * oplane;
                 for (int a = 0; a < 4; a++) {
                     int oy = 4 * ty + a;
                     if (oy >= p.oh()) break;

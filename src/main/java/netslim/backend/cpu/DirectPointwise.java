@@ -145,11 +145,31 @@ final class DirectPointwise {
 
     /** y (N, cout, H, W) = conv(x, w) + bias, then ReLU when asked; {@code packed} from {@link #prepared}. */
     static void forward(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
+        forward(pool, x, packed, bias, y, 0, s, relu);
+    }
+
+    /**
+     * {@link #forward(WorkerPool, Tensor, Tensor, Tensor, Tensor, ConvSpec, boolean)} into channels [c0, c0 + cout)
+     * of y (N, C ≥ c0 + cout, H, W): a concat's buffer at batch > 1, where that slice is not contiguous.
+     */
+    static void forward(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor y, int c0, ConvSpec s,
+                        boolean relu) {
         Shape xs = checkInputs("conv2dPrepared", x, packed, bias, s);
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
-        ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), cout, xs.h(), xs.w());
+        int yc = requireSlice("conv2dPrepared", "y", y, c0, cout, xs);
         run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), hw, packed.data(), packed.offset(),
-                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset(), null, relu);
+                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), y.data(), y.offset() + c0 * hw,
+                yc * hw, null, null, relu);
+    }
+
+    /** y (N, C, H, W) with [c0, c0 + count) within its C channels and x's N, H, W; C. */
+    private static int requireSlice(String op, String what, Tensor y, int c0, int count, Shape xs) {
+        ShapeChecks.requireRank(y, 4, op, what);
+        int yc = y.shape().c();
+        ShapeChecks.require(c0 >= 0 && c0 + count <= yc, op, what + ": channels [" + c0 + ", " + (c0 + count)
+                + ") do not fit " + y.shape());
+        ShapeChecks.requireShape(y, op, what, xs.n(), yc, xs.h(), xs.w());
+        return yc;
     }
 
     /** x (N, cin, H, W), packed w and bias (may be null) for pointwise conv s under op; x's shape. */
@@ -172,19 +192,35 @@ final class DirectPointwise {
      */
     static void forwardSplit(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor[] ys, ConvSpec s,
                              boolean relu) {
+        int[] c0s = new int[ys.length], couts = new int[ys.length];
+        for (int i = 0; i < ys.length; i++) couts[i] = ys[i].shape().rank() == 4 ? ys[i].shape().c() : -1;
+        forwardSplit(pool, x, packed, bias, ys, c0s, couts, s, relu);
+    }
+
+    /**
+     * {@link #forwardSplit(WorkerPool, Tensor, Tensor, Tensor, Tensor[], ConvSpec, boolean)} with member i's
+     * couts[i] outputs written into channels [c0s[i], c0s[i] + couts[i]) of ys[i] (its own tensor, or a concat's
+     * buffer at batch > 1).
+     */
+    static void forwardSplit(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor[] ys, int[] c0s,
+                             int[] couts, ConvSpec s, boolean relu) {
         Shape xs = checkInputs("conv2dPreparedSplit", x, packed, bias, s);
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
+        ShapeChecks.require(c0s.length == ys.length && couts.length == ys.length, "conv2dPreparedSplit",
+                ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
         int sum = 0;
+        int[] strides = new int[ys.length];
         for (int i = 0; i < ys.length; i++) {
-            int c = ys[i].shape().rank() == 4 ? ys[i].shape().c() : -1;
+            int c = couts[i];
             ShapeChecks.require(c > 0 && c % MR == 0, "conv2dPreparedSplit",
-                    "ys[" + i + "] " + ys[i].shape() + ": output counts must be multiples of " + MR);
-            ShapeChecks.requireShape(ys[i], "conv2dPreparedSplit", "ys[" + i + "]", xs.n(), c, xs.h(), xs.w());
+                    "ys[" + i + "] " + ys[i].shape() + ": output counts must be multiples of " + MR + ", got " + c);
+            strides[i] = requireSlice("conv2dPreparedSplit", "ys[" + i + "]", ys[i], c0s[i], c, xs) * hw;
             sum += c;
         }
         ShapeChecks.require(sum == cout, "conv2dPreparedSplit", "outputs of ys total " + sum + ", not " + s.outChannels());
         run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), hw, packed.data(), packed.offset(),
-                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), null, 0, ys, relu);
+                bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), null, 0, 0, ys,
+                new int[][] {c0s, couts, strides}, relu);
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(2));
@@ -196,15 +232,17 @@ final class DirectPointwise {
      */
     static void forwardPadded(WorkerPool pool, int cin, int cout, int hw, float[] x, int xo, int ldx, float[] pa,
                               int pao, float[] bias, int bo, float[] y, int yo, boolean relu) {
-        run(pool, 1, cin, cout, hw, x, xo, ldx, pa, pao, bias, bo, y, yo, null, relu);
+        run(pool, 1, cin, cout, hw, x, xo, ldx, pa, pao, bias, bo, y, yo, cout * hw, null, null, relu);
     }
 
     /**
-     * Into y at yo (cout rows per image), or, with ys not null, each member's rows into its own tensor; x's rows
+     * Into y at yo (images ystride apart), or, with ys not null, each member's rows into its tensor: member m's
+     * couts[m] rows at channel c0s[m] of ys[m], images strides[m] apart (members = {c0s, couts, strides}); x's rows
      * ldx apart (images cin·ldx apart).
      */
     private static void run(WorkerPool pool, int images, int cin, int cout, int hw, float[] x, int xo, int ldx,
-                            float[] pa, int pao, float[] bias, int bo, float[] y, int yo, Tensor[] ys, boolean relu) {
+                            float[] pa, int pao, float[] bias, int bo, float[] y, int yo, int ystride, Tensor[] ys,
+                            int[][] members, boolean relu) {
         int tiles = rowTiles(cout);
         // At most two panels (maps of up to 64 pixels: 7x7) are one item, so w is read once per image, not per panel.
         int group = hw <= 2 * NR ? 2 : 1, panels = (hw + group * NR - 1) / (group * NR), span = group * NR;
@@ -220,14 +258,15 @@ final class DirectPointwise {
                 int n = q / panels, j0 = (q % panels) * span, j1 = Math.min(hw, j0 + span);
                 int block = t1 - t0 <= 3 ? Math.min(cin, 256) : KC;
                 if (ys == null) {
-                    tiles(cin, cout, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, y, yo + n * cout * hw, hw, j0, j1,
+                    tiles(cin, cout, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, y, yo + n * ystride, hw, j0, j1,
                             t0, t1, relu, block);
-                } else { // the tiles of each member in [t0, t1), into its tensor (rows r_m.. at its row 0)
-                    for (int m = 0, r = 0; m < ys.length && r < t1 * MR; r += ys[m].shape().c(), m++) {
-                        int c = ys[m].shape().c(), a = Math.max(t0, r / MR), b = Math.min(t1, (r + c) / MR);
+                } else { // the tiles of each member in [t0, t1), into its tensor (rows r_m.. at its channel c0_m)
+                    int[] c0s = members[0], couts = members[1], strides = members[2];
+                    for (int m = 0, r = 0; m < ys.length && r < t1 * MR; r += couts[m], m++) {
+                        int c = couts[m], a = Math.max(t0, r / MR), b = Math.min(t1, (r + c) / MR);
                         if (a >= b) continue;
                         tiles(cin, cout, x, xo + n * cin * ldx, ldx, pa, pao, bias, bo, ys[m].data(),
-                                ys[m].offset() + (n * c - r) * hw, hw, j0, j1, a, b, relu, block);
+                                ys[m].offset() + n * strides[m] + (c0s[m] - r) * hw, hw, j0, j1, a, b, relu, block);
                     }
                 }
             }
