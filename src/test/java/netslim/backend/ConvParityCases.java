@@ -84,6 +84,10 @@ final class ConvParityCases {
         for (ConvShape s : preparedShapes()) cases.add(prepared(s));
         for (ConvShape s : perCallWinogradShapes()) cases.addAll(unprepared(s));
         for (ConvShape s : unfoldedShapes()) cases.add(prepared(s));
+        cases.add(slice(preparedShapes().get(0), 8, 5));
+        cases.add(slice(preparedShapes().get(3), 16, 8));
+        cases.add(slice(new ConvShape("pointwise 3x40x9x9", 3, 9, 9, spec(40, 24, 1, 1, 1, 0, 0, 1, 1), true), 24, 0));
+        cases.add(splitSlices(2, 40, 9, 11));
         cases.add(split(3, 40, new int[] {16, 24, 8}, 5, 7, true));
         cases.add(split(1, 64, new int[] {32, 48}, 9, 9, false));
         cases.addAll(gemm());
@@ -153,6 +157,69 @@ final class ConvParityCases {
      * without that path (null) runs each member's conv2d / conv2dRelu on its own rows of the weights. The prepared
      * weights are a snapshot (w is changed afterwards).
      */
+    /**
+     * A prepared conv (+ bias, ReLU) into channels [c0, c0 + cout) of a bigger tensor holding random values — a
+     * concat's buffer at batch > 1: conv2dPreparedSlice where the backend writes slices (writesChannelSlices),
+     * else the conv into a tensor of its own copied in, as a concat does. The whole buffer is compared: the slice
+     * holds the conv, the rest is untouched. Winograd's tolerance as {@link #prepared}.
+     */
+    private static ParityCase slice(ConvShape s, int c0, int after) {
+        int cout = s.spec().outChannels(), oh = s.spec().outH(s.h()), ow = s.spec().outW(s.w());
+        return new ParityCase("conv2dPreparedSlice " + s.label() + " at channel " + c0,
+                Set.of("writesChannelSlices", "conv2dPreparedSlice"),
+                ParityCase.ATOL * Math.sqrt(9.0 * s.spec().inChannels()), ParityCase.RTOL, c -> {
+            Tensor x = c.in(s.x()), w = c.in(s.weight());
+            Tensor bias = s.bias() ? c.in(cout) : null;
+            Tensor p = c.b.prepareConvWeights(w, s.spec(), netslim.tensor.Shape.of(s.x()));
+            Tensor buffer = c.in(s.n(), c0 + cout + after, oh, ow);
+            if (p != null && c.b.writesChannelSlices(p, s.spec())) {
+                c.b.conv2dPreparedSlice(x, p, bias, buffer, c0, s.spec(), true);
+            } else {
+                Tensor own = c.out(s.y());
+                if (p != null) c.b.conv2dPrepared(x, p, bias, own, s.spec(), true);
+                else c.b.conv2dRelu(x, w, bias, own, s.spec());
+                c.b.copyChannels(own, 0, buffer, c0, cout, false);
+            }
+            c.keep("buffer", buffer);
+        });
+    }
+
+    /**
+     * Split pointwise members of 16, 24 and 8 outputs: the first and last into one random-filled buffer of 64
+     * channels at channels 8 and 40, the second into a tensor of its own (conv2dPreparedSplitSlices where the backend
+     * writes slices; else the members one by one, copied in).
+     */
+    private static ParityCase splitSlices(int n, int cin, int h, int w) {
+        int[] couts = {16, 24, 8}, c0s = {8, 0, 40};
+        ConvSpec stacked = new ConvSpec(cin, 48, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+        return new ParityCase("conv2dPreparedSplitSlices " + n + "x" + cin + "x" + h + "x" + w,
+                Set.of("writesChannelSlices", "conv2dPreparedSplitSlices"), ParityCase.ATOL * Math.sqrt(cin),
+                ParityCase.RTOL, c -> {
+            Tensor x = c.in(n, cin, h, w), wt = c.in(48, cin, 1, 1), bias = c.in(48);
+            Tensor p = c.b.prepareSplitPointwise(wt, stacked, couts, netslim.tensor.Shape.of(n, cin, h, w));
+            Tensor buffer = c.in(n, 64, h, w), second = c.out(n, 24, h, w);
+            Tensor[] ys = {buffer, second, buffer};
+            if (p != null && c.b.writesChannelSlices(p, stacked)) {
+                c.b.conv2dPreparedSplitSlices(x, p, bias, ys, c0s, couts, stacked, true);
+            } else {
+                Tensor hw = Tensor.zeros(wt.shape()), hb = Tensor.zeros(bias.shape());
+                c.b.download(wt, hw);
+                c.b.download(bias, hb);
+                for (int m = 0, r = 0; m < couts.length; r += couts[m], m++) {
+                    Tensor wm = Tensor.zeros(couts[m], cin, 1, 1), bm = Tensor.zeros(couts[m]);
+                    System.arraycopy(hw.data(), r * cin, wm.data(), 0, couts[m] * cin);
+                    System.arraycopy(hb.data(), r, bm.data(), 0, couts[m]);
+                    Tensor own = c.out(n, couts[m], h, w);
+                    c.b.conv2dRelu(x, c.upload(wm), c.upload(bm), own, new ConvSpec(cin, couts[m], 1, 1, 1, 1, 0, 0,
+                            1, 1, 1));
+                    c.b.copyChannels(own, 0, ys[m], c0s[m], couts[m], false);
+                }
+            }
+            c.keep("buffer", buffer);
+            c.keep("second", second);
+        });
+    }
+
     private static ParityCase split(int n, int cin, int[] couts, int h, int w, boolean withBias) {
         int cout = java.util.Arrays.stream(couts).sum();
         ConvSpec stacked = new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1);

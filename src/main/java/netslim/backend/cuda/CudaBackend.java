@@ -216,6 +216,24 @@ public final class CudaBackend implements Backend {
         throw new UnsupportedOperationException("cuda prepares no conv weights (prepareConvWeights returns null)");
     }
 
+    /** No channel-slice writes: the serving plan copies concat inputs on the GPU, as verified. */
+    @Override
+    public boolean writesChannelSlices(Tensor prepared, ConvSpec s) {
+        return false;
+    }
+
+    @Override
+    public void conv2dPreparedSlice(Tensor x, Tensor prepared, Tensor bias, Tensor y, int c0, ConvSpec s,
+                                    boolean relu) {
+        throw new UnsupportedOperationException("cuda writes no channel slices (writesChannelSlices is false)");
+    }
+
+    @Override
+    public void conv2dPreparedSplitSlices(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, int[] c0s,
+                                          int[] couts, ConvSpec stacked, boolean relu) {
+        throw new UnsupportedOperationException("cuda writes no channel slices (writesChannelSlices is false)");
+    }
+
     @Override
     public Tensor prepareSplitPointwise(Tensor w, ConvSpec stacked, int[] couts, netslim.tensor.Shape x) {
         return null;
