@@ -206,18 +206,33 @@ final class ConvParityCases {
                 c.b.download(wt, hw);
                 c.b.download(bias, hb);
                 for (int m = 0, r = 0; m < couts.length; r += couts[m], m++) {
-                    Tensor wm = Tensor.zeros(couts[m], cin, 1, 1), bm = Tensor.zeros(couts[m]);
-                    System.arraycopy(hw.data(), r * cin, wm.data(), 0, couts[m] * cin);
-                    System.arraycopy(hb.data(), r, bm.data(), 0, couts[m]);
                     Tensor own = c.out(n, couts[m], h, w);
-                    c.b.conv2dRelu(x, c.upload(wm), c.upload(bm), own, new ConvSpec(cin, couts[m], 1, 1, 1, 1, 0, 0,
-                            1, 1, 1));
+                    memberConv(c, x, hw, hb, r, couts[m], cin, own, true);
                     c.b.copyChannels(own, 0, ys[m], c0s[m], couts[m], false);
                 }
             }
             c.keep("buffer", buffer);
             c.keep("second", second);
         });
+    }
+
+    /**
+     * Member conv of stacked pointwise weights (host hw, bias hb or null): rows [r, r + cout) as a conv of its own
+     * into y (conv2dRelu or conv2d).
+     */
+    private static void memberConv(ParityCase.Ctx c, Tensor x, Tensor hw, Tensor hb, int r, int cout, int cin, Tensor y,
+                                   boolean relu) {
+        Tensor wm = Tensor.zeros(cout, cin, 1, 1);
+        System.arraycopy(hw.data(), r * cin, wm.data(), 0, cout * cin);
+        Tensor bm = null;
+        if (hb != null) {
+            bm = Tensor.zeros(cout);
+            System.arraycopy(hb.data(), r, bm.data(), 0, cout);
+            bm = c.upload(bm);
+        }
+        ConvSpec own = new ConvSpec(cin, cout, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+        if (relu) c.b.conv2dRelu(x, c.upload(wm), bm, y, own);
+        else c.b.conv2d(x, c.upload(wm), bm, y, own);
     }
 
     private static ParityCase split(int n, int cin, int[] couts, int h, int w, boolean withBias) {
@@ -240,17 +255,7 @@ final class ConvParityCases {
                     c.b.conv2dPreparedSplit(x, p, bias, ys, stacked, relu);
                 } else {
                     for (int m = 0, r = 0; m < couts.length; r += couts[m], m++) {
-                        Tensor wm = Tensor.zeros(couts[m], cin, 1, 1);
-                        System.arraycopy(hw.data(), r * cin, wm.data(), 0, couts[m] * cin);
-                        Tensor bm = null;
-                        if (withBias) {
-                            bm = Tensor.zeros(couts[m]);
-                            System.arraycopy(hb.data(), r, bm.data(), 0, couts[m]);
-                            bm = c.upload(bm);
-                        }
-                        ConvSpec own = new ConvSpec(cin, couts[m], 1, 1, 1, 1, 0, 0, 1, 1, 1);
-                        if (relu) c.b.conv2dRelu(x, c.upload(wm), bm, ys[m], own);
-                        else c.b.conv2d(x, c.upload(wm), bm, ys[m], own);
+                        memberConv(c, x, hw, hb, r, couts[m], cin, ys[m], relu);
                     }
                 }
                 for (int m = 0; m < couts.length; m++) c.keep((relu ? "relu" : "y") + m, ys[m]);

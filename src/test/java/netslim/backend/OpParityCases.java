@@ -68,26 +68,27 @@ final class OpParityCases {
                     c.b.batchNormEval(x, gamma, beta, mean, var, 1e-5f, y);
                     c.keep("y", y);
                 }),
-                // dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)) subtracts nearly equal sums: looser atol.
-                new ParityCase("batchNormBackward " + shape, Set.of("batchNormBackward"), 1e-4, 1e-4, c -> {
-                    Tensor x = c.in(dims), dy = c.in(dims), gamma = c.in(ch);
-                    Tensor mean = c.in(ch), invStd = c.uniform(0.5f, 2f, ch);
-                    Tensor dx = c.out(dims), dgamma = c.out(ch), dbeta = c.out(ch);
-                    c.b.batchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
-                    c.keep("dx", dx);
-                    c.keep("dgamma", dgamma);
-                    c.keep("dbeta", dbeta);
-                }),
-                // dx starts random (c.out): overwritten, not added into; dgamma and dbeta still added into
-                new ParityCase("batchNormBackwardInto " + shape, Set.of("batchNormBackwardInto"), 1e-4, 1e-4, c -> {
-                    Tensor x = c.in(dims), dy = c.in(dims), gamma = c.in(ch);
-                    Tensor mean = c.in(ch), invStd = c.uniform(0.5f, 2f, ch);
-                    Tensor dx = c.out(dims), dgamma = c.out(ch), dbeta = c.out(ch);
-                    c.b.batchNormBackwardInto(x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
-                    c.keep("dx", dx);
-                    c.keep("dgamma", dgamma);
-                    c.keep("dbeta", dbeta);
-                }));
+                bnBackward(shape, dims, ch, false),
+                bnBackward(shape, dims, ch, true));
+    }
+
+    /**
+     * batchNormBackward (adds into dx, dgamma, dbeta, which start random) or, with into, batchNormBackwardInto (dx
+     * overwritten, dgamma and dbeta still added into). dx = γ·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)) subtracts
+     * nearly equal sums: looser atol.
+     */
+    private static ParityCase bnBackward(String shape, int[] dims, int ch, boolean into) {
+        String op = into ? "batchNormBackwardInto" : "batchNormBackward";
+        return new ParityCase(op + " " + shape, Set.of(op), 1e-4, 1e-4, c -> {
+            Tensor x = c.in(dims), dy = c.in(dims), gamma = c.in(ch);
+            Tensor mean = c.in(ch), invStd = c.uniform(0.5f, 2f, ch);
+            Tensor dx = c.out(dims), dgamma = c.out(ch), dbeta = c.out(ch);
+            if (into) c.b.batchNormBackwardInto(x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+            else c.b.batchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+            c.keep("dx", dx);
+            c.keep("dgamma", dgamma);
+            c.keep("dbeta", dbeta);
+        });
     }
 
     private static List<ParityCase> activations(int[] dims) {

@@ -425,6 +425,10 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /**
+     * {@link #reluBackward}'s loop with the accumulator replaced by zero: a separate loop, not one with a flag, since
+     * C2 boxes a vector that two branches assign (session 9, bench/RESULTS.md).
+     */
     @Override
     public void reluBackwardInto(Tensor y, Tensor dy, Tensor dx) {
         ShapeChecks.requireSameSize(y, dy, "reluBackwardInto", "y", "dy");

@@ -162,22 +162,28 @@ final class CpuWinograd {
         float[] u = new float[a * a * k * c];
         double[] gw = new double[3 * a];
         for (int o = 0; o < k; o++) {
-            for (int i = 0; i < c; i++) {
-                int b = off + (o * c + i) * 9;
-                for (int r = 0; r < a; r++) { // G g: a x 3
-                    for (int col = 0; col < 3; col++) {
-                        gw[3 * r + col] = g[r][0] * w[b + col] + g[r][1] * w[b + 3 + col] + g[r][2] * w[b + 6 + col];
-                    }
-                }
-                for (int r = 0; r < a; r++) { // (G g) Gᵀ: a x a
-                    for (int j = 0; j < a; j++) {
-                        double v = gw[3 * r] * g[j][0] + gw[3 * r + 1] * g[j][1] + gw[3 * r + 2] * g[j][2];
-                        u[((r * a + j) * k + o) * c + i] = (float) v;
-                    }
-                }
-            }
+            for (int i = 0; i < c; i++) kernel(g, w, off + (o * c + i) * 9, gw, u, o * c + i, k * c);
         }
         return u;
+    }
+
+    /**
+     * One 3x3 kernel (at w[b..b + 9)) transformed, in double: G g (a x 3, into gw), then (G g) Gᵀ, element ξ rounded
+     * once into out[ξ·plane + at].
+     */
+    private static void kernel(double[][] g, float[] w, int b, double[] gw, float[] out, int at, int plane) {
+        int a = g.length;
+        for (int r = 0; r < a; r++) { // G g: a x 3
+            for (int col = 0; col < 3; col++) {
+                gw[3 * r + col] = g[r][0] * w[b + col] + g[r][1] * w[b + 3 + col] + g[r][2] * w[b + 6 + col];
+            }
+        }
+        for (int r = 0; r < a; r++) { // (G g) Gᵀ: a x a
+            for (int j = 0; j < a; j++) {
+                double v = gw[3 * r] * g[j][0] + gw[3 * r + 1] * g[j][1] + gw[3 * r + 2] * g[j][2];
+                out[(r * a + j) * plane + at] = (float) v;
+            }
+        }
     }
 
     /**
@@ -244,18 +250,7 @@ final class CpuWinograd {
                         for (int xi = 0; xi < a * a; xi++) out[xi * kp * c + at] = 0f;
                         continue;
                     }
-                    int b = off + (o * c + i) * 9;
-                    for (int r = 0; r < a; r++) { // G g: a x 3
-                        for (int col = 0; col < 3; col++) {
-                            gw[3 * r + col] = g[r][0] * w[b + col] + g[r][1] * w[b + 3 + col] + g[r][2] * w[b + 6 + col];
-                        }
-                    }
-                    for (int r = 0; r < a; r++) { // (G g) Gᵀ: a x a
-                        for (int j = 0; j < a; j++) {
-                            double v = gw[3 * r] * g[j][0] + gw[3 * r + 1] * g[j][1] + gw[3 * r + 2] * g[j][2];
-                            out[(r * a + j) * kp * c + at] = (float) v;
-                        }
-                    }
+                    kernel(g, w, off + (o * c + i) * 9, gw, out, at, kp * c);
                 }
             }
         });
@@ -327,19 +322,7 @@ final class CpuWinograd {
                             for (int xi = 0; xi < a * a; xi++) out[xi * plane + at] = 0f;
                             continue;
                         }
-                        int b = off + (o * c + i) * 9;
-                        for (int rr = 0; rr < a; rr++) {
-                            for (int col = 0; col < 3; col++) {
-                                gw[3 * rr + col] = gd[rr][0] * w[b + col] + gd[rr][1] * w[b + 3 + col]
-                                        + gd[rr][2] * w[b + 6 + col];
-                            }
-                        }
-                        for (int rr = 0; rr < a; rr++) {
-                            for (int j = 0; j < a; j++) {
-                                out[(rr * a + j) * plane + at] = (float) (gw[3 * rr] * gd[j][0]
-                                        + gw[3 * rr + 1] * gd[j][1] + gw[3 * rr + 2] * gd[j][2]);
-                            }
-                        }
+                        kernel(gd, w, off + (o * c + i) * 9, gw, out, at, plane);
                     }
                 }
             }
