@@ -40,6 +40,10 @@ import netslim.tensor.Tensor;
  * With AVX-512's 8 x 32 tile the Java kernel was the faster on every Winograd layer (session 7).
  */
 final class CpuWinograd {
+    static {
+        JitDirectives.installed(); // before any of this class's methods is compiled: see JitDirectives
+    }
+
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     /**
