@@ -209,7 +209,7 @@ public final class CpuBackend implements Backend {
         int m = CpuWinograd.tileSize(s, x.shape());
         if (m == 0 || outputPixels(s, x.shape()) < PER_CALL_WINOGRAD_MIN_PIXELS) return false;
         ShapeChecks.requireShape(w, "conv2d", "w", s.outChannels(), s.inChannels(), 3, 3);
-        winograd.forward(x, winograd.transformed(w, s, m, trainingScratch.get().u), bias, y, s, relu);
+        winograd.forward(x, winograd.transformed(w, s, m, trainingScratch.get(), U), bias, y, s, relu);
         return true;
     }
 
@@ -226,12 +226,13 @@ public final class CpuBackend implements Backend {
         return (long) x.n() * s.outH(x.h()) * s.outW(x.w());
     }
 
-    /** Per calling thread: the buffers of the per-call Winograd transforms (training), reused from call to call. */
-    private static final class TrainingScratch {
-        final float[][] u = new float[1][], turned = new float[1][], dx = new float[1][];
-    }
-
-    private final ThreadLocal<TrainingScratch> trainingScratch = ThreadLocal.withInitial(TrainingScratch::new);
+    /**
+     * Per calling thread: the buffers of the per-call Winograd convs (training), reused from call to call — the
+     * transformed weights (U), the turned weights of the input gradient (TURNED) and that gradient before it is
+     * added into dx (DX).
+     */
+    private final ThreadLocal<Scratch> trainingScratch = ThreadLocal.withInitial(() -> new Scratch(3));
+    private static final int U = 0, TURNED = 1, DX = 2;
 
     /**
      * Winograd weights, (16, K, C) for F(2x2, 3x3) or (36, K, C) for F(4x4, 3x3), for the 3x3 stride-1 convs where
@@ -321,10 +322,8 @@ public final class CpuBackend implements Backend {
         ShapeChecks.requireShape(w, "conv2dBackward", "w", k, c, 3, 3);
         ShapeChecks.requireShape(dx, "conv2dBackward", "dx", dy.shape().n(), c, t.outH(dy.shape().h()),
                 t.outW(dy.shape().w()));
-        TrainingScratch sc = trainingScratch.get();
-        if (sc.turned[0] == null || sc.turned[0].length < k * c * 9) sc.turned[0] = new float[k * c * 9];
-        if (sc.dx[0] == null || sc.dx[0].length < dx.size()) sc.dx[0] = new float[dx.size()];
-        float[] wd = w.data(), turned = sc.turned[0];
+        Scratch sc = trainingScratch.get();
+        float[] wd = w.data(), turned = sc.get(TURNED, k * c * 9);
         int wo = w.offset();
         for (int o = 0; o < k; o++) {
             for (int i = 0; i < c; i++) {
@@ -332,8 +331,8 @@ public final class CpuBackend implements Backend {
             }
         }
         Tensor wt = new Tensor(Shape.of(c, k, 3, 3), new netslim.tensor.HostStorage(turned), 0);
-        Tensor tmp = new Tensor(dx.shape(), new netslim.tensor.HostStorage(sc.dx[0]), 0);
-        winograd.forward(dy, winograd.transformed(wt, t, m, sc.u), null, tmp, t, false);
+        Tensor tmp = new Tensor(dx.shape(), new netslim.tensor.HostStorage(sc.get(DX, dx.size())), 0);
+        winograd.forward(dy, winograd.transformed(wt, t, m, sc, U), null, tmp, t, false);
         axpy(1f, tmp, dx);
         return true;
     }

@@ -218,17 +218,17 @@ final class CpuWinograd {
     /**
      * {@link #prepared} without the cache, for weights that change from call to call (training: a cached transform
      * would be stale after every SGD step, and checking it costs a copy of the weights): the transform in this
-     * instance's layout written into {@code holder[0]} (grown when too small), both threads over the output
-     * channels. Allocating the 1–10 MB result per call instead cost more than the conv on GoogLeNet's 7x7 and 14x14
-     * maps (zeroing and page faults).
+     * instance's layout written into the caller's buffer {@code slot} of {@code scratch}, both threads over the
+     * output channels. Allocating the 1–10 MB result per call instead cost more than the conv on GoogLeNet's 7x7 and
+     * 14x14 maps (zeroing and page faults).
      */
-    Tensor transformed(Tensor w, ConvSpec s, int m, float[][] holder) {
+    Tensor transformed(Tensor w, ConvSpec s, int m, Scratch scratch, int slot) {
         if (!eligible(s)) throw new IllegalArgumentException("Winograd: not a 3x3 stride-1 conv: " + s);
         int k = s.outChannels(), c = s.inChannels(), a2 = (m + 2) * (m + 2);
-        int kp = packed() ? BlockedGemm.roundUp(k, MR) : k, size = a2 * kp * c;
-        if (holder[0] == null || holder[0].length < size) holder[0] = new float[size];
-        transformInto(pool, w.data(), w.offset(), k, c, m, packed(), holder[0]);
-        return new Tensor(Shape.of(a2, kp, c), new netslim.tensor.HostStorage(holder[0]), 0);
+        int kp = packed() ? BlockedGemm.roundUp(k, MR) : k;
+        float[] u = scratch.get(slot, a2 * kp * c);
+        transformInto(pool, w.data(), w.offset(), k, c, m, packed(), u);
+        return new Tensor(Shape.of(a2, kp, c), new netslim.tensor.HostStorage(u), 0);
     }
 
     /**
@@ -353,8 +353,10 @@ final class CpuWinograd {
         return packed;
     }
 
-    /** The geometry of one call: output tiles of m x m, th x tw of them per image. */
-    /** yc: the channels of the tensor y is written into (k, or more when y is a concat's buffer: see forward). */
+    /**
+     * The geometry of one call: output tiles of m x m, th x tw of them per image; yc the channels of the tensor y is
+     * written into (k, or more when y is a concat's buffer: see forward).
+     */
     private record Plan(int n, int c, int k, int yc, int h, int w, int oh, int ow, int padH, int padW, int m, int th,
                         int tw) {
         int tileRows() {

@@ -374,16 +374,18 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void reluBackward(Tensor y, Tensor dy, Tensor dx) {
-        CudaChecks.sameSize(y, dy, "reluBackward");
-        CudaChecks.sameSize(dy, dx, "reluBackward");
-        ctx.launch1d(CudaKernel.RELU_BACKWARD, y.size(), ptr(y), ptr(dy), ptr(dx), l(y.size()), i(1));
+        reluBackward(y, dy, dx, true, "reluBackward");
     }
 
     @Override
     public void reluBackwardInto(Tensor y, Tensor dy, Tensor dx) {
-        CudaChecks.sameSize(y, dy, "reluBackwardInto");
-        CudaChecks.sameSize(dy, dx, "reluBackwardInto");
-        ctx.launch1d(CudaKernel.RELU_BACKWARD, y.size(), ptr(y), ptr(dy), ptr(dx), l(y.size()), i(0));
+        reluBackward(y, dy, dx, false, "reluBackwardInto");
+    }
+
+    private void reluBackward(Tensor y, Tensor dy, Tensor dx, boolean accumulate, String op) {
+        CudaChecks.sameSize(y, dy, op);
+        CudaChecks.sameSize(dy, dx, op);
+        ctx.launch1d(CudaKernel.RELU_BACKWARD, y.size(), ptr(y), ptr(dy), ptr(dx), l(y.size()), i(accumulate ? 1 : 0));
     }
 
     @Override
