@@ -37,9 +37,12 @@ class PreparedConvRuleTest {
                     Shape.of(4, 32, 28, 28)), Shape.of(4, 32, 8), "1x1");
             assertNull(cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
                     Shape.of(4, 32, 28, 28)), "1x1 with 128 outputs stays on the GEMM");
-            // ... except on maps of at most 64 pixels (one item covers both panels: w read once per image)
+            // ... except on maps of at most 64 pixels: with outputs in groups of 16 the channel-vector kernel
+            // (ChannelPointwise: (groups, cin, 16)), else the 8x32 tile (one item covers both panels)
             packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
-                    Shape.of(4, 32, 7, 7)), Shape.of(16, 32, 8), "1x1 on a 7x7 map");
+                    Shape.of(4, 32, 7, 7)), Shape.of(8, 32, 16), "1x1 on a 7x7 map");
+            packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(120, 32, 1, 1), ConvSpec.of(32, 120, 1, 1, 0),
+                    Shape.of(4, 32, 7, 7)), Shape.of(15, 32, 8), "1x1 with 120 outputs on a 7x7 map");
             // The unfolded in-place path only at batch 1, and not for the banded stem.
             assertNull(cpu.prepareConvWeights(Tensor.zeros(32, 32, 3, 3), ConvSpec.of(32, 32, 3, 1, 1),
                     Shape.of(2, 32, 7, 7)), "a 7x7 map at batch 2");

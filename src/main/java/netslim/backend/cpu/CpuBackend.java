@@ -244,6 +244,7 @@ public final class CpuBackend implements Backend {
     public Tensor prepareConvWeights(Tensor w, ConvSpec s, Shape x) {
         ShapeChecks.requireShape(w, "prepareConvWeights", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(),
                 s.kw());
+        if (ChannelPointwise.takes(s, x)) return ChannelPointwise.prepared(w, s);
         if (DirectPointwise.takes(s, x)) return DirectPointwise.prepared(w, s);
         int m = CpuWinograd.tileSize(s, x);
         if (m != 0) return CpuWinograd.prepared(w, s, winograd.packed(), m);
@@ -256,12 +257,19 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public Tensor prepareSplitPointwise(Tensor w, ConvSpec stacked, int[] couts, Shape x) {
+        if (ChannelPointwise.splits(stacked, couts, x)) return ChannelPointwise.prepared(w, stacked);
         return DirectPointwise.splits(stacked, couts) ? DirectPointwise.prepared(w, stacked) : null;
     }
 
     @Override
     public void conv2dPreparedSplit(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, ConvSpec stacked,
                                     boolean relu) {
+        if (ChannelPointwise.isPacked(prepared, stacked)) {
+            int[] c0s = new int[ys.length], couts = new int[ys.length];
+            for (int i = 0; i < ys.length; i++) couts[i] = ys[i].shape().rank() == 4 ? ys[i].shape().c() : -1;
+            ChannelPointwise.forwardSplit(pool, x, prepared, bias, ys, c0s, couts, stacked, relu);
+            return;
+        }
         DirectPointwise.forwardSplit(pool, x, prepared, bias, ys, stacked, relu);
     }
 
@@ -274,7 +282,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv2dPreparedSlice(Tensor x, Tensor prepared, Tensor bias, Tensor y, int c0, ConvSpec s,
                                     boolean relu) {
-        if (s.isPointwise()) {
+        if (ChannelPointwise.isPacked(prepared, s)) {
+            ChannelPointwise.forward(pool, x, prepared, bias, y, c0, s, relu);
+        } else if (s.isPointwise()) {
             DirectPointwise.forward(pool, x, prepared, bias, y, c0, s, relu);
         } else if (DirectPointwise.isPackedRows(prepared, s.outChannels(), s.fanIn())) {
             throw new UnsupportedOperationException("conv2dPreparedSlice: the unfolded product writes no slices");
@@ -286,12 +296,18 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv2dPreparedSplitSlices(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, int[] c0s,
                                           int[] couts, ConvSpec stacked, boolean relu) {
+        if (ChannelPointwise.isPacked(prepared, stacked)) {
+            ChannelPointwise.forwardSplit(pool, x, prepared, bias, ys, c0s, couts, stacked, relu);
+            return;
+        }
         DirectPointwise.forwardSplit(pool, x, prepared, bias, ys, c0s, couts, stacked, relu);
     }
 
     @Override
     public void conv2dPrepared(Tensor x, Tensor prepared, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
-        if (s.isPointwise()) {
+        if (ChannelPointwise.isPacked(prepared, s)) {
+            ChannelPointwise.forward(pool, x, prepared, bias, y, 0, s, relu);
+        } else if (s.isPointwise()) {
             DirectPointwise.forward(pool, x, prepared, bias, y, s, relu);
         } else if (DirectPointwise.isPackedRows(prepared, s.outChannels(), s.fanIn())) {
             conv.forwardUnfolded(x, prepared, bias, y, s, relu);
