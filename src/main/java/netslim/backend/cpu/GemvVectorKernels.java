@@ -13,15 +13,15 @@ final class GemvVectorKernels {
     }
 
     /**
-     * Partial dot products of the 4 rows at {@code o + r·rs} (r < 4) with x, over whole vectors; writes them to
-     * {@code sums} and returns the p where the scalar tail starts. One load of x serves 4 rows.
+     * Partial dot products of the 4 rows at {@code o + r·rs} (r < 4) with x (from xo), over whole vectors; writes
+     * them to {@code sums} and returns the p where the scalar tail starts. One load of x serves 4 rows.
      */
-    static int dot4(float[] m, int o, int rs, float[] x, int cols, float[] sums) {
+    static int dot4(float[] m, int o, int rs, float[] x, int xo, int cols, float[] sums) {
         FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
         FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
         int p = 0;
         for (; p <= cols - V; p += V) {
-            FloatVector xv = FloatVector.fromArray(S, x, p);
+            FloatVector xv = FloatVector.fromArray(S, x, xo + p);
             s0 = FloatVector.fromArray(S, m, o + p).fma(xv, s0);
             s1 = FloatVector.fromArray(S, m, o + rs + p).fma(xv, s1);
             s2 = FloatVector.fromArray(S, m, o + 2 * rs + p).fma(xv, s2);

@@ -52,6 +52,9 @@ class GemmTest {
         {1, 1, 1}, {1, 7, 5}, {7, 1, 5}, {5, 7, 1}, {1, 1, 300}, {2, 3, 4}, {6, 16, 8}, {4, 8, 3}, {7, 17, 9},
         {13, 29, 31}, {12, 32, 257}, {37, 3, 259}, {3, 37, 40}, {100, 33, 17}, {97, 50, 260}, {200, 10, 30},
         {64, 147, 200}, {48, 144, 196}, {96, 130, 49}, {40, 64, 1}, {1000 / 8, 1, 1024 / 8}, {33, 1, 70},
+        // a Linear layer at batch 2-8 (Gemv's small-m path when B is transposed): blocks of 4 rows of B with a
+        // remainder, k with and without a scalar tail, the classifier's shape scaled down; 9 rows: the GEMM again
+        {8, 125, 128}, {2, 9, 33}, {5, 41, 70}, {8, 4, 16}, {9, 13, 40},
     };
 
     static final float[][] ALPHA_BETA = {{1f, 0f}, {1f, 1f}, {-0.5f, 2f}, {2.5f, 0f}};
