@@ -1,7 +1,6 @@
 package netslim.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import netslim.backend.ConvSpec;
 import netslim.tensor.Shape;
@@ -13,7 +12,7 @@ import netslim.tensor.Tensor;
  * channel it loads the 3 weight vectors and broadcasts the tile's 7 pixels of x's row, so it multiplies 21 vectors
  * per 10 loads (the NCHW 8 x 32 tile of {@link DirectPointwise}: 16 per 10) and a 7x7 map is 7 whole tiles (the 8 x
  * 32 tile covers 49 pixels with a 32-column panel and a 17-column one, copied through a buffer). The finished tile
- * (bias, ReLU) goes to y's NCHW layout by scattered stores, a channel's pixels hw apart.
+ * (bias, ReLU) goes to y's NCHW layout through a small buffer, a channel's pixels hw apart.
  *
  * <p>w is packed once (cached per weight array, as {@link DirectPointwise#prepared}): groups of 16 output channels,
  * group g's input channel k at (g·cin + k)·16, shape (cout / 16, cin, 16). Only with 16-lane vectors (AVX-512), output
@@ -155,18 +154,12 @@ final class ChannelPointwise {
         float[] xd = x.data(), pd = packed.data(), bd = bias == null ? null : bias.data();
         int xo = x.offset(), po = packed.offset(), bo = bias == null ? 0 : bias.offset();
         pool.parallelFor(items, 1, (i0, i1) -> {
-            int[] index = INDEX.get();
             float[] buf = BUFFER.get();
-            int indexFor = -1;
             for (int it = i0; it < i1; it++) {
                 int q = it / splits, t0 = (it % splits) * perSplit, t1 = Math.min(tiles, t0 + perSplit);
                 int n = q / nRuns, r = q % nRuns, m = runMember[r], g = runGroup[r];
                 Tensor y = ys[m];
                 int yc = y.shape().c();
-                if (indexFor != hw) {
-                    for (int i = 0; i < V; i++) index[i] = i * hw;
-                    indexFor = hw;
-                }
                 // member m's first group is its channel c0s[m]: group g is channel c0s[m] + (g·16 − member start)
                 int memberStart = 0;
                 for (int j = 0; j < m; j++) memberStart += couts[j];
@@ -176,11 +169,11 @@ final class ChannelPointwise {
                     int p0 = t * P;
                     if (runSize[r] == 3) {
                         tile3(cin, pd, po + g * cin * V, xd, xBase + p0, hw, bd, bo + g * V, relu, y.data(),
-                                yBase + p0, hw, index, buf);
+                                yBase + p0, hw, buf);
                     } else {
                         for (int k = 0; k < runSize[r]; k++) {
                             tile1(cin, pd, po + (g + k) * cin * V, xd, xBase + p0, hw, bd, bo + (g + k) * V, relu,
-                                    y.data(), yBase + k * V * hw + p0, hw, index, buf);
+                                    y.data(), yBase + k * V * hw + p0, hw, buf);
                         }
                     }
                 }
@@ -188,8 +181,6 @@ final class ChannelPointwise {
         });
     }
 
-    /** Per thread: the scattered stores' offsets, i·hw for the 16 channels of a vector. */
-    private static final ThreadLocal<int[]> INDEX = ThreadLocal.withInitial(() -> new int[V]);
     /** Per thread: a finished tile's sums (3 x 7 vectors). */
     private static final ThreadLocal<float[]> BUFFER = ThreadLocal.withInitial(() -> new float[3 * P * V]);
 
@@ -198,7 +189,7 @@ final class ChannelPointwise {
      * y[yo + c·hw + j] for channel c, pixel j.
      */
     private static void tile3(int cin, float[] w, int wo, float[] x, int xo, int ldx, float[] bias, int bo,
-                              boolean relu, float[] y, int yo, int hw, int[] index, float[] buf) {
+                              boolean relu, float[] y, int yo, int hw, float[] buf) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
         FloatVector a40 = a00, a41 = a00, a42 = a00, a50 = a00, a51 = a00, a52 = a00;
@@ -260,12 +251,12 @@ final class ChannelPointwise {
         a60.intoArray(buf, 18 * V);
         a61.intoArray(buf, 19 * V);
         a62.intoArray(buf, 20 * V);
-        finish(buf, 3, bias, bo, relu, y, yo, hw, index);
+        finish(buf, 3, bias, bo, relu, y, yo, hw);
     }
 
     /** 16 outputs (one group, packed at wo) x 7 pixels: the last group or two of a member. */
     private static void tile1(int cin, float[] w, int wo, float[] x, int xo, int ldx, float[] bias, int bo,
-                              boolean relu, float[] y, int yo, int hw, int[] index, float[] buf) {
+                              boolean relu, float[] y, int yo, int hw, float[] buf) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0;
         for (int k = 0, xk = xo, wk = wo; k < cin; k++, xk += ldx, wk += V) {
             FloatVector w0 = FloatVector.fromArray(S, w, wk);
@@ -284,21 +275,24 @@ final class ChannelPointwise {
         a4.intoArray(buf, 4 * V);
         a5.intoArray(buf, 5 * V);
         a6.intoArray(buf, 6 * V);
-        finish(buf, 1, bias, bo, relu, y, yo, hw, index);
+        finish(buf, 1, bias, bo, relu, y, yo, hw);
     }
 
     /**
      * A tile's sums (pixel j, group v at buf[(j·groups + v)·16]) + bias, ReLU when asked (NaN stays NaN, as ReLU's),
-     * into y: group v's 16 channels of pixel j at y[yo + v·16·hw + j + index[i]] (index[i] = i·hw).
+     * into y: group v's channel i of pixel j at y[yo + (v·16 + i)·hw + j]. Scalar stores: a scattered vector store
+     * (an index map) was compiled as an intrinsic in some JVMs and not in others, where it allocated on every call
+     * and the whole pass ran up to 10 % slower (session 11, JFR).
      */
-    private static void finish(float[] buf, int groups, float[] bias, int bo, boolean relu, float[] y, int yo, int hw,
-                               int[] index) {
+    private static void finish(float[] buf, int groups, float[] bias, int bo, boolean relu, float[] y, int yo, int hw) {
         for (int v = 0; v < groups; v++) {
-            FloatVector add = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, bo + v * V);
-            for (int j = 0; j < P; j++) {
-                FloatVector t = FloatVector.fromArray(S, buf, (j * groups + v) * V).add(add);
-                if (relu) t = t.blend(0f, t.compare(VectorOperators.LT, 0f));
-                t.intoArray(y, yo + v * V * hw + j, index, 0);
+            for (int i = 0; i < V; i++) {
+                float add = bias == null ? 0f : bias[bo + v * V + i];
+                int to = yo + (v * V + i) * hw;
+                for (int j = 0; j < P; j++) {
+                    float t = buf[(j * groups + v) * V + i] + add;
+                    y[to + j] = relu && t < 0f ? 0f : t;
+                }
             }
         }
     }

@@ -24,6 +24,10 @@ public final class CpuBackend implements Backend {
     private final CpuBatchNorm batchNorm;
     private final CpuPooling pooling;
 
+    static {
+        JitDirectives.installed(); // before any kernel is compiled: see JitDirectives
+    }
+
     private CpuBackend(int threads, Gemm gemm, Gemm products) {
         this.pool = new WorkerPool(threads);
         this.gemm = gemm;

@@ -7,8 +7,9 @@ import java.nio.file.Path;
 import javax.management.ObjectName;
 
 /**
- * Compiler directives the CPU kernels need from HotSpot's C2, added once when {@link CpuWinograd} is first loaded
- * (before any of its methods is compiled) through the {@code Compiler.directives_add} diagnostic command.
+ * Compiler directives the CPU kernels need from HotSpot's C2, added once when {@link CpuBackend} or
+ * {@link CpuWinograd} is first loaded (before any kernel is compiled) through the {@code Compiler.directives_add}
+ * diagnostic command.
  *
  * <p>Why: C2 inlines a small hot method into its caller. Winograd's transform helpers ({@code at6}, {@code tileRow},
  * {@code bt6}) are small, their callers are not, and in about half of the JVMs started (it depends on the order in
@@ -28,6 +29,11 @@ final class JitDirectives {
         "netslim/backend/cpu/CpuWinograd.at6",
         "netslim/backend/cpu/CpuWinograd.tileRow",
         "netslim/backend/cpu/CpuWinograd.bt6",
+        // the 8 x 32 tile (1x1 convs, the stem, the unfolded and Winograd products) and the 7x7 pointwise tiles:
+        // inlined into a big caller, runPacked8 boxed in 1 JVM of 8 (session 11: 2.9 MB per batch-1 pass)
+        "netslim/backend/cpu/VectorMicroKernel.runPacked8",
+        "netslim/backend/cpu/ChannelPointwise.tile3",
+        "netslim/backend/cpu/ChannelPointwise.tile1",
     };
 
     private static final boolean INSTALLED = install();

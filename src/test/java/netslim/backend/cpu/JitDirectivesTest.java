@@ -9,13 +9,13 @@ import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Loading the Winograd kernels adds the directive that keeps C2 from inlining their transform helpers into the big
- * callers (see {@link JitDirectives}); this JVM (HotSpot with jdk.management, as the build and CI run) has the
- * diagnostic command, so it must be there.
+ * Creating a CPU backend adds the directive that keeps C2 from inlining the vector kernels (Winograd's transform
+ * helpers, the 8 x 32 tile, the 7x7 pointwise tiles) into their big callers (see {@link JitDirectives}); this JVM
+ * (HotSpot with jdk.management, as the build and CI run) has the diagnostic command, so it must be there.
  */
 class JitDirectivesTest {
     @Test
-    void winogradHelpersAreKeptOutOfTheirCallers() throws Exception {
+    void vectorKernelsAreKeptOutOfTheirCallers() throws Exception {
         try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1))) {
             assertTrue(cpu.name().startsWith("cpu"));
         }
