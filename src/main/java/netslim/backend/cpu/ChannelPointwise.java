@@ -75,7 +75,9 @@ final class ChannelPointwise {
                     + " outputs: " + s);
         }
         int cout = s.outChannels(), cin = s.inChannels(), size = cout * cin;
-        ShapeChecks.require(w.size() == size, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
+        if (w.size() != size) {
+            ShapeChecks.require(false, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
+        }
         float[] wd = w.data();
         int wo = w.offset();
         return CACHE.get(wd, q -> q.offset == wo && q.weights.length == size
@@ -118,25 +120,33 @@ final class ChannelPointwise {
         ShapeChecks.requireRank(x, 4, op, "x");
         Shape xs = x.shape();
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
-        ShapeChecks.require(xs.c() == cin, op, "x " + xs + " does not match " + s);
-        ShapeChecks.require(fitsMap(hw), op, "x " + xs + ": maps of whole " + P + "-pixel tiles up to " + MAX_PIXELS
-                + " pixels only");
+        if (xs.c() != cin) ShapeChecks.require(false, op, "x " + xs + " does not match " + s);
+        if (!fitsMap(hw)) {
+            ShapeChecks.require(false, op, "x " + xs + ": maps of whole " + P + "-pixel tiles up to " + MAX_PIXELS
+                    + " pixels only");
+        }
         ShapeChecks.requireShape(packed, op, "packed w", cout / V, cin, V);
         if (bias != null) ShapeChecks.requireShape(bias, op, "bias", cout);
-        ShapeChecks.require(c0s.length == ys.length && couts.length == ys.length, op,
-                ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
+        if (!(c0s.length == ys.length && couts.length == ys.length)) {
+            ShapeChecks.require(false, op,
+                    ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
+        }
         // runs of up to 3 groups of 16 outputs, none spanning two members: (member, first group, groups)
         int groups = cout / V, sum = 0;
         int[] runMember = new int[groups], runGroup = new int[groups], runSize = new int[groups];
         int runs = 0;
         for (int m = 0; m < ys.length; m++) {
             int c = couts[m];
-            ShapeChecks.require(c > 0 && c % V == 0, op, "ys[" + m + "] " + ys[m].shape()
-                    + ": output counts must be multiples of " + V + ", got " + c);
+            if (!(c > 0 && c % V == 0)) {
+                ShapeChecks.require(false, op, "ys[" + m + "] " + ys[m].shape()
+                        + ": output counts must be multiples of " + V + ", got " + c);
+            }
             ShapeChecks.requireRank(ys[m], 4, op, "ys[" + m + "]");
             int yc = ys[m].shape().c();
-            ShapeChecks.require(c0s[m] >= 0 && c0s[m] + c <= yc, op, "ys[" + m + "]: channels [" + c0s[m] + ", "
-                    + (c0s[m] + c) + ") do not fit " + ys[m].shape());
+            if (!(c0s[m] >= 0 && c0s[m] + c <= yc)) {
+                ShapeChecks.require(false, op, "ys[" + m + "]: channels [" + c0s[m] + ", "
+                        + (c0s[m] + c) + ") do not fit " + ys[m].shape());
+            }
             ShapeChecks.requireShape(ys[m], op, "ys[" + m + "]", xs.n(), yc, xs.h(), xs.w());
             for (int g = sum / V; g < (sum + c) / V; g += 3) {
                 runMember[runs] = m;
@@ -145,7 +155,7 @@ final class ChannelPointwise {
             }
             sum += c;
         }
-        ShapeChecks.require(sum == cout, op, "outputs of ys total " + sum + ", not " + cout);
+        if (sum != cout) ShapeChecks.require(false, op, "outputs of ys total " + sum + ", not " + cout);
         int images = xs.n(), tiles = hw / P, nRuns = runs;
         // enough items for every thread (4 per thread, as parallelFor's chunks): split the pixel tiles only then
         int want = 4 * pool.threads(), split = Math.max(1, Math.min(tiles, (want + images * runs - 1) / (images * runs)));

@@ -185,10 +185,14 @@ public final class CpuBackend implements Backend {
     }
 
     private static Im2col.Geometry geometry(Shape xs, ConvSpec s, Tensor col, String what) {
-        ShapeChecks.require(xs.rank() == 4 && xs.c() == s.inChannels(), what, "image " + xs + " does not match " + s);
+        if (!(xs.rank() == 4 && xs.c() == s.inChannels())) {
+            ShapeChecks.require(false, what, "image " + xs + " does not match " + s);
+        }
         Im2col.Geometry g = new Im2col.Geometry(s, xs.c(), xs.h(), xs.w(), s.outH(xs.h()), s.outW(xs.w()));
-        ShapeChecks.require(col.size() == g.channels() * g.taps() * g.planeOut(), what,
-                "columns " + col.shape() + " should hold " + g.channels() * g.taps() + "x" + g.planeOut());
+        if (!(col.size() == g.channels() * g.taps() * g.planeOut())) {
+            ShapeChecks.require(false, what,
+                    "columns " + col.shape() + " should hold " + g.channels() * g.taps() + "x" + g.planeOut());
+        }
         return g;
     }
 
@@ -360,8 +364,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void linear(Tensor x, Tensor w, Tensor b, Tensor y) {
         int n = x.shape().dim(0), in = w.shape().dim(1), out = w.shape().dim(0);
-        ShapeChecks.require(x.size() == n * in && y.size() == n * out, "linear",
-                "x " + x.shape() + ", w " + w.shape() + ", y " + y.shape() + " do not fit");
+        if (!(x.size() == n * in && y.size() == n * out)) {
+            ShapeChecks.require(false, "linear",
+                    "x " + x.shape() + ", w " + w.shape() + ", y " + y.shape() + " do not fit");
+        }
         // y (N × out) = x (N × in) · wᵀ, then the bias row added to every sample.
         gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
         if (b != null) {
@@ -376,8 +382,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
         int n = x.shape().dim(0), in = w.shape().dim(1), out = w.shape().dim(0);
-        ShapeChecks.require(x.size() == n * in && dy.size() == n * out, "linearBackward",
-                "x " + x.shape() + ", w " + w.shape() + ", dy " + dy.shape() + " do not fit");
+        if (!(x.size() == n * in && dy.size() == n * out)) {
+            ShapeChecks.require(false, "linearBackward",
+                    "x " + x.shape() + ", w " + w.shape() + ", dy " + dy.shape() + " do not fit");
+        }
         if (dx != null) gemm(false, false, n, in, out, 1f, dy, 0, out, w, 0, in, 1f, dx, 0, in);   // dx += dy · w
         if (dw != null) gemm(true, false, out, in, n, 1f, dy, 0, out, x, 0, in, 1f, dw, 0, in);    // dw += dyᵀ · x
         if (db != null) {
@@ -623,7 +631,9 @@ public final class CpuBackend implements Backend {
         ShapeChecks.requireSameSize(param, grad, "sgdStep", "param", "grad");
         // As the reference: the velocity is updated whenever it is given (with momentum 0 it just holds g).
         boolean useVelocity = velocity != null;
-        ShapeChecks.require(useVelocity || momentum == 0f, "sgdStep", "momentum " + momentum + " needs a velocity");
+        if (!(useVelocity || momentum == 0f)) {
+            ShapeChecks.require(false, "sgdStep", "momentum " + momentum + " needs a velocity");
+        }
         if (useVelocity) ShapeChecks.requireSameSize(param, velocity, "sgdStep", "param", "velocity");
         float[] p = param.data(), g = grad.data(), v = useVelocity ? velocity.data() : null;
         int po = param.offset(), go = grad.offset(), vo = useVelocity ? velocity.offset() : 0;

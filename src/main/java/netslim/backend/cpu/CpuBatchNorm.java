@@ -23,7 +23,7 @@ final class CpuBatchNorm {
     private record Layout(int images, int channels, int hw) {
         static Layout of(Tensor x) {
             var s = x.shape();
-            ShapeChecks.require(s.rank() >= 2, "batchNorm", "x must be (N, C, ...), got " + s);
+            if (!(s.rank() >= 2)) ShapeChecks.require(false, "batchNorm", "x must be (N, C, ...), got " + s);
             return new Layout(s.dim(0), s.dim(1), s.size() / Math.max(1, s.dim(0) * s.dim(1)));
         }
 
@@ -48,7 +48,9 @@ final class CpuBatchNorm {
         int xo = x.offset(), yo = y.offset();
         int m = l.count();
         // PyTorch refuses training-mode BN on one value per channel (the unbiased variance would divide by 0).
-        ShapeChecks.require(m > 1, "batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
+        if (m <= 1) {
+            ShapeChecks.require(false, "batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
+        }
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
                 double sum = 0;

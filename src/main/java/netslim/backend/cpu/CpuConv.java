@@ -216,11 +216,15 @@ final class CpuConv {
     void forwardUnfolded(Tensor x, Tensor packed, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
         ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
         Shape xs = x.shape();
-        ShapeChecks.require(unfoldsInPlace(s, xs), "conv2dPrepared", "x " + xs + " is not an unfolded-in-place "
-                + "conv's input for " + s);
+        if (!unfoldsInPlace(s, xs)) {
+            ShapeChecks.require(false, "conv2dPrepared", "x " + xs + " is not an unfolded-in-place "
+                    + "conv's input for " + s);
+        }
         int k = s.fanIn(), cout = s.outChannels(), oh = s.outH(xs.h()), ow = s.outW(xs.w()), hw = oh * ow;
-        ShapeChecks.require(DirectPointwise.isPackedRows(packed, cout, k), "conv2dPrepared",
-                "prepared w " + packed.shape() + " does not match " + s);
+        if (!(DirectPointwise.isPackedRows(packed, cout, k))) {
+            ShapeChecks.require(false, "conv2dPrepared",
+                    "prepared w " + packed.shape() + " does not match " + s);
+        }
         ShapeChecks.requireShape(y, "conv2dPrepared", "y", 1, cout, oh, ow);
         if (bias != null) ShapeChecks.requireShape(bias, "conv2dPrepared", "bias", cout);
         Im2col.Geometry g = new Im2col.Geometry(s, s.inChannels(), xs.h(), xs.w(), oh, ow);

@@ -1065,8 +1065,10 @@ final class CpuPooling {
 
     void globalAvgForward(Tensor x, Tensor y) {
         var xs = x.shape();
-        ShapeChecks.require(xs.rank() == 4 && y.size() == xs.n() * xs.c(), "globalAvgPool",
-                "output " + y.shape() + " does not match input " + xs);
+        if (!(xs.rank() == 4 && y.size() == xs.n() * xs.c())) {
+            ShapeChecks.require(false, "globalAvgPool",
+                    "output " + y.shape() + " does not match input " + xs);
+        }
         int hw = xs.h() * xs.w();
         float[] xd = x.data(), yd = y.data();
         pool.parallelFor(xs.n() * xs.c(), Math.max(1, 16_384 / Math.max(1, hw)), (p0, p1) -> {
@@ -1081,8 +1083,10 @@ final class CpuPooling {
 
     void globalAvgBackward(Tensor dy, Tensor dx) {
         var xs = dx.shape();
-        ShapeChecks.require(xs.rank() == 4 && dy.size() == xs.n() * xs.c(), "globalAvgPoolBackward",
-                "gradient " + dy.shape() + " does not match input " + xs);
+        if (!(xs.rank() == 4 && dy.size() == xs.n() * xs.c())) {
+            ShapeChecks.require(false, "globalAvgPoolBackward",
+                    "gradient " + dy.shape() + " does not match input " + xs);
+        }
         int hw = xs.h() * xs.w();
         float[] gd = dy.data(), dxd = dx.data();
         pool.parallelFor(xs.n() * xs.c(), Math.max(1, 16_384 / Math.max(1, hw)), (p0, p1) -> {

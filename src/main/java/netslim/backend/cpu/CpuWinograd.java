@@ -386,18 +386,22 @@ final class CpuWinograd {
         if (!eligible(s)) throw new IllegalArgumentException("conv2dPrepared: not a 3x3 stride-1 conv: " + s);
         ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
         Shape xs = x.shape();
-        ShapeChecks.require(xs.c() == s.inChannels(), "conv2dPrepared", "x " + xs + " does not match " + s);
+        if (xs.c() != s.inChannels()) ShapeChecks.require(false, "conv2dPrepared", "x " + xs + " does not match " + s);
         int k = s.outChannels(), c = s.inChannels();
         ShapeChecks.requireRank(u, 3, "conv2dPrepared", "u");
         int a2 = u.shape().dim(0), m = a2 == 16 ? 2 : a2 == 36 ? 4 : 0;
-        ShapeChecks.require(m != 0, "conv2dPrepared", "u " + u.shape() + " is neither F(2x2, 3x3) (16, K, C) nor "
-                + "F(4x4, 3x3) (36, K, C)");
+        if (m == 0) {
+            ShapeChecks.require(false, "conv2dPrepared", "u " + u.shape() + " is neither F(2x2, 3x3) (16, K, C) nor "
+                    + "F(4x4, 3x3) (36, K, C)");
+        }
         ShapeChecks.requireShape(u, "conv2dPrepared", "u", a2, packed() ? BlockedGemm.roundUp(k, MR) : k, c);
         int oh = s.outH(xs.h()), ow = s.outW(xs.w());
         ShapeChecks.requireRank(y, 4, "conv2dPrepared", "y");
         int yc = y.shape().c();
-        ShapeChecks.require(c0 >= 0 && c0 + k <= yc, "conv2dPrepared", "channels [" + c0 + ", " + (c0 + k)
-                + ") do not fit y " + y.shape());
+        if (!(c0 >= 0 && c0 + k <= yc)) {
+            ShapeChecks.require(false, "conv2dPrepared", "channels [" + c0 + ", " + (c0 + k)
+                    + ") do not fit y " + y.shape());
+        }
         ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), yc, oh, ow);
         if (bias != null) ShapeChecks.requireShape(bias, "conv2dPrepared", "bias", k);
         Plan p = new Plan(xs.n(), c, k, yc, xs.h(), xs.w(), oh, ow, s.padH(), s.padW(), m, (oh + m - 1) / m,

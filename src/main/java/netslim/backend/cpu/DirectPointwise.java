@@ -95,7 +95,9 @@ final class DirectPointwise {
      */
     static Tensor preparedRows(Tensor w, int cout, int cin, ConvSpec s) {
         int size = cout * cin;
-        ShapeChecks.require(w.size() == size, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
+        if (w.size() != size) {
+            ShapeChecks.require(false, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
+        }
         float[] wd = w.data();
         int wo = w.offset();
         // Shared by every plan over the same weights (the embedding API builds one per thread), never stale.
@@ -166,8 +168,10 @@ final class DirectPointwise {
     private static int requireSlice(String op, String what, Tensor y, int c0, int count, Shape xs) {
         ShapeChecks.requireRank(y, 4, op, what);
         int yc = y.shape().c();
-        ShapeChecks.require(c0 >= 0 && c0 + count <= yc, op, what + ": channels [" + c0 + ", " + (c0 + count)
-                + ") do not fit " + y.shape());
+        if (!(c0 >= 0 && c0 + count <= yc)) {
+            ShapeChecks.require(false, op, what + ": channels [" + c0 + ", " + (c0 + count)
+                    + ") do not fit " + y.shape());
+        }
         ShapeChecks.requireShape(y, op, what, xs.n(), yc, xs.h(), xs.w());
         return yc;
     }
@@ -177,7 +181,7 @@ final class DirectPointwise {
         if (!s.isPointwise()) throw new IllegalArgumentException(op + ": not a pointwise conv: " + s);
         ShapeChecks.requireRank(x, 4, op, "x");
         Shape xs = x.shape();
-        ShapeChecks.require(xs.c() == s.inChannels(), op, "x " + xs + " does not match " + s);
+        if (xs.c() != s.inChannels()) ShapeChecks.require(false, op, "x " + xs + " does not match " + s);
         ShapeChecks.requireShape(packed, op, "packed w", rowTiles(s.outChannels()), s.inChannels(), MR);
         if (bias != null) ShapeChecks.requireShape(bias, op, "bias", s.outChannels());
         return xs;
@@ -206,18 +210,25 @@ final class DirectPointwise {
                              int[] couts, ConvSpec s, boolean relu) {
         Shape xs = checkInputs("conv2dPreparedSplit", x, packed, bias, s);
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
-        ShapeChecks.require(c0s.length == ys.length && couts.length == ys.length, "conv2dPreparedSplit",
-                ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
+        if (!(c0s.length == ys.length && couts.length == ys.length)) {
+            ShapeChecks.require(false, "conv2dPreparedSplit",
+                    ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
+        }
         int sum = 0;
         int[] strides = new int[ys.length];
         for (int i = 0; i < ys.length; i++) {
             int c = couts[i];
-            ShapeChecks.require(c > 0 && c % MR == 0, "conv2dPreparedSplit",
-                    "ys[" + i + "] " + ys[i].shape() + ": output counts must be multiples of " + MR + ", got " + c);
+            if (!(c > 0 && c % MR == 0)) {
+                ShapeChecks.require(false, "conv2dPreparedSplit",
+                        "ys[" + i + "] " + ys[i].shape() + ": output counts must be multiples of " + MR + ", got " + c);
+            }
             strides[i] = requireSlice("conv2dPreparedSplit", "ys[" + i + "]", ys[i], c0s[i], c, xs) * hw;
             sum += c;
         }
-        ShapeChecks.require(sum == cout, "conv2dPreparedSplit", "outputs of ys total " + sum + ", not " + s.outChannels());
+        if (sum != cout) {
+            ShapeChecks.require(false, "conv2dPreparedSplit",
+                    "outputs of ys total " + sum + ", not " + s.outChannels());
+        }
         run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), hw, packed.data(), packed.offset(),
                 bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), null, 0, 0, ys,
                 new int[][] {c0s, couts, strides}, relu);

@@ -53,7 +53,9 @@ final class SoftmaxCrossEntropy {
 
     private static int rows(Tensor t, int[] labels) {
         int n = t.shape().dim(0);
-        ShapeChecks.require(labels.length == n, "softmaxCrossEntropy", labels.length + " labels for " + n + " rows");
+        if (labels.length != n) {
+            ShapeChecks.require(false, "softmaxCrossEntropy", labels.length + " labels for " + n + " rows");
+        }
         int k = t.size() / Math.max(1, n);
         for (int r = 0; r < n; r++) {
             if (labels[r] < 0 || labels[r] >= k) {
