@@ -316,10 +316,39 @@ final class VectorMicroKernel implements MicroKernel {
     /**
      * The 8-row tile on packed A (k-major, 8 wide): c = beta·c + Σ_p a[p][0..7] ⊗ b[p][0..31], b's rows {@code ldb}
      * apart (NR for the GEMM's packed panel; {@link DirectPointwise} passes a feature map's rows in place), beta 0
-     * overwriting c.
+     * overwriting c. One kernel, compiled on its own ({@link JitDirectives}), that only stores its sums; with beta ≠ 0
+     * they go through a per-thread tile into c ({@link #update}). With the update (c = fma(c, beta, sums)) as a second
+     * epilogue in the kernel, C2 sometimes compiled its vector operations as the Vector API's boxed fallback (1-3 JVMs
+     * of 12: up to 2.7 MB per GoogLeNet batch-1 pass, session 11), with a plain add there as well.
      */
     static void runPacked8(int kc, float[] a, int aOff, float[] pb, int bOff, int ldb, float beta, float[] c,
                            int cOff, int ldc) {
+        if (beta == 0f) {
+            packed8Store(kc, a, aOff, pb, bOff, ldb, c, cOff, ldc);
+            return;
+        }
+        float[] sums = SUMS.get();
+        packed8Store(kc, a, aOff, pb, bOff, ldb, sums, 0, NR);
+        update(sums, beta, c, cOff, ldc);
+    }
+
+    /** Per thread: an 8 x 32 tile's sums on their way into c ({@link #runPacked8} with beta ≠ 0). */
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[8 * NR]);
+
+    /** c (8 x 32, rows ldc apart) = fma(c, beta, sums): the bits of the fused epilogue it replaces. */
+    private static void update(float[] sums, float beta, float[] c, int cOff, int ldc) {
+        FloatVector bv = FloatVector.broadcast(S, beta);
+        for (int i = 0; i < 8; i++) {
+            for (int j = 0; j < NR; j += V) {
+                int at = cOff + i * ldc + j;
+                FloatVector.fromArray(S, c, at).fma(bv, FloatVector.fromArray(S, sums, i * NR + j)).intoArray(c, at);
+            }
+        }
+    }
+
+    /** {@link #runPacked8} with beta 0: c = the sums (C is not read, so NaN already there does not survive). */
+    static void packed8Store(int kc, float[] a, int aOff, float[] pb, int bOff, int ldb, float[] c, int cOff,
+                             int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -359,56 +388,29 @@ final class VectorMicroKernel implements MicroKernel {
             c71 = a7.fma(b1, c71);
         }
         int r = cOff;
-        if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
-            c00.intoArray(c, r);
-            c01.intoArray(c, r + V);
-            r += ldc;
-            c10.intoArray(c, r);
-            c11.intoArray(c, r + V);
-            r += ldc;
-            c20.intoArray(c, r);
-            c21.intoArray(c, r + V);
-            r += ldc;
-            c30.intoArray(c, r);
-            c31.intoArray(c, r + V);
-            r += ldc;
-            c40.intoArray(c, r);
-            c41.intoArray(c, r + V);
-            r += ldc;
-            c50.intoArray(c, r);
-            c51.intoArray(c, r + V);
-            r += ldc;
-            c60.intoArray(c, r);
-            c61.intoArray(c, r + V);
-            r += ldc;
-            c70.intoArray(c, r);
-            c71.intoArray(c, r + V);
-        } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
-            FloatVector bv = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c01).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c11).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c21).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c31).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c41).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c51).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c60).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c61).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c70).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c71).intoArray(c, r + V);
-        }
+        c00.intoArray(c, r);
+        c01.intoArray(c, r + V);
+        r += ldc;
+        c10.intoArray(c, r);
+        c11.intoArray(c, r + V);
+        r += ldc;
+        c20.intoArray(c, r);
+        c21.intoArray(c, r + V);
+        r += ldc;
+        c30.intoArray(c, r);
+        c31.intoArray(c, r + V);
+        r += ldc;
+        c40.intoArray(c, r);
+        c41.intoArray(c, r + V);
+        r += ldc;
+        c50.intoArray(c, r);
+        c51.intoArray(c, r + V);
+        r += ldc;
+        c60.intoArray(c, r);
+        c61.intoArray(c, r + V);
+        r += ldc;
+        c70.intoArray(c, r);
+        c71.intoArray(c, r + V);
     }
 
     private static void runStrided8(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff,
