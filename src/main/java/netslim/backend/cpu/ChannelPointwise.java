@@ -78,12 +78,7 @@ final class ChannelPointwise {
         if (w.size() != size) {
             ShapeChecks.require(false, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
         }
-        float[] wd = w.data();
-        int wo = w.offset();
-        return CACHE.get(wd, q -> q.offset == wo && q.weights.length == size
-                        && java.util.Arrays.equals(wd, wo, wo + size, q.weights, 0, size),
-                q -> q.offset == wo && q.weights.length == size,
-                () -> new Packed(wo, java.util.Arrays.copyOfRange(wd, wo, wo + size), pack(wd, wo, cout, cin))).packed;
+        return DirectPointwise.cached(CACHE, w, size, (wd, wo) -> pack(wd, wo, cout, cin));
     }
 
     private static Tensor pack(float[] wd, int wo, int cout, int cin) {
@@ -95,10 +90,8 @@ final class ChannelPointwise {
         return Tensor.of(Shape.of(cout / V, cin, V), p);
     }
 
-    private record Packed(int offset, float[] weights, Tensor packed) {
-    }
-
-    private static final netslim.tensor.DerivedCache<Packed> CACHE = new netslim.tensor.DerivedCache<>();
+    private static final netslim.tensor.DerivedCache<DirectPointwise.Packed> CACHE =
+            new netslim.tensor.DerivedCache<>();
 
     /**
      * y's channels [c0, c0 + cout) (y (N, C, H, W); c0 = 0 and C = cout for a conv's own tensor) = conv(x, w) + bias,

@@ -98,13 +98,22 @@ final class DirectPointwise {
         if (w.size() != size) {
             ShapeChecks.require(false, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
         }
+        return cached(CACHE, w, size, (wd, wo) -> pack(wd, wo, cout, cin));
+    }
+
+    /**
+     * The packing of w's first {@code size} floats that {@code pack} makes, from {@code cache}: shared by every plan
+     * over the same weights (the embedding API builds one per thread), never stale (each entry keeps a copy of the
+     * weights it came from and is used only while they are equal).
+     */
+    static Tensor cached(netslim.tensor.DerivedCache<Packed> cache, Tensor w, int size,
+                         java.util.function.BiFunction<float[], Integer, Tensor> pack) {
         float[] wd = w.data();
         int wo = w.offset();
-        // Shared by every plan over the same weights (the embedding API builds one per thread), never stale.
-        return CACHE.get(wd, q -> q.offset == wo && q.weights.length == size
+        return cache.get(wd, q -> q.offset == wo && q.weights.length == size
                         && java.util.Arrays.equals(wd, wo, wo + size, q.weights, 0, size),
                 q -> q.offset == wo && q.weights.length == size,
-                () -> new Packed(wo, java.util.Arrays.copyOfRange(wd, wo, wo + size), pack(wd, wo, cout, cin))).packed;
+                () -> new Packed(wo, java.util.Arrays.copyOfRange(wd, wo, wo + size), pack.apply(wd, wo))).packed;
     }
 
     private static Tensor pack(float[] wd, int wo, int cout, int cin) {
@@ -139,7 +148,8 @@ final class DirectPointwise {
         }
     }
 
-    private record Packed(int offset, float[] weights, Tensor packed) {
+    /** A packing with the weights it came from (offset in their array, a copy of them). */
+    record Packed(int offset, float[] weights, Tensor packed) {
     }
 
     /** Per weight array (identity, weakly): its packed forms, each with its own copy of the weights it came from. */
