@@ -19,7 +19,8 @@ import netslim.tensor.Tensor;
  * counts that are multiples of 16 (each member's, for sibling convs run as one) and maps of whole 7-pixel tiles of
  * at most {@link #MAX_PIXELS}; {@code -Dnetslim.conv.channelPointwise=false} turns it off. Session 11, GoogLeNet's
  * 832 → 624 7x7 product on one core: 64 GMAC/s (70 % of this machine's FMA peak) against about 40 per core for the
- * 8 x 32 tile in the model. Reference: {@link ReferenceConv} (ChannelPointwiseTest).
+ * 8 x 32 tile in the model; in the model at batch 8 inception5's 1x1s took about 0.4 ms less per pass, the whole
+ * pass within noise of before (bench/RESULTS.md). Reference: {@link ReferenceConv} (ChannelPointwiseTest).
  */
 final class ChannelPointwise {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
