@@ -125,9 +125,11 @@ final class ChannelPointwise {
             ShapeChecks.require(false, op,
                     ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
         }
-        // runs of up to 3 groups of 16 outputs, none spanning two members: (member, first group, groups)
+        // runs of up to 3 groups of 16 outputs, none spanning two members: (member, first group, its channel in the
+        // member's tensor, groups)
         int groups = cout / V, sum = 0;
-        int[] runMember = new int[groups], runGroup = new int[groups], runSize = new int[groups];
+        int[] runMember = new int[groups], runGroup = new int[groups], runChannel = new int[groups];
+        int[] runSize = new int[groups];
         int runs = 0;
         for (int m = 0; m < ys.length; m++) {
             int c = couts[m];
@@ -145,6 +147,7 @@ final class ChannelPointwise {
             for (int g = sum / V; g < (sum + c) / V; g += 3) {
                 runMember[runs] = m;
                 runGroup[runs] = g;
+                runChannel[runs] = c0s[m] + g * V - sum;
                 runSize[runs++] = Math.min(3, (sum + c) / V - g);
             }
             sum += c;
@@ -163,11 +166,7 @@ final class ChannelPointwise {
                 int q = it / splits, t0 = (it % splits) * perSplit, t1 = Math.min(tiles, t0 + perSplit);
                 int n = q / nRuns, r = q % nRuns, m = runMember[r], g = runGroup[r];
                 Tensor y = ys[m];
-                int yc = y.shape().c();
-                // member m's first group is its channel c0s[m]: group g is channel c0s[m] + (g·16 − member start)
-                int memberStart = 0;
-                for (int j = 0; j < m; j++) memberStart += couts[j];
-                int yBase = y.offset() + (n * yc + c0s[m] + g * V - memberStart) * hw;
+                int yBase = y.offset() + (n * y.shape().c() + runChannel[r]) * hw;
                 int xBase = xo + n * cin * hw;
                 for (int t = t0; t < t1; t++) {
                     int p0 = t * P;

@@ -273,9 +273,8 @@ public final class CpuBackend implements Backend {
     public void conv2dPreparedSplit(Tensor x, Tensor prepared, Tensor bias, Tensor[] ys, ConvSpec stacked,
                                     boolean relu) {
         if (ChannelPointwise.isPacked(prepared, stacked)) {
-            int[] c0s = new int[ys.length], couts = new int[ys.length];
-            for (int i = 0; i < ys.length; i++) couts[i] = ys[i].shape().rank() == 4 ? ys[i].shape().c() : -1;
-            ChannelPointwise.forwardSplit(pool, x, prepared, bias, ys, c0s, couts, stacked, relu);
+            ChannelPointwise.forwardSplit(pool, x, prepared, bias, ys, new int[ys.length],
+                    DirectPointwise.channelCounts(ys), stacked, relu);
             return;
         }
         DirectPointwise.forwardSplit(pool, x, prepared, bias, ys, stacked, relu);

@@ -39,10 +39,6 @@ final class CpuPooling {
      */
     static boolean BITS_MAX = !"false".equals(System.getProperty("netslim.pool.bitsMax"));
 
-    /** Integer lanes of the preferred float vector's shape (a constant: the Vector API compiles only those). */
-    private static final VectorSpecies<Integer> BITS = VectorSpecies.of(int.class,
-            FloatVector.SPECIES_PREFERRED.vectorShape());
-
     /** +infinity's bits: a float's bits as an int lie in [0, this] exactly when it is +0 up to +infinity. */
     private static final int POSITIVE_INFINITY_BITS = 0x7f800000;
 
@@ -522,7 +518,8 @@ final class CpuPooling {
      */
     private static final class FlatMax3 implements PlanePass {
         private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-        private static final VectorSpecies<Integer> IS = BITS;
+        /** Integer lanes of FS's shape (a constant: the Vector API compiles only those). */
+        private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
         private static final int L = FS.length();
         /** Each thread's instances, one per plane geometry ({@link CpuPooling#kept}). */
         static final ThreadLocal<java.util.List<FlatMax3>> KEPT = ThreadLocal.withInitial(java.util.ArrayList::new);

@@ -206,9 +206,14 @@ final class DirectPointwise {
      */
     static void forwardSplit(WorkerPool pool, Tensor x, Tensor packed, Tensor bias, Tensor[] ys, ConvSpec s,
                              boolean relu) {
-        int[] c0s = new int[ys.length], couts = new int[ys.length];
+        forwardSplit(pool, x, packed, bias, ys, new int[ys.length], channelCounts(ys), s, relu);
+    }
+
+    /** Each member tensor's channel count (-1 where it is not NCHW: the split's checks name it). */
+    static int[] channelCounts(Tensor[] ys) {
+        int[] couts = new int[ys.length];
         for (int i = 0; i < ys.length; i++) couts[i] = ys[i].shape().rank() == 4 ? ys[i].shape().c() : -1;
-        forwardSplit(pool, x, packed, bias, ys, c0s, couts, s, relu);
+        return couts;
     }
 
     /**

@@ -87,7 +87,7 @@ final class Gemv {
                     int p = vector ? GemvVectorKernels.dot4(b, o, g.ldb(), a, xo, cols, sums) : 0;
                     for (int q = 0; q < 4; q++) {
                         float s = (vector ? sums[q] : 0f) + dotTail(b, o + q * g.ldb(), a, xo, p, cols);
-                        storeAt(g, r, j + q, s);
+                        store(g, g.ldc(), r, j + q, s);
                     }
                 }
             }
@@ -95,7 +95,7 @@ final class Gemv {
                 for (int j = blocks * 4; j < rows; j++) {
                     for (int r = 0; r < g.m(); r++) {
                         int xo = g.offA() + r * g.lda();
-                        storeAt(g, r, j, dotTail(b, g.offB() + j * g.ldb(), a, xo, 0, cols));
+                        store(g, g.ldc(), r, j, dotTail(b, g.offB() + j * g.ldb(), a, xo, 0, cols));
                     }
                 }
             }
@@ -111,12 +111,6 @@ final class Gemv {
         return s;
     }
 
-    /** C(r, j) = alpha · dot + beta · C(r, j), where beta == 0 overwrites. */
-    private static void storeAt(GemmCall g, int r, int j, float dot) {
-        int at = g.offC() + r * g.ldc() + j;
-        float[] c = g.c();
-        c[at] = g.beta() == 0f ? g.alpha() * dot : g.alpha() * dot + g.beta() * c[at];
-    }
 
     /** The vector x as a contiguous array (copied only when strided). */
     private static float[] gather(float[] src, int off, int inc, int len) {
@@ -139,23 +133,15 @@ final class Gemv {
                 int o = mat.off() + i * rs;
                 int p = GemvVectorKernels.dot4(m, o, rs, x, 0, cols, sums);
                 for (int r = 0; r < 4; r++) {
-                    store(g, incY, i + r, sums[r] + dotTail(m, o + r * rs, x, p, cols));
+                    store(g, incY, i + r, sums[r] + dotTail(m, o + r * rs, x, 0, p, cols));
                 }
             }
         }
         for (; i < r1; i++) {
-            store(g, incY, i, dotTail(m, mat.off() + i * mat.rowStride(), x, 0, cols));
+            store(g, incY, i, dotTail(m, mat.off() + i * mat.rowStride(), x, 0, 0, cols));
         }
     }
 
-    /** Scalar dot of M row at {@code o} with x over [p0, cols). */
-    private static float dotTail(float[] m, int o, float[] x, int p0, int cols) {
-        float s = 0f;
-        for (int p = p0; p < cols; p++) {
-            s += m[o + p] * x[p];
-        }
-        return s;
-    }
 
     /**
      * y[i] = alpha · Σ_p M(i, p) x[p] + beta · y[i] for rows [r0, r1), M columns contiguous: streams 4 stored
@@ -195,7 +181,12 @@ final class Gemv {
 
     /** y[i] = alpha · dot + beta · y[i], where beta == 0 overwrites (NaN in y does not survive). */
     private static void store(GemmCall g, int incY, int i, float dot) {
-        int at = g.offC() + i * incY;
+        store(g, incY, i, 0, dot);
+    }
+
+    /** C's element at i·stride + j: alpha · dot + beta · it, where beta == 0 overwrites. */
+    private static void store(GemmCall g, int stride, int i, int j, float dot) {
+        int at = g.offC() + i * stride + j;
         float[] c = g.c();
         c[at] = g.beta() == 0f ? g.alpha() * dot : g.alpha() * dot + g.beta() * c[at];
     }

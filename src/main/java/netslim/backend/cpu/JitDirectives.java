@@ -29,9 +29,8 @@ final class JitDirectives {
         "netslim/backend/cpu/CpuWinograd.at6",
         "netslim/backend/cpu/CpuWinograd.tileRow",
         "netslim/backend/cpu/CpuWinograd.bt6",
-        // the 8 x 32 tile (1x1 convs, the stem, the unfolded and Winograd products) and
-        // the 7x7 pointwise tiles: the tile boxed its vectors in 1-4 JVMs of 8 (session 11: up to 2.9 MB per
-        // batch-1 pass)
+        // the 8 x 32 tile (1x1 convs, the stem, the unfolded and Winograd products) and the 7x7 pointwise tiles:
+        // the tile boxed its vectors in 1-4 JVMs of 8 (session 11: up to 2.9 MB per batch-1 pass)
         "netslim/backend/cpu/VectorMicroKernel.packed8Store",
         "netslim/backend/cpu/ChannelPointwise.tile3",
         "netslim/backend/cpu/ChannelPointwise.tile1",
