@@ -34,6 +34,13 @@ final class JitDirectives {
         "netslim/backend/cpu/VectorMicroKernel.packed8Store",
         "netslim/backend/cpu/ChannelPointwise.tile3",
         "netslim/backend/cpu/ChannelPointwise.tile1",
+        // the pure-Java GEMM's other tiles: the 8 x 32 strided one boxed in 2 JVMs of 6 (--gemm java training,
+        // session 12)
+        "netslim/backend/cpu/VectorMicroKernel.strided8Store",
+        "netslim/backend/cpu/VectorMicroKernel.packed6Store",
+        "netslim/backend/cpu/VectorMicroKernel.strided6Store",
+        "netslim/backend/cpu/VectorMicroKernel.narrow6Store",
+        "netslim/backend/cpu/VectorMicroKernel.narrow8Store",
     };
 
     private static final boolean INSTALLED = install();

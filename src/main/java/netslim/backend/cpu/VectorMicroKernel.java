@@ -13,8 +13,13 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Two bodies: packed A (the common case, fixed strides) and any A strides (used to read A's rows in place when
  * n is small, see {@link BlockedGemm}); the general one is ~9% slower, which is why the packed one stays separate.
- * C is updated inline in each: a helper taking FloatVector arguments was not inlined by C2 here and forced one
- * vector box (a float[8] allocation) per loop iteration, halving the kernel's speed.
+ * Each body only stores its sums (into C when alpha = 1 and beta = 0, else into a per-thread tile that
+ * {@link #finish} scales and adds into C): bodies that also held the alpha and beta epilogues (vectors reassigned
+ * under a branch, a second set of stores) were sometimes compiled by C2 as the Vector API's boxed fallback — 2 of 6
+ * JVMs allocated 22–28 MB per GoogLeNet batch-8 training step with {@code --gemm java} (session 12), as the 8 x 32
+ * packed tile had at batch 1 (session 11). The bodies are kept out of their callers ({@link JitDirectives}), and
+ * take and return no vectors (a helper taking FloatVector arguments that C2 did not inline forced one vector box
+ * per loop iteration).
  */
 final class VectorMicroKernel implements MicroKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -67,19 +72,22 @@ final class VectorMicroKernel implements MicroKernel {
     @Override
     public void run(int kc, float[] a, int aOff, int aRowStride, int aPStride, float alpha, float[] pb, int bOff,
                     float beta, float[] c, int cOff, int ldc) {
-        boolean packed = aRowStride == 1 && aPStride == rows && alpha == 1f;
+        boolean packed = aRowStride == 1 && aPStride == rows, direct = alpha == 1f && beta == 0f;
+        float[] out = direct ? c : SUMS.get();
+        int at = direct ? cOff : 0, ld = direct ? ldc : NR;
         if (rows == 8) {
-            if (packed) runPacked8(kc, a, aOff, pb, bOff, NR, beta, c, cOff, ldc);
-            else runStrided8(kc, a, aOff, aRowStride, aPStride, alpha, pb, bOff, beta, c, cOff, ldc);
+            if (packed) packed8Store(kc, a, aOff, pb, bOff, NR, out, at, ld);
+            else strided8Store(kc, a, aOff, aRowStride, aPStride, pb, bOff, out, at, ld);
         } else if (packed) {
-            runPacked(kc, a, aOff, pb, bOff, beta, c, cOff, ldc);
+            packed6Store(kc, a, aOff, pb, bOff, out, at, ld);
         } else {
-            runStrided(kc, a, aOff, aRowStride, aPStride, alpha, pb, bOff, beta, c, cOff, ldc);
+            strided6Store(kc, a, aOff, aRowStride, aPStride, pb, bOff, out, at, ld);
         }
+        if (!direct) finish(out, rows, NR, alpha, beta, c, cOff, ldc);
     }
 
-    private static void runPacked(int kc, float[] a, int aOff, float[] pb, int bOff, float beta, float[] c, int cOff,
-                                  int ldc) {
+    /** The 6 x 32 tile's sums on packed A (k-major, 6 wide), stored at c (rows ldc apart). */
+    static void packed6Store(int kc, float[] a, int aOff, float[] pb, int bOff, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -91,7 +99,7 @@ final class VectorMicroKernel implements MicroKernel {
             int ai = aOff + p * 6;
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
-            FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
             FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
@@ -111,48 +119,28 @@ final class VectorMicroKernel implements MicroKernel {
             c51 = a5.fma(b1, c51);
         }
         int r = cOff;
-        if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
-            c00.intoArray(c, r);
-            c01.intoArray(c, r + V);
-            r += ldc;
-            c10.intoArray(c, r);
-            c11.intoArray(c, r + V);
-            r += ldc;
-            c20.intoArray(c, r);
-            c21.intoArray(c, r + V);
-            r += ldc;
-            c30.intoArray(c, r);
-            c31.intoArray(c, r + V);
-            r += ldc;
-            c40.intoArray(c, r);
-            c41.intoArray(c, r + V);
-            r += ldc;
-            c50.intoArray(c, r);
-            c51.intoArray(c, r + V);
-        } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
-            FloatVector bv = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c01).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c11).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c21).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c31).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c41).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c51).intoArray(c, r + V);
-        }
+        c00.intoArray(c, r);
+        c01.intoArray(c, r + V);
+        r += ldc;
+        c10.intoArray(c, r);
+        c11.intoArray(c, r + V);
+        r += ldc;
+        c20.intoArray(c, r);
+        c21.intoArray(c, r + V);
+        r += ldc;
+        c30.intoArray(c, r);
+        c31.intoArray(c, r + V);
+        r += ldc;
+        c40.intoArray(c, r);
+        c41.intoArray(c, r + V);
+        r += ldc;
+        c50.intoArray(c, r);
+        c51.intoArray(c, r + V);
     }
 
-    private static void runStrided(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff,
-                                   float beta, float[] c, int cOff, int ldc) {
+    /** The 6 x 32 tile's sums on A read in place (row i of step p at a[aOff + p·ps + i·rs]), stored at c. */
+    static void strided6Store(int kc, float[] a, int aOff, int rs, int ps, float[] pb, int bOff, float[] c, int cOff,
+                              int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -183,59 +171,24 @@ final class VectorMicroKernel implements MicroKernel {
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
         }
-        if (alpha != 1f) {
-            c00 = c00.mul(alpha);
-            c01 = c01.mul(alpha);
-            c10 = c10.mul(alpha);
-            c11 = c11.mul(alpha);
-            c20 = c20.mul(alpha);
-            c21 = c21.mul(alpha);
-            c30 = c30.mul(alpha);
-            c31 = c31.mul(alpha);
-            c40 = c40.mul(alpha);
-            c41 = c41.mul(alpha);
-            c50 = c50.mul(alpha);
-            c51 = c51.mul(alpha);
-        }
         int r = cOff;
-        if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
-            c00.intoArray(c, r);
-            c01.intoArray(c, r + V);
-            r += ldc;
-            c10.intoArray(c, r);
-            c11.intoArray(c, r + V);
-            r += ldc;
-            c20.intoArray(c, r);
-            c21.intoArray(c, r + V);
-            r += ldc;
-            c30.intoArray(c, r);
-            c31.intoArray(c, r + V);
-            r += ldc;
-            c40.intoArray(c, r);
-            c41.intoArray(c, r + V);
-            r += ldc;
-            c50.intoArray(c, r);
-            c51.intoArray(c, r + V);
-        } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
-            FloatVector bv = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c01).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c11).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c21).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c31).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c41).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c51).intoArray(c, r + V);
-        }
+        c00.intoArray(c, r);
+        c01.intoArray(c, r + V);
+        r += ldc;
+        c10.intoArray(c, r);
+        c11.intoArray(c, r + V);
+        r += ldc;
+        c20.intoArray(c, r);
+        c21.intoArray(c, r + V);
+        r += ldc;
+        c30.intoArray(c, r);
+        c31.intoArray(c, r + V);
+        r += ldc;
+        c40.intoArray(c, r);
+        c41.intoArray(c, r + V);
+        r += ldc;
+        c50.intoArray(c, r);
+        c51.intoArray(c, r + V);
     }
 
     /** The 6 x (1 vector) kernel for a last B panel at most one vector wide (e.g. n = 49 = 3·16 + 1). */
@@ -253,71 +206,61 @@ final class VectorMicroKernel implements MicroKernel {
         @Override
         public void run(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff, float beta,
                         float[] c, int cOff, int ldc) {
-            FloatVector c00 = FloatVector.zero(S);
-            FloatVector c10 = FloatVector.zero(S);
-            FloatVector c20 = FloatVector.zero(S);
-            FloatVector c30 = FloatVector.zero(S);
-            FloatVector c40 = FloatVector.zero(S);
-            FloatVector c50 = FloatVector.zero(S);
-            for (int p = 0; p < kc; p++) {
-                int ai = aOff + p * ps;
-                FloatVector b0 = FloatVector.fromArray(S, pb, bOff + p * V);
-                FloatVector a0 = FloatVector.broadcast(S, a[ai]);
-                c00 = a0.fma(b0, c00);
-                FloatVector a1 = FloatVector.broadcast(S, a[ai + rs]);
-                c10 = a1.fma(b0, c10);
-                FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * rs]);
-                c20 = a2.fma(b0, c20);
-                FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * rs]);
-                c30 = a3.fma(b0, c30);
-                FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * rs]);
-                c40 = a4.fma(b0, c40);
-                FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * rs]);
-                c50 = a5.fma(b0, c50);
+            if (alpha == 1f && beta == 0f) {
+                narrow6Store(kc, a, aOff, rs, ps, pb, bOff, c, cOff, ldc);
+                return;
             }
-            if (alpha != 1f) {
-                c00 = c00.mul(alpha);
-                c10 = c10.mul(alpha);
-                c20 = c20.mul(alpha);
-                c30 = c30.mul(alpha);
-                c40 = c40.mul(alpha);
-                c50 = c50.mul(alpha);
-            }
-            int r = cOff;
-            if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
-                c00.intoArray(c, r);
-                r += ldc;
-                c10.intoArray(c, r);
-                r += ldc;
-                c20.intoArray(c, r);
-                r += ldc;
-                c30.intoArray(c, r);
-                r += ldc;
-                c40.intoArray(c, r);
-                r += ldc;
-                c50.intoArray(c, r);
-            } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
-                FloatVector bv = FloatVector.broadcast(S, beta);
-                FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
-            }
+            float[] sums = SUMS.get();
+            narrow6Store(kc, a, aOff, rs, ps, pb, bOff, sums, 0, V);
+            finish(sums, 6, V, alpha, beta, c, cOff, ldc);
         }
+    }
+
+    /** The 6 x 16 tile's sums on A read in place, stored at c (rows ldc apart). */
+    static void narrow6Store(int kc, float[] a, int aOff, int rs, int ps, float[] pb, int bOff, float[] c, int cOff,
+                             int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * V;
+            int ai = aOff + p * ps;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+            c00 = a0.fma(b0, c00);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + rs]);
+            c10 = a1.fma(b0, c10);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * rs]);
+            c20 = a2.fma(b0, c20);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * rs]);
+            c30 = a3.fma(b0, c30);
+            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * rs]);
+            c40 = a4.fma(b0, c40);
+            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * rs]);
+            c50 = a5.fma(b0, c50);
+        }
+        int r = cOff;
+        c00.intoArray(c, r);
+        r += ldc;
+        c10.intoArray(c, r);
+        r += ldc;
+        c20.intoArray(c, r);
+        r += ldc;
+        c30.intoArray(c, r);
+        r += ldc;
+        c40.intoArray(c, r);
+        r += ldc;
+        c50.intoArray(c, r);
     }
 
     /**
      * The 8-row tile on packed A (k-major, 8 wide): c = beta·c + Σ_p a[p][0..7] ⊗ b[p][0..31], b's rows {@code ldb}
      * apart (NR for the GEMM's packed panel; {@link DirectPointwise} passes a feature map's rows in place), beta 0
      * overwriting c. One kernel, compiled on its own ({@link JitDirectives}), that only stores its sums; with beta ≠ 0
-     * they go through a per-thread tile into c ({@link #update}). With the update (c = fma(c, beta, sums)) as a second
+     * they go through a per-thread tile into c ({@link #finish}). With the update (c = fma(c, beta, sums)) as a second
      * epilogue in the kernel, C2 sometimes compiled its vector operations as the Vector API's boxed fallback (1-3 JVMs
      * of 12: up to 2.7 MB per GoogLeNet batch-1 pass, session 11), with a plain add there as well.
      */
@@ -329,19 +272,34 @@ final class VectorMicroKernel implements MicroKernel {
         }
         float[] sums = SUMS.get();
         packed8Store(kc, a, aOff, pb, bOff, ldb, sums, 0, NR);
-        update(sums, beta, c, cOff, ldc);
+        finish(sums, 8, NR, 1f, beta, c, cOff, ldc);
     }
 
-    /** Per thread: an 8 x 32 tile's sums on their way into c ({@link #runPacked8} with beta ≠ 0). */
+    /** Per thread: a tile's sums on their way into c ({@link #finish}). */
     private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[8 * NR]);
 
-    /** c (8 x 32, rows ldc apart) = fma(c, beta, sums): the bits of the fused epilogue it replaces. */
-    private static void update(float[] sums, float beta, float[] c, int cOff, int ldc) {
+    /**
+     * c (rows x width, rows ldc apart) = alpha·sums, or with beta ≠ 0 fma(c, beta, alpha·sums): the bits of the
+     * kernels' former fused epilogues (acc·alpha, then stored or fma'd into c; alpha = 1 multiplies exactly). sums'
+     * rows are width apart. The two loops assign no vector in a branch (C2 boxes vectors that branches reassign).
+     */
+    private static void finish(float[] sums, int rows, int width, float alpha, float beta, float[] c, int cOff,
+                               int ldc) {
+        FloatVector av = FloatVector.broadcast(S, alpha);
+        if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < width; j += V) {
+                    FloatVector.fromArray(S, sums, i * width + j).mul(av).intoArray(c, cOff + i * ldc + j);
+                }
+            }
+            return;
+        }
         FloatVector bv = FloatVector.broadcast(S, beta);
-        for (int i = 0; i < 8; i++) {
-            for (int j = 0; j < NR; j += V) {
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < width; j += V) {
                 int at = cOff + i * ldc + j;
-                FloatVector.fromArray(S, c, at).fma(bv, FloatVector.fromArray(S, sums, i * NR + j)).intoArray(c, at);
+                FloatVector.fromArray(S, c, at).fma(bv, FloatVector.fromArray(S, sums, i * width + j).mul(av))
+                        .intoArray(c, at);
             }
         }
     }
@@ -413,8 +371,9 @@ final class VectorMicroKernel implements MicroKernel {
         c71.intoArray(c, r + V);
     }
 
-    private static void runStrided8(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff,
-                                    float beta, float[] c, int cOff, int ldc) {
+    /** The 8 x 32 tile's sums on A read in place (row i of step p at a[aOff + p·ps + i·rs]), stored at c. */
+    static void strided8Store(int kc, float[] a, int aOff, int rs, int ps, float[] pb, int bOff, float[] c, int cOff,
+                              int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -453,75 +412,30 @@ final class VectorMicroKernel implements MicroKernel {
             c70 = a7.fma(b0, c70);
             c71 = a7.fma(b1, c71);
         }
-        if (alpha != 1f) {
-            c00 = c00.mul(alpha);
-            c01 = c01.mul(alpha);
-            c10 = c10.mul(alpha);
-            c11 = c11.mul(alpha);
-            c20 = c20.mul(alpha);
-            c21 = c21.mul(alpha);
-            c30 = c30.mul(alpha);
-            c31 = c31.mul(alpha);
-            c40 = c40.mul(alpha);
-            c41 = c41.mul(alpha);
-            c50 = c50.mul(alpha);
-            c51 = c51.mul(alpha);
-            c60 = c60.mul(alpha);
-            c61 = c61.mul(alpha);
-            c70 = c70.mul(alpha);
-            c71 = c71.mul(alpha);
-        }
         int r = cOff;
-        if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
-            c00.intoArray(c, r);
-            c01.intoArray(c, r + V);
-            r += ldc;
-            c10.intoArray(c, r);
-            c11.intoArray(c, r + V);
-            r += ldc;
-            c20.intoArray(c, r);
-            c21.intoArray(c, r + V);
-            r += ldc;
-            c30.intoArray(c, r);
-            c31.intoArray(c, r + V);
-            r += ldc;
-            c40.intoArray(c, r);
-            c41.intoArray(c, r + V);
-            r += ldc;
-            c50.intoArray(c, r);
-            c51.intoArray(c, r + V);
-            r += ldc;
-            c60.intoArray(c, r);
-            c61.intoArray(c, r + V);
-            r += ldc;
-            c70.intoArray(c, r);
-            c71.intoArray(c, r + V);
-        } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
-            FloatVector bv = FloatVector.broadcast(S, beta);
-            FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c01).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c11).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c21).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c31).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c41).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c51).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c60).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c61).intoArray(c, r + V);
-            r += ldc;
-            FloatVector.fromArray(S, c, r).fma(bv, c70).intoArray(c, r);
-            FloatVector.fromArray(S, c, r + V).fma(bv, c71).intoArray(c, r + V);
-        }
+        c00.intoArray(c, r);
+        c01.intoArray(c, r + V);
+        r += ldc;
+        c10.intoArray(c, r);
+        c11.intoArray(c, r + V);
+        r += ldc;
+        c20.intoArray(c, r);
+        c21.intoArray(c, r + V);
+        r += ldc;
+        c30.intoArray(c, r);
+        c31.intoArray(c, r + V);
+        r += ldc;
+        c40.intoArray(c, r);
+        c41.intoArray(c, r + V);
+        r += ldc;
+        c50.intoArray(c, r);
+        c51.intoArray(c, r + V);
+        r += ldc;
+        c60.intoArray(c, r);
+        c61.intoArray(c, r + V);
+        r += ldc;
+        c70.intoArray(c, r);
+        c71.intoArray(c, r + V);
     }
 
     /** The 8 x (1 vector) kernel for a last B panel at most one vector wide (AVX-512, see {@link #MR}). */
@@ -539,79 +453,63 @@ final class VectorMicroKernel implements MicroKernel {
         @Override
         public void run(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff, float beta,
                         float[] c, int cOff, int ldc) {
-            FloatVector c00 = FloatVector.zero(S);
-            FloatVector c10 = FloatVector.zero(S);
-            FloatVector c20 = FloatVector.zero(S);
-            FloatVector c30 = FloatVector.zero(S);
-            FloatVector c40 = FloatVector.zero(S);
-            FloatVector c50 = FloatVector.zero(S);
-            FloatVector c60 = FloatVector.zero(S);
-            FloatVector c70 = FloatVector.zero(S);
-            for (int p = 0; p < kc; p++) {
-                int ai = aOff + p * ps;
-                FloatVector b0 = FloatVector.fromArray(S, pb, bOff + p * V);
-                FloatVector a0 = FloatVector.broadcast(S, a[ai]);
-                c00 = a0.fma(b0, c00);
-                FloatVector a1 = FloatVector.broadcast(S, a[ai + rs]);
-                c10 = a1.fma(b0, c10);
-                FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * rs]);
-                c20 = a2.fma(b0, c20);
-                FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * rs]);
-                c30 = a3.fma(b0, c30);
-                FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * rs]);
-                c40 = a4.fma(b0, c40);
-                FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * rs]);
-                c50 = a5.fma(b0, c50);
-                FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * rs]);
-                c60 = a6.fma(b0, c60);
-                FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * rs]);
-                c70 = a7.fma(b0, c70);
+            if (alpha == 1f && beta == 0f) {
+                narrow8Store(kc, a, aOff, rs, ps, pb, bOff, c, cOff, ldc);
+                return;
             }
-            if (alpha != 1f) {
-                c00 = c00.mul(alpha);
-                c10 = c10.mul(alpha);
-                c20 = c20.mul(alpha);
-                c30 = c30.mul(alpha);
-                c40 = c40.mul(alpha);
-                c50 = c50.mul(alpha);
-                c60 = c60.mul(alpha);
-                c70 = c70.mul(alpha);
-            }
-            int r = cOff;
-            if (beta == 0f) { // overwrite: C is not read, so NaN already there does not survive
-                c00.intoArray(c, r);
-                r += ldc;
-                c10.intoArray(c, r);
-                r += ldc;
-                c20.intoArray(c, r);
-                r += ldc;
-                c30.intoArray(c, r);
-                r += ldc;
-                c40.intoArray(c, r);
-                r += ldc;
-                c50.intoArray(c, r);
-                r += ldc;
-                c60.intoArray(c, r);
-                r += ldc;
-                c70.intoArray(c, r);
-            } else { // C = beta * C + acc (beta = 1 on every k-block after the first)
-                FloatVector bv = FloatVector.broadcast(S, beta);
-                FloatVector.fromArray(S, c, r).fma(bv, c00).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c10).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c20).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c30).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c40).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c50).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c60).intoArray(c, r);
-                r += ldc;
-                FloatVector.fromArray(S, c, r).fma(bv, c70).intoArray(c, r);
-            }
+            float[] sums = SUMS.get();
+            narrow8Store(kc, a, aOff, rs, ps, pb, bOff, sums, 0, V);
+            finish(sums, 8, V, alpha, beta, c, cOff, ldc);
         }
+    }
+
+    /** The 8 x 16 tile's sums on A read in place, stored at c (rows ldc apart). */
+    static void narrow8Store(int kc, float[] a, int aOff, int rs, int ps, float[] pb, int bOff, float[] c, int cOff,
+                             int ldc) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * V;
+            int ai = aOff + p * ps;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+            c00 = a0.fma(b0, c00);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + rs]);
+            c10 = a1.fma(b0, c10);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2 * rs]);
+            c20 = a2.fma(b0, c20);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3 * rs]);
+            c30 = a3.fma(b0, c30);
+            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4 * rs]);
+            c40 = a4.fma(b0, c40);
+            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5 * rs]);
+            c50 = a5.fma(b0, c50);
+            FloatVector a6 = FloatVector.broadcast(S, a[ai + 6 * rs]);
+            c60 = a6.fma(b0, c60);
+            FloatVector a7 = FloatVector.broadcast(S, a[ai + 7 * rs]);
+            c70 = a7.fma(b0, c70);
+        }
+        int r = cOff;
+        c00.intoArray(c, r);
+        r += ldc;
+        c10.intoArray(c, r);
+        r += ldc;
+        c20.intoArray(c, r);
+        r += ldc;
+        c30.intoArray(c, r);
+        r += ldc;
+        c40.intoArray(c, r);
+        r += ldc;
+        c50.intoArray(c, r);
+        r += ldc;
+        c60.intoArray(c, r);
+        r += ldc;
+        c70.intoArray(c, r);
     }
 }
