@@ -268,6 +268,7 @@ final class CpuConv {
             }
         }
         float[] pa = packed;
+        Im2col.Columns[] byKernelColumn = Im2col.columns(p.g());
         int rowsPerBand = fit, perImage = (outH + rowsPerBand - 1) / rowsPerBand, bands = p.images() * perImage;
         pool.parallelFor(bands, 1, (q0, q1) -> {
             Scratch sc = scratch.get();
@@ -275,7 +276,7 @@ final class CpuConv {
                 int n = q / perImage, oy0 = (q % perImage) * rowsPerBand, oy1 = Math.min(outH, oy0 + rowsPerBand);
                 int cols = (oy1 - oy0) * outW;
                 float[] col = sc.get(Scratch.COLUMNS, k * cols);
-                Im2col.unfoldRows(x, xOff, p.g(), n, 0, p.inG(), oy0, oy1, col, 0, cols);
+                Im2col.unfoldRows(x, xOff, p.g(), byKernelColumn, n, 0, p.inG(), oy0, oy1, col, 0, cols);
                 if (skinny) { // a low-rank Tucker core: a few output channels
                     SkinnyPointwise.product(k, outC, cols, col, 0, cols, w, wOff, bias, bOff,
                             y, yOff + p.outPlane(n, 0) + oy0 * outW, p.hw(), relu);

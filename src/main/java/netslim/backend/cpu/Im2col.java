@@ -56,13 +56,18 @@ final class Im2col {
         });
     }
 
+    /** Per kernel column of g: its input shift and valid output columns, for {@link #unfoldRows}. */
+    static Columns[] columns(Geometry g) {
+        return Columns.all(g);
+    }
+
     /**
      * On the calling thread: the columns of output rows [oy0, oy1) of image n (channels [c0, c0 + cg)) into col at
-     * colOff, row stride ldCol — the band of the full column matrix that those output positions own.
+     * colOff, row stride ldCol — the band of the full column matrix that those output positions own;
+     * byKernelColumn: {@link #columns} of g (computed once per call, not per band).
      */
-    static void unfoldRows(float[] x, int xOff, Geometry g, int n, int c0, int cg, int oy0, int oy1,
-                           float[] col, int colOff, int ldCol) {
-        Columns[] byKernelColumn = Columns.all(g);
+    static void unfoldRows(float[] x, int xOff, Geometry g, Columns[] byKernelColumn, int n, int c0, int cg, int oy0,
+                           int oy1, float[] col, int colOff, int ldCol) {
         for (int r = 0; r < cg * g.taps(); r++) {
             int c = c0 + r / g.taps();
             int i = r / g.spec().kw() % g.spec().kh();
@@ -96,7 +101,7 @@ final class Im2col {
      * image. Computed once per call and kernel column, not per image and row (the floor divisions showed in
      * profiles, and one record per row was most of a forward pass's garbage).
      */
-    private record Columns(int shift, int lo, int hi) {
+    record Columns(int shift, int lo, int hi) {
         static Columns[] all(Geometry g) {
             Columns[] out = new Columns[g.spec().kw()];
             for (int j = 0; j < out.length; j++) out[j] = of(g, j);
