@@ -38,7 +38,7 @@ final class VectorMicroKernel implements MicroKernel {
         return MR == 8 && VectorGemm.VECTOR_BY_DEFAULT;
     }
     static final int NR = 2 * V;
-    private static final MicroKernel NARROW6 = new Narrow(), NARROW8 = new Narrow8();
+    private static final MicroKernel NARROW6 = new Narrow(6), NARROW8 = new Narrow(8);
 
     /** 6 or 8: fixed per machine ({@link #MR}) in use; either can be built for tests on any machine. */
     private final int rows;
@@ -191,11 +191,20 @@ final class VectorMicroKernel implements MicroKernel {
         c51.intoArray(c, r + V);
     }
 
-    /** The 6 x (1 vector) kernel for a last B panel at most one vector wide (e.g. n = 49 = 3·16 + 1). */
+    /**
+     * The 6- or 8-row x (1 vector) kernel for a last B panel at most one vector wide (e.g. n = 49 = 3·16 + 1); 8 rows
+     * with AVX-512, see {@link #MR}.
+     */
     static final class Narrow implements MicroKernel {
+        private final int rows;
+
+        Narrow(int rows) {
+            this.rows = rows;
+        }
+
         @Override
         public int mr() {
-            return 6;
+            return rows;
         }
 
         @Override
@@ -206,13 +215,12 @@ final class VectorMicroKernel implements MicroKernel {
         @Override
         public void run(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff, float beta,
                         float[] c, int cOff, int ldc) {
-            if (alpha == 1f && beta == 0f) {
-                narrow6Store(kc, a, aOff, rs, ps, pb, bOff, c, cOff, ldc);
-                return;
-            }
-            float[] sums = SUMS.get();
-            narrow6Store(kc, a, aOff, rs, ps, pb, bOff, sums, 0, V);
-            finish(sums, 6, V, alpha, beta, c, cOff, ldc);
+            boolean direct = alpha == 1f && beta == 0f;
+            float[] out = direct ? c : SUMS.get();
+            int at = direct ? cOff : 0, ld = direct ? ldc : V;
+            if (rows == 8) narrow8Store(kc, a, aOff, rs, ps, pb, bOff, out, at, ld);
+            else narrow6Store(kc, a, aOff, rs, ps, pb, bOff, out, at, ld);
+            if (!direct) finish(out, rows, V, alpha, beta, c, cOff, ldc);
         }
     }
 
@@ -436,31 +444,6 @@ final class VectorMicroKernel implements MicroKernel {
         r += ldc;
         c70.intoArray(c, r);
         c71.intoArray(c, r + V);
-    }
-
-    /** The 8 x (1 vector) kernel for a last B panel at most one vector wide (AVX-512, see {@link #MR}). */
-    static final class Narrow8 implements MicroKernel {
-        @Override
-        public int mr() {
-            return 8;
-        }
-
-        @Override
-        public int nr() {
-            return V;
-        }
-
-        @Override
-        public void run(int kc, float[] a, int aOff, int rs, int ps, float alpha, float[] pb, int bOff, float beta,
-                        float[] c, int cOff, int ldc) {
-            if (alpha == 1f && beta == 0f) {
-                narrow8Store(kc, a, aOff, rs, ps, pb, bOff, c, cOff, ldc);
-                return;
-            }
-            float[] sums = SUMS.get();
-            narrow8Store(kc, a, aOff, rs, ps, pb, bOff, sums, 0, V);
-            finish(sums, 8, V, alpha, beta, c, cOff, ldc);
-        }
     }
 
     /** The 8 x 16 tile's sums on A read in place, stored at c (rows ldc apart). */
