@@ -51,15 +51,8 @@ final class ChannelPointwise {
 
     /** Whether sibling pointwise convs with these output counts, stacked as {@code stacked}, run here as one. */
     static boolean splits(ConvSpec stacked, int[] couts, Shape x) {
-        if (!available() || !stacked.isPointwise() || couts.length < 2 || x.rank() != 4 || !fitsMap(x.h() * x.w())) {
-            return false;
-        }
-        int sum = 0;
-        for (int c : couts) {
-            if (c <= 0 || c % V != 0) return false;
-            sum += c;
-        }
-        return sum == stacked.outChannels();
+        return available() && stacked.isPointwise() && x.rank() == 4 && fitsMap(x.h() * x.w())
+                && DirectPointwise.stacks(couts, V, stacked);
     }
 
     /** Whether prepared is this class's packing for conv s (not {@link DirectPointwise}'s 8-row panels). */
@@ -77,7 +70,7 @@ final class ChannelPointwise {
         }
         int cout = s.outChannels(), cin = s.inChannels(), size = cout * cin;
         if (w.size() != size) {
-            ShapeChecks.require(false, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
+            ShapeChecks.fail("prepareConvWeights", "w " + w.shape() + " does not match " + s);
         }
         return DirectPointwise.cached(CACHE, w, size, (wd, wo) -> pack(wd, wo, cout, cin));
     }
@@ -114,15 +107,15 @@ final class ChannelPointwise {
         ShapeChecks.requireRank(x, 4, op, "x");
         Shape xs = x.shape();
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
-        if (xs.c() != cin) ShapeChecks.require(false, op, "x " + xs + " does not match " + s);
+        if (xs.c() != cin) ShapeChecks.fail(op, "x " + xs + " does not match " + s);
         if (!fitsMap(hw)) {
-            ShapeChecks.require(false, op, "x " + xs + ": maps of whole " + P + "-pixel tiles up to " + MAX_PIXELS
+            ShapeChecks.fail(op, "x " + xs + ": maps of whole " + P + "-pixel tiles up to " + MAX_PIXELS
                     + " pixels only");
         }
         ShapeChecks.requireShape(packed, op, "packed w", cout / V, cin, V);
         if (bias != null) ShapeChecks.requireShape(bias, op, "bias", cout);
         if (!(c0s.length == ys.length && couts.length == ys.length)) {
-            ShapeChecks.require(false, op,
+            ShapeChecks.fail(op,
                     ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
         }
         // runs of up to 3 groups of 16 outputs, none spanning two members: (member, first group, its channel in the
@@ -134,16 +127,10 @@ final class ChannelPointwise {
         for (int m = 0; m < ys.length; m++) {
             int c = couts[m];
             if (!(c > 0 && c % V == 0)) {
-                ShapeChecks.require(false, op, "ys[" + m + "] " + ys[m].shape()
+                ShapeChecks.fail(op, "ys[" + m + "] " + ys[m].shape()
                         + ": output counts must be multiples of " + V + ", got " + c);
             }
-            ShapeChecks.requireRank(ys[m], 4, op, "ys[" + m + "]");
-            int yc = ys[m].shape().c();
-            if (!(c0s[m] >= 0 && c0s[m] + c <= yc)) {
-                ShapeChecks.require(false, op, "ys[" + m + "]: channels [" + c0s[m] + ", "
-                        + (c0s[m] + c) + ") do not fit " + ys[m].shape());
-            }
-            ShapeChecks.requireShape(ys[m], op, "ys[" + m + "]", xs.n(), yc, xs.h(), xs.w());
+            DirectPointwise.requireSlice(op, "ys[" + m + "]", ys[m], c0s[m], c, xs);
             for (int g = sum / V; g < (sum + c) / V; g += 3) {
                 runMember[runs] = m;
                 runGroup[runs] = g;
@@ -152,7 +139,7 @@ final class ChannelPointwise {
             }
             sum += c;
         }
-        if (sum != cout) ShapeChecks.require(false, op, "outputs of ys total " + sum + ", not " + cout);
+        if (sum != cout) ShapeChecks.fail(op, "outputs of ys total " + sum + ", not " + cout);
         int images = xs.n(), tiles = hw / P, nRuns = runs;
         // enough items for every thread (4 per thread, as parallelFor's chunks): split the pixel tiles only then
         int want = 4 * pool.threads(), split = Math.max(1, Math.min(tiles, (want + images * runs - 1) / (images * runs)));

@@ -186,11 +186,11 @@ public final class CpuBackend implements Backend {
 
     private static Im2col.Geometry geometry(Shape xs, ConvSpec s, Tensor col, String what) {
         if (!(xs.rank() == 4 && xs.c() == s.inChannels())) {
-            ShapeChecks.require(false, what, "image " + xs + " does not match " + s);
+            ShapeChecks.fail(what, "image " + xs + " does not match " + s);
         }
         Im2col.Geometry g = new Im2col.Geometry(s, xs.c(), xs.h(), xs.w(), s.outH(xs.h()), s.outW(xs.w()));
         if (!(col.size() == g.channels() * g.taps() * g.planeOut())) {
-            ShapeChecks.require(false, what,
+            ShapeChecks.fail(what,
                     "columns " + col.shape() + " should hold " + g.channels() * g.taps() + "x" + g.planeOut());
         }
         return g;
@@ -364,7 +364,7 @@ public final class CpuBackend implements Backend {
     public void linear(Tensor x, Tensor w, Tensor b, Tensor y) {
         int n = x.shape().dim(0), in = w.shape().dim(1), out = w.shape().dim(0);
         if (!(x.size() == n * in && y.size() == n * out)) {
-            ShapeChecks.require(false, "linear",
+            ShapeChecks.fail("linear",
                     "x " + x.shape() + ", w " + w.shape() + ", y " + y.shape() + " do not fit");
         }
         // y (N × out) = x (N × in) · wᵀ, then the bias row added to every sample.
@@ -382,7 +382,7 @@ public final class CpuBackend implements Backend {
     public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
         int n = x.shape().dim(0), in = w.shape().dim(1), out = w.shape().dim(0);
         if (!(x.size() == n * in && dy.size() == n * out)) {
-            ShapeChecks.require(false, "linearBackward",
+            ShapeChecks.fail("linearBackward",
                     "x " + x.shape() + ", w " + w.shape() + ", dy " + dy.shape() + " do not fit");
         }
         if (dx != null) gemm(false, false, n, in, out, 1f, dy, 0, out, w, 0, in, 1f, dx, 0, in);   // dx += dy · w
@@ -565,7 +565,7 @@ public final class CpuBackend implements Backend {
                 && ss.size() / (ss.dim(0) * ss.dim(1)) == ds.size() / (ds.dim(0) * ds.dim(1))
                 && srcC0 >= 0 && dstC0 >= 0 && srcC0 + channels <= ss.dim(1) && dstC0 + channels <= ds.dim(1);
         if (!ok) { // message built only on failure (this runs for every concat input)
-            ShapeChecks.require(false, "copyChannels",
+            ShapeChecks.fail("copyChannels",
                     channels + " channels from " + ss + " at " + srcC0 + " into " + ds + " at " + dstC0);
         }
         int hw = ss.size() / (ss.dim(0) * ss.dim(1));
@@ -631,7 +631,7 @@ public final class CpuBackend implements Backend {
         // As the reference: the velocity is updated whenever it is given (with momentum 0 it just holds g).
         boolean useVelocity = velocity != null;
         if (!(useVelocity || momentum == 0f)) {
-            ShapeChecks.require(false, "sgdStep", "momentum " + momentum + " needs a velocity");
+            ShapeChecks.fail("sgdStep", "momentum " + momentum + " needs a velocity");
         }
         if (useVelocity) ShapeChecks.requireSameSize(param, velocity, "sgdStep", "param", "velocity");
         float[] p = param.data(), g = grad.data(), v = useVelocity ? velocity.data() : null;

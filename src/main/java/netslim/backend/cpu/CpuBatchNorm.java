@@ -23,7 +23,7 @@ final class CpuBatchNorm {
     private record Layout(int images, int channels, int hw) {
         static Layout of(Tensor x) {
             var s = x.shape();
-            if (!(s.rank() >= 2)) ShapeChecks.require(false, "batchNorm", "x must be (N, C, ...), got " + s);
+            if (!(s.rank() >= 2)) ShapeChecks.fail("batchNorm", "x must be (N, C, ...), got " + s);
             return new Layout(s.dim(0), s.dim(1), s.size() / Math.max(1, s.dim(0) * s.dim(1)));
         }
 
@@ -49,7 +49,7 @@ final class CpuBatchNorm {
         int m = l.count();
         // PyTorch refuses training-mode BN on one value per channel (the unbiased variance would divide by 0).
         if (m <= 1) {
-            ShapeChecks.require(false, "batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
+            ShapeChecks.fail("batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
         }
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
             for (int c = c0; c < c1; c++) {

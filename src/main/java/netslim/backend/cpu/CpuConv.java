@@ -83,7 +83,7 @@ final class CpuConv {
     private static Plan plan(Tensor x, Tensor w, Tensor y, ConvSpec s) {
         ShapeChecks.requireRank(x, 4, "conv2d", "x");
         if (x.shape().c() != s.inChannels()) { // message built only on failure: plan() runs on every call
-            ShapeChecks.require(false, "conv2d", "x " + x.shape() + " does not match " + s);
+            ShapeChecks.fail("conv2d", "x " + x.shape() + " does not match " + s);
         }
         ShapeChecks.requireShape(w, "conv2d", "w", s.outChannels(), s.inChannels() / s.groups(), s.kh(), s.kw());
         ShapeChecks.requireShape(y, "conv2d", "y/dy", x.shape().n(), s.outChannels(), s.outH(x.shape().h()),
@@ -217,12 +217,12 @@ final class CpuConv {
         ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
         Shape xs = x.shape();
         if (!unfoldsInPlace(s, xs)) {
-            ShapeChecks.require(false, "conv2dPrepared", "x " + xs + " is not an unfolded-in-place "
+            ShapeChecks.fail("conv2dPrepared", "x " + xs + " is not an unfolded-in-place "
                     + "conv's input for " + s);
         }
         int k = s.fanIn(), cout = s.outChannels(), oh = s.outH(xs.h()), ow = s.outW(xs.w()), hw = oh * ow;
         if (!(DirectPointwise.isPackedRows(packed, cout, k))) {
-            ShapeChecks.require(false, "conv2dPrepared",
+            ShapeChecks.fail("conv2dPrepared",
                     "prepared w " + packed.shape() + " does not match " + s);
         }
         ShapeChecks.requireShape(y, "conv2dPrepared", "y", 1, cout, oh, ow);

@@ -1063,7 +1063,7 @@ final class CpuPooling {
     void globalAvgForward(Tensor x, Tensor y) {
         var xs = x.shape();
         if (!(xs.rank() == 4 && y.size() == xs.n() * xs.c())) {
-            ShapeChecks.require(false, "globalAvgPool",
+            ShapeChecks.fail("globalAvgPool",
                     "output " + y.shape() + " does not match input " + xs);
         }
         int hw = xs.h() * xs.w();
@@ -1081,7 +1081,7 @@ final class CpuPooling {
     void globalAvgBackward(Tensor dy, Tensor dx) {
         var xs = dx.shape();
         if (!(xs.rank() == 4 && dy.size() == xs.n() * xs.c())) {
-            ShapeChecks.require(false, "globalAvgPoolBackward",
+            ShapeChecks.fail("globalAvgPoolBackward",
                     "gradient " + dy.shape() + " does not match input " + xs);
         }
         int hw = xs.h() * xs.w();

@@ -386,12 +386,12 @@ final class CpuWinograd {
         if (!eligible(s)) throw new IllegalArgumentException("conv2dPrepared: not a 3x3 stride-1 conv: " + s);
         ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
         Shape xs = x.shape();
-        if (xs.c() != s.inChannels()) ShapeChecks.require(false, "conv2dPrepared", "x " + xs + " does not match " + s);
+        if (xs.c() != s.inChannels()) ShapeChecks.fail("conv2dPrepared", "x " + xs + " does not match " + s);
         int k = s.outChannels(), c = s.inChannels();
         ShapeChecks.requireRank(u, 3, "conv2dPrepared", "u");
         int a2 = u.shape().dim(0), m = a2 == 16 ? 2 : a2 == 36 ? 4 : 0;
         if (m == 0) {
-            ShapeChecks.require(false, "conv2dPrepared", "u " + u.shape() + " is neither F(2x2, 3x3) (16, K, C) nor "
+            ShapeChecks.fail("conv2dPrepared", "u " + u.shape() + " is neither F(2x2, 3x3) (16, K, C) nor "
                     + "F(4x4, 3x3) (36, K, C)");
         }
         ShapeChecks.requireShape(u, "conv2dPrepared", "u", a2, packed() ? BlockedGemm.roundUp(k, MR) : k, c);
@@ -399,7 +399,7 @@ final class CpuWinograd {
         ShapeChecks.requireRank(y, 4, "conv2dPrepared", "y");
         int yc = y.shape().c();
         if (!(c0 >= 0 && c0 + k <= yc)) {
-            ShapeChecks.require(false, "conv2dPrepared", "channels [" + c0 + ", " + (c0 + k)
+            ShapeChecks.fail("conv2dPrepared", "channels [" + c0 + ", " + (c0 + k)
                     + ") do not fit y " + y.shape());
         }
         ShapeChecks.requireShape(y, "conv2dPrepared", "y", xs.n(), yc, oh, ow);

@@ -55,10 +55,15 @@ final class DirectPointwise {
      * writing each member's tensor ({@link #forwardSplit}): the tile exists and no 8-row tile spans two members.
      */
     static boolean splits(ConvSpec stacked, int[] couts) {
-        if (!ENABLED || !VectorMicroKernel.eightRowTile() || !stacked.isPointwise() || couts.length < 2) return false;
+        return ENABLED && VectorMicroKernel.eightRowTile() && stacked.isPointwise() && stacks(couts, MR, stacked);
+    }
+
+    /** Whether 2 or more output counts, each a positive multiple of {@code multiple}, add up to stacked's outputs. */
+    static boolean stacks(int[] couts, int multiple, ConvSpec stacked) {
+        if (couts.length < 2) return false;
         int sum = 0;
         for (int c : couts) {
-            if (c <= 0 || c % MR != 0) return false;
+            if (c <= 0 || c % multiple != 0) return false;
             sum += c;
         }
         return sum == stacked.outChannels();
@@ -96,7 +101,7 @@ final class DirectPointwise {
     static Tensor preparedRows(Tensor w, int cout, int cin, ConvSpec s) {
         int size = cout * cin;
         if (w.size() != size) {
-            ShapeChecks.require(false, "prepareConvWeights", "w " + w.shape() + " does not match " + s);
+            ShapeChecks.fail("prepareConvWeights", "w " + w.shape() + " does not match " + s);
         }
         return cached(CACHE, w, size, (wd, wo) -> pack(wd, wo, cout, cin));
     }
@@ -175,11 +180,11 @@ final class DirectPointwise {
     }
 
     /** y (N, C, H, W) with [c0, c0 + count) within its C channels and x's N, H, W; C. */
-    private static int requireSlice(String op, String what, Tensor y, int c0, int count, Shape xs) {
+    static int requireSlice(String op, String what, Tensor y, int c0, int count, Shape xs) {
         ShapeChecks.requireRank(y, 4, op, what);
         int yc = y.shape().c();
         if (!(c0 >= 0 && c0 + count <= yc)) {
-            ShapeChecks.require(false, op, what + ": channels [" + c0 + ", " + (c0 + count)
+            ShapeChecks.fail(op, what + ": channels [" + c0 + ", " + (c0 + count)
                     + ") do not fit " + y.shape());
         }
         ShapeChecks.requireShape(y, op, what, xs.n(), yc, xs.h(), xs.w());
@@ -191,7 +196,7 @@ final class DirectPointwise {
         if (!s.isPointwise()) throw new IllegalArgumentException(op + ": not a pointwise conv: " + s);
         ShapeChecks.requireRank(x, 4, op, "x");
         Shape xs = x.shape();
-        if (xs.c() != s.inChannels()) ShapeChecks.require(false, op, "x " + xs + " does not match " + s);
+        if (xs.c() != s.inChannels()) ShapeChecks.fail(op, "x " + xs + " does not match " + s);
         ShapeChecks.requireShape(packed, op, "packed w", rowTiles(s.outChannels()), s.inChannels(), MR);
         if (bias != null) ShapeChecks.requireShape(bias, op, "bias", s.outChannels());
         return xs;
@@ -226,7 +231,7 @@ final class DirectPointwise {
         Shape xs = checkInputs("conv2dPreparedSplit", x, packed, bias, s);
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
         if (!(c0s.length == ys.length && couts.length == ys.length)) {
-            ShapeChecks.require(false, "conv2dPreparedSplit",
+            ShapeChecks.fail("conv2dPreparedSplit",
                     ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
         }
         int sum = 0;
@@ -234,14 +239,14 @@ final class DirectPointwise {
         for (int i = 0; i < ys.length; i++) {
             int c = couts[i];
             if (!(c > 0 && c % MR == 0)) {
-                ShapeChecks.require(false, "conv2dPreparedSplit",
+                ShapeChecks.fail("conv2dPreparedSplit",
                         "ys[" + i + "] " + ys[i].shape() + ": output counts must be multiples of " + MR + ", got " + c);
             }
             strides[i] = requireSlice("conv2dPreparedSplit", "ys[" + i + "]", ys[i], c0s[i], c, xs) * hw;
             sum += c;
         }
         if (sum != cout) {
-            ShapeChecks.require(false, "conv2dPreparedSplit",
+            ShapeChecks.fail("conv2dPreparedSplit",
                     "outputs of ys total " + sum + ", not " + s.outChannels());
         }
         run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), hw, packed.data(), packed.offset(),

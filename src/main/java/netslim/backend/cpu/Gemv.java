@@ -111,7 +111,6 @@ final class Gemv {
         return s;
     }
 
-
     /** The vector x as a contiguous array (copied only when strided). */
     private static float[] gather(float[] src, int off, int inc, int len) {
         float[] x = new float[len];
@@ -141,7 +140,6 @@ final class Gemv {
             store(g, incY, i, dotTail(m, mat.off() + i * mat.rowStride(), x, 0, 0, cols));
         }
     }
-
 
     /**
      * y[i] = alpha · Σ_p M(i, p) x[p] + beta · y[i] for rows [r0, r1), M columns contiguous: streams 4 stored

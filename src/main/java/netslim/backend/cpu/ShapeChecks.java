@@ -12,17 +12,24 @@ final class ShapeChecks {
     }
 
     static void require(boolean ok, String op, String message) {
-        if (!ok) throw new IllegalArgumentException(op + ": " + message);
+        if (!ok) fail(op, message);
     }
 
-    // The checks run on every op call: each builds its message only when it fails (no garbage per call).
+    /**
+     * Throws the check failure for op. The kernels' checks run on every op call, so they test first and build their
+     * message only here, when it fails ({@code if (!ok) fail(...)}: no garbage per call); {@link #require} builds its
+     * message before the test (the reference kernels, off the hot path).
+     */
+    static void fail(String op, String message) {
+        throw new IllegalArgumentException(op + ": " + message);
+    }
 
     static void requireRank(Tensor t, int rank, String op, String name) {
-        if (t.shape().rank() != rank) require(false, op, name + " must have rank " + rank + ", got " + t.shape());
+        if (t.shape().rank() != rank) fail(op, name + " must have rank " + rank + ", got " + t.shape());
     }
 
     static void requireShape(Tensor t, Shape expected, String op, String name) {
-        if (!t.shape().equals(expected)) require(false, op, name + " must be " + expected + ", got " + t.shape());
+        if (!t.shape().equals(expected)) fail(op, name + " must be " + expected + ", got " + t.shape());
     }
 
     static void requireShape(Tensor t, String op, String name, int... dims) {
@@ -38,20 +45,20 @@ final class ShapeChecks {
 
     static void requireSize(Tensor t, long size, String op, String name) {
         if (t.size() != size) {
-            require(false, op, name + " " + t.shape() + " must have " + size + " elements, has " + t.size());
+            fail(op, name + " " + t.shape() + " must have " + size + " elements, has " + t.size());
         }
     }
 
     static void requireSameSize(Tensor a, Tensor b, String op, String nameA, String nameB) {
         if (a.size() != b.size()) {
-            require(false, op, nameA + " " + a.shape() + " and " + nameB + " " + b.shape() + " differ in element count");
+            fail(op, nameA + " " + a.shape() + " and " + nameB + " " + b.shape() + " differ in element count");
         }
     }
 
     /** Checks {@code t} is (n, c, ...) and returns the product of its remaining dimensions (1 for rank 2). */
     static int spatialSize(Tensor t, String op, String name) {
         Shape s = t.shape();
-        if (s.rank() < 2) require(false, op, name + " must be (N, C, ...), got " + s);
+        if (s.rank() < 2) fail(op, name + " must be (N, C, ...), got " + s);
         int size = 1;
         for (int i = 2; i < s.rank(); i++) size *= s.dim(i);
         return size;

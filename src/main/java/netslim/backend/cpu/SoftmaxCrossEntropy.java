@@ -54,7 +54,7 @@ final class SoftmaxCrossEntropy {
     private static int rows(Tensor t, int[] labels) {
         int n = t.shape().dim(0);
         if (labels.length != n) {
-            ShapeChecks.require(false, "softmaxCrossEntropy", labels.length + " labels for " + n + " rows");
+            ShapeChecks.fail("softmaxCrossEntropy", labels.length + " labels for " + n + " rows");
         }
         int k = t.size() / Math.max(1, n);
         for (int r = 0; r < n; r++) {
