@@ -151,6 +151,101 @@ public final class Executor implements AutoCloseable {
             }
             splitTargets.put(e.getKey(), t);
         }
+        if (mode == Mode.FUSED_INFERENCE && backend.isHost() && SHARE_BUFFERS) shareActivationBuffers();
+    }
+
+    /**
+     * -Dnetslim.serving.shareBuffers=false: every activation of a host serving plan keeps an array of its own (for
+     * A/B timing; not final: tests build plans both ways).
+     */
+    static boolean SHARE_BUFFERS = !"false".equals(System.getProperty("netslim.serving.shareBuffers"));
+    /** Serving plan on a host backend: activation storages whose array another one uses too (not kept). */
+    private final java.util.Set<netslim.tensor.Storage> sharedStorages =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    /** Bytes of the distinct arrays behind this plan's activations, input and output (see {@link #activationBytes}). */
+    private long activationBytes = -1;
+
+    /**
+     * Serving plan on a host backend: activations whose lifetimes do not overlap use one array
+     * ({@link BufferSharing}), the graph's input and output excepted. A lifetime runs from the first node whose op
+     * touches the buffer (writes it, or a slice or view of it) to the last that reads it, so a pass reads only what
+     * it wrote in that pass. GoogLeNet-224's batch-1 plan held 37 arrays (20.6 MB) of which at most a few are live
+     * at once; arrays written recently are in cache and their pages mapped, fresh ones are not.
+     */
+    private void shareActivationBuffers() {
+        List<Node> nodes = graph.nodes();
+        Map<netslim.tensor.Storage, int[]> life = bufferLifetimes;
+        List<netslim.tensor.Storage> order = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (Tensor t : touchedBy(nodes.get(i))) {
+                if (t == null || !(t.storage() instanceof netslim.tensor.HostStorage)) continue;
+                int step = i;
+                life.compute(t.storage(), (k, v) -> {
+                    if (v == null) {
+                        order.add(k);
+                        return new int[] {step, step};
+                    }
+                    v[1] = step;
+                    return v;
+                });
+            }
+        }
+        life.remove(input.storage());
+        life.remove(acts.get(graph.outputName()).storage());
+        order.removeIf(st -> !life.containsKey(st));
+        List<BufferSharing.Lifetime> lifetimes = new ArrayList<>();
+        for (netslim.tensor.Storage st : order) {
+            int[] v = life.get(st);
+            lifetimes.add(new BufferSharing.Lifetime(v[0], v[1], st.capacity()));
+        }
+        BufferSharing.Plan plan = BufferSharing.plan(lifetimes);
+        for (int i = 0; i < order.size(); i++) {
+            var owner = (netslim.tensor.HostStorage) order.get(plan.ownerOf()[plan.arrayOf()[i]]);
+            ((netslim.tensor.HostStorage) order.get(i)).share(owner.array());
+            if (plan.shared(i)) sharedStorages.add(order.get(i));
+        }
+        activationBytes = 4 * (plan.totalFloats() + input.storage().capacity()
+                + acts.get(graph.outputName()).storage().capacity());
+    }
+
+    /** Planned lifetimes (first and last node index) of the storages {@link #shareActivationBuffers} placed. */
+    private final Map<netslim.tensor.Storage, int[]> bufferLifetimes = new java.util.IdentityHashMap<>();
+
+    /** For tests: the lifetime (first and last node index) the plan gave t's storage; null where it placed none. */
+    int[] bufferLifetime(Tensor t) {
+        return bufferLifetimes.get(t.storage());
+    }
+
+    /** Every activation tensor node n's forward op reads or writes (nulls where there is none). */
+    private List<Tensor> touchedBy(Node n) {
+        List<Tensor> ts = new ArrayList<>();
+        ts.add(acts.get(n.name()));
+        for (String in : n.inputs()) ts.add(acts.get(in));
+        String relu = fusedConvToRelu.get(n.name());
+        if (relu != null) ts.add(acts.get(relu));
+        ChannelSlice slice = sliceWrites.get(relu != null ? relu : n.name());
+        if (slice != null) ts.add(slice.buffer());
+        MergedConvs m = merges.get(n.name());
+        if (m != null) {
+            ts.add(m.y());
+            ts.addAll(java.util.Arrays.asList(m.ys()));
+        }
+        SplitTargets t = splitTargets.get(n.name());
+        if (t != null) ts.addAll(java.util.Arrays.asList(t.ys()));
+        return ts;
+    }
+
+    /**
+     * Bytes of the host arrays behind this serving plan's activations (shared ones counted once), its input and
+     * output; -1 where buffers are not shared (other modes, device backends, -Dnetslim.serving.shareBuffers=false).
+     * A plan serving its batch image by image: its batch-1 plan's, plus its own output.
+     */
+    public long activationBytes() {
+        if (perImage != null) {
+            long inner = perImage.activationBytes();
+            return inner < 0 ? -1 : inner + 4 * acts.get(graph.outputName()).storage().capacity();
+        }
+        return activationBytes;
     }
 
     /**
@@ -480,6 +575,10 @@ public final class Executor implements AutoCloseable {
                     + " only the output (use Mode.INFERENCE to read it)");
         }
         if (t == null) throw new NetslimException("no activation named " + node);
+        if (sharedStorages.contains(t.storage())) {
+            throw new NetslimException("node " + node + "'s buffer is reused by later layers in this serving plan: its "
+                    + "output is not kept (use Mode.INFERENCE to read it)");
+        }
         return t;
     }
 

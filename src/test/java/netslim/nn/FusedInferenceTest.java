@@ -144,8 +144,10 @@ class FusedInferenceTest {
             NetslimException e = assertThrows(NetslimException.class, () -> ex.activation(conv.name()));
             assertEquals("node " + conv.name() + " is fused with " + relu.name() + " in this inference plan: its own "
                     + "output is not kept (use Mode.INFERENCE to read it)", e.getMessage());
-            assertEquals(Shape.of(1, 64, 28, 28), ex.activation(relu.name()).shape(),
-                    "the ReLU's buffer holds the fused result");
+            // the ReLU's buffer held the fused result during the pass; later layers reuse its array
+            NetslimException reused = assertThrows(NetslimException.class, () -> ex.activation(relu.name()));
+            assertEquals("node " + relu.name() + "'s buffer is reused by later layers in this serving plan: its output"
+                    + " is not kept (use Mode.INFERENCE to read it)", reused.getMessage());
         }
     }
 }
