@@ -73,15 +73,27 @@ final class DirectPointwise {
      * Whether the serving plan runs this conv, on input shape x, here (see the class comment): up to
      * {@link #MAX_OUT} outputs, and wider convs too on maps of at most 64 pixels (7x7), where one item covers both
      * panels and w is read once per image, against the GEMM's packing of it on every call (there the weights are
-     * most of the bytes).
+     * most of the bytes), and with at most {@link #MAX_FEW_IN} inputs (a Tucker chain's last 1x1, rank → channels),
+     * where the GEMM packs and threads a product of a few multiply-adds per output: compressed GoogLeNet's
+     * inception3b 14 → 131 at 28x28 took 0.204 ms there and 0.051 here (whole compressed pass 1.00–1.03x faster,
+     * batch 32 1.03x; session 13).
      */
     static boolean takes(ConvSpec s, Shape x) {
         if (!ENABLED || !VectorMicroKernel.eightRowTile() || !s.isPointwise()
                 || SkinnyPointwise.takes(s.inChannels(), s.outChannels())) {
             return false;
         }
-        return s.outChannels() <= MAX_OUT || (SMALL_MAPS && x.rank() == 4 && x.h() * x.w() <= 2 * NR);
+        return s.outChannels() <= MAX_OUT || (SMALL_MAPS && x.rank() == 4 && x.h() * x.w() <= 2 * NR)
+                || (FEW_INPUTS && s.inChannels() <= MAX_FEW_IN);
     }
+
+    /**
+     * -Dnetslim.conv.direct1x1FewInputs=false: convs wider than {@link #MAX_OUT} with few inputs go to the GEMM as
+     * before (not final: probes build plans both ways).
+     */
+    static boolean FEW_INPUTS = !"false".equals(System.getProperty("netslim.conv.direct1x1FewInputs"));
+    /** Inputs at most for {@link #FEW_INPUTS}: one k-block. */
+    static final int MAX_FEW_IN = 32;
 
     private static final boolean SMALL_MAPS = !"false".equals(System.getProperty("netslim.conv.direct1x1SmallMaps"));
 

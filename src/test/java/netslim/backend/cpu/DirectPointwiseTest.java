@@ -1,6 +1,7 @@
 package netslim.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +35,8 @@ class DirectPointwiseTest {
                 Arguments.of(1, 9, 12, 3, 11),     // a 33-column image: one full panel, one of a single column
                 Arguments.of(2, 20, 9, 1, 5),      // one narrow panel, one full and one 1-row tile
                 Arguments.of(4, 17, 200, 1, 1),    // a 1x1 map (the classifier side), 25 row tiles
-                Arguments.of(1, 832, 48, 7, 7));   // inception5b's reduction shape
+                Arguments.of(1, 832, 48, 7, 7),    // inception5b's reduction shape
+                Arguments.of(1, 14, 131, 28, 28)); // a Tucker chain's last 1x1: few inputs, many outputs
     }
 
     @ParameterizedTest(name = "n{0} cin{1} cout{2} {3}x{4}")
@@ -238,6 +240,15 @@ class DirectPointwiseTest {
             Tensor p = cpu.prepareConvWeights(wt, s, Shape.of(1, 64, 14, 14));
             if (DirectPointwise.takes(s, Shape.of(1, 64, 14, 14))) assertEquals(Shape.of(4, 64, 8), p.shape());
             else assertNull(p);
+            // Wider than MAX_OUT: here only with few inputs (a Tucker chain's last 1x1), else the GEMM's
+            ConvSpec few = ConvSpec.of(14, 131, 1, 1, 0), many = ConvSpec.of(33, 131, 1, 1, 0);
+            Shape x28 = Shape.of(1, 14, 28, 28);
+            Tensor pf = cpu.prepareConvWeights(Tensor.zeros(Shape.of(131, 14, 1, 1)), few, x28);
+            if (VectorMicroKernel.eightRowTile()) {
+                assertNotNull(pf, "14 -> 131 (few inputs) runs on the tile");
+                assertEquals(Shape.of(17, 14, 8), pf.shape());
+            }
+            assertNull(cpu.prepareConvWeights(Tensor.zeros(Shape.of(131, 33, 1, 1)), many, Shape.of(1, 33, 28, 28)));
             // Skinny pointwise convs (at most 8 channels in or out) keep their own kernel.
             assertNull(cpu.prepareConvWeights(Tensor.zeros(Shape.of(8, 64, 1, 1)), ConvSpec.of(64, 8, 1, 1, 0),
                     Shape.of(1, 64, 14, 14)));
