@@ -35,8 +35,11 @@ class PreparedConvRuleTest {
             // A 1x1 conv with 9-64 outputs: packed for the in-place 8x32 kernel where that tile is the machine's.
             packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(32, 32, 1, 1), ConvSpec.of(32, 32, 1, 1, 0),
                     Shape.of(4, 32, 28, 28)), Shape.of(4, 32, 8), "1x1");
-            assertNull(cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
-                    Shape.of(4, 32, 28, 28)), "1x1 with 128 outputs stays on the GEMM");
+            assertNull(cpu.prepareConvWeights(Tensor.zeros(128, 64, 1, 1), ConvSpec.of(64, 128, 1, 1, 0),
+                    Shape.of(4, 64, 28, 28)), "1x1 with 128 outputs and 64 inputs stays on the GEMM");
+            // ... but with at most 32 inputs (a Tucker chain's last 1x1) it takes the tile whatever its width
+            packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
+                    Shape.of(4, 32, 28, 28)), Shape.of(16, 32, 8), "1x1 with 128 outputs and 32 inputs");
             // ... except on maps of at most 64 pixels: with outputs in groups of 16 the channel-vector kernel
             // (ChannelPointwise: (groups, cin, 16)), else the 8x32 tile (one item covers both panels)
             packedWhereTheTileIs(cpu.prepareConvWeights(Tensor.zeros(128, 32, 1, 1), ConvSpec.of(32, 128, 1, 1, 0),
