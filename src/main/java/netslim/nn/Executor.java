@@ -21,7 +21,9 @@ import netslim.tensor.Tensor;
  * {@link #backward} adds parameter gradients into {@link ParamStore#grad}.
  *
  * <p>{@link #forInference} is the serving plan: BatchNorms folded into the convs before them
- * ({@link BatchNormFolding}) and every conv that only a ReLU reads run as one {@link Backend#conv2dRelu} op.
+ * ({@link BatchNormFolding}) and every conv that only a ReLU reads run as one {@link Backend#conv2dRelu} op; on a
+ * host backend its activations whose lifetimes do not overlap share arrays ({@link #activationBytes}), so only the
+ * input and the output outlive the pass.
  */
 public final class Executor implements AutoCloseable {
 
