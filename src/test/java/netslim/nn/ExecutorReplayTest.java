@@ -186,6 +186,36 @@ class ExecutorReplayTest {
     }
 
     /**
+     * At batch 1 the merged siblings' member that is a concat's first input goes last in the stack and the concat's
+     * buffer starts at its rows (one array): the nine concats copy nothing, the outputs keep their bits (against the
+     * same plan with -Dnetslim.serving.concatAfterMerge=false, where each concat copies that member).
+     */
+    @Test
+    void batchOneConcatsStartAtTheMergedRows() {
+        Graph g = model();
+        Tensor x = new Rng(12).uniform(Shape.of(1, 1, 28, 28));
+        boolean was = Executor.CONCAT_AFTER_MERGE;
+        Map<Boolean, Integer> copies = new HashMap<>();
+        Map<Boolean, float[]> outs = new HashMap<>();
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            for (boolean after : new boolean[] {true, false}) {
+                Executor.CONCAT_AFTER_MERGE = after;
+                Map<String, Integer> c = new HashMap<>();
+                try (Executor serving = Executor.forInference(g, counting(cpu, c), 1)) {
+                    for (int pass = 0; pass < 2; pass++) outs.put(after, serving.forwardToHost(x).toArray());
+                    assertEquals(9, serving.mergedGroups(), "one merge per Inception");
+                }
+                copies.put(after, c.getOrDefault("copyChannels", 0) / 2);
+            }
+        } finally {
+            Executor.CONCAT_AFTER_MERGE = was;
+        }
+        assertEquals(0, (int) copies.get(true), "channel copies per pass with the concats after the merged rows");
+        assertEquals(9, (int) copies.get(false), "channel copies per pass without: one per concat");
+        assertArrayEquals(outs.get(false), outs.get(true), "same bits either way");
+    }
+
+    /**
      * At batch > 1 on the CPU the serving plan's prepared convs write their concat inputs straight into the concat's
      * buffer (conv2dPreparedSlice, and conv2dPreparedSplitSlices for merged siblings): fewer channel copies, and
      * outputs bit for bit those of the same plan with every concat copying (-Dnetslim.serving.concatSlices=false);
