@@ -268,7 +268,7 @@ final class CpuConv {
             }
         }
         float[] pa = packed;
-        Im2col.Columns[] byKernelColumn = Im2col.columns(p.g());
+        Im2col.Columns[] byKernelColumn = Im2col.Columns.all(p.g());
         int rowsPerBand = fit, perImage = (outH + rowsPerBand - 1) / rowsPerBand, bands = p.images() * perImage;
         pool.parallelFor(bands, 1, (q0, q1) -> {
             Scratch sc = scratch.get();

@@ -56,15 +56,10 @@ final class Im2col {
         });
     }
 
-    /** Per kernel column of g: its input shift and valid output columns, for {@link #unfoldRows}. */
-    static Columns[] columns(Geometry g) {
-        return Columns.all(g);
-    }
-
     /**
      * On the calling thread: the columns of output rows [oy0, oy1) of image n (channels [c0, c0 + cg)) into col at
      * colOff, row stride ldCol — the band of the full column matrix that those output positions own;
-     * byKernelColumn: {@link #columns} of g (computed once per call, not per band).
+     * byKernelColumn: {@link Columns#all} of g (computed once per call, not per band).
      */
     static void unfoldRows(float[] x, int xOff, Geometry g, Columns[] byKernelColumn, int n, int c0, int cg, int oy0,
                            int oy1, float[] col, int colOff, int ldCol) {
