@@ -114,10 +114,7 @@ final class ChannelPointwise {
         }
         ShapeChecks.requireShape(packed, op, "packed w", cout / V, cin, V);
         if (bias != null) ShapeChecks.requireShape(bias, op, "bias", cout);
-        if (!(c0s.length == ys.length && couts.length == ys.length)) {
-            ShapeChecks.fail(op,
-                    ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
-        }
+        DirectPointwise.requireMembers(op, ys, c0s, couts, V, cout, xs);
         // runs of up to 3 groups of 16 outputs, none spanning two members: (member, first group, its channel in the
         // member's tensor, groups)
         int groups = cout / V, sum = 0;
@@ -126,11 +123,6 @@ final class ChannelPointwise {
         int runs = 0;
         for (int m = 0; m < ys.length; m++) {
             int c = couts[m];
-            if (!(c > 0 && c % V == 0)) {
-                ShapeChecks.fail(op, "ys[" + m + "] " + ys[m].shape()
-                        + ": output counts must be multiples of " + V + ", got " + c);
-            }
-            DirectPointwise.requireSlice(op, "ys[" + m + "]", ys[m], c0s[m], c, xs);
             for (int g = sum / V; g < (sum + c) / V; g += 3) {
                 runMember[runs] = m;
                 runGroup[runs] = g;
@@ -139,7 +131,6 @@ final class ChannelPointwise {
             }
             sum += c;
         }
-        if (sum != cout) ShapeChecks.fail(op, "outputs of ys total " + sum + ", not " + cout);
         int images = xs.n(), tiles = hw / P, nRuns = runs;
         // enough items for every thread (4 per thread, as parallelFor's chunks): split the pixel tiles only then
         int want = 4 * pool.threads(), split = Math.max(1, Math.min(tiles, (want + images * runs - 1) / (images * runs)));

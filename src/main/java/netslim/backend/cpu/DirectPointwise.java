@@ -203,6 +203,31 @@ final class DirectPointwise {
         return yc;
     }
 
+    /**
+     * The members of a split product under op: as many channel offsets and counts as tensors, each count a positive
+     * multiple of {@code multiple} whose channels fit its tensor ({@link #requireSlice}), the counts adding up to
+     * cout. Returns each member tensor's channel count.
+     */
+    static int[] requireMembers(String op, Tensor[] ys, int[] c0s, int[] couts, int multiple, int cout, Shape xs) {
+        if (!(c0s.length == ys.length && couts.length == ys.length)) {
+            ShapeChecks.fail(op,
+                    ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
+        }
+        int sum = 0;
+        int[] channels = new int[ys.length];
+        for (int i = 0; i < ys.length; i++) {
+            int c = couts[i];
+            if (!(c > 0 && c % multiple == 0)) {
+                ShapeChecks.fail(op,
+                        "ys[" + i + "] " + ys[i].shape() + ": output counts must be multiples of " + multiple + ", got " + c);
+            }
+            channels[i] = requireSlice(op, "ys[" + i + "]", ys[i], c0s[i], c, xs);
+            sum += c;
+        }
+        if (sum != cout) ShapeChecks.fail(op, "outputs of ys total " + sum + ", not " + cout);
+        return channels;
+    }
+
     /** x (N, cin, H, W), packed w and bias (may be null) for pointwise conv s under op; x's shape. */
     private static Shape checkInputs(String op, Tensor x, Tensor packed, Tensor bias, ConvSpec s) {
         if (!s.isPointwise()) throw new IllegalArgumentException(op + ": not a pointwise conv: " + s);
@@ -242,25 +267,8 @@ final class DirectPointwise {
                              int[] couts, ConvSpec s, boolean relu) {
         Shape xs = checkInputs("conv2dPreparedSplit", x, packed, bias, s);
         int cin = s.inChannels(), cout = s.outChannels(), hw = xs.h() * xs.w();
-        if (!(c0s.length == ys.length && couts.length == ys.length)) {
-            ShapeChecks.fail("conv2dPreparedSplit",
-                    ys.length + " outputs but " + c0s.length + " channel offsets and " + couts.length + " counts");
-        }
-        int sum = 0;
-        int[] strides = new int[ys.length];
-        for (int i = 0; i < ys.length; i++) {
-            int c = couts[i];
-            if (!(c > 0 && c % MR == 0)) {
-                ShapeChecks.fail("conv2dPreparedSplit",
-                        "ys[" + i + "] " + ys[i].shape() + ": output counts must be multiples of " + MR + ", got " + c);
-            }
-            strides[i] = requireSlice("conv2dPreparedSplit", "ys[" + i + "]", ys[i], c0s[i], c, xs) * hw;
-            sum += c;
-        }
-        if (sum != cout) {
-            ShapeChecks.fail("conv2dPreparedSplit",
-                    "outputs of ys total " + sum + ", not " + s.outChannels());
-        }
+        int[] strides = requireMembers("conv2dPreparedSplit", ys, c0s, couts, MR, cout, xs);
+        for (int i = 0; i < strides.length; i++) strides[i] *= hw;
         run(pool, xs.n(), cin, cout, hw, x.data(), x.offset(), hw, packed.data(), packed.offset(),
                 bias == null ? null : bias.data(), bias == null ? 0 : bias.offset(), null, 0, 0, ys,
                 new int[][] {c0s, couts, strides}, relu);
