@@ -267,6 +267,27 @@ public interface Backend extends AutoCloseable {
         return Pass.NONE;
     }
 
+    /**
+     * How many lanes {@link #runLanes} runs at once: a host backend's threads, each lane single-threaded (a serving
+     * plan's images, one per lane, instead of each image's ops spread over the threads). 1 by default (devices, and
+     * host backends with one thread).
+     */
+    default int imageLanes() {
+        return 1;
+    }
+
+    /**
+     * Runs {@code lane.accept(l)} for l in [0, lanes) ({@code lanes} at most {@link #imageLanes()}) at once, each on
+     * a thread of its own on which every op of this backend runs single-threaded; returns when all have finished and
+     * rethrows the first failure. The default runs the one lane on the calling thread.
+     */
+    default void runLanes(int lanes, java.util.function.IntConsumer lane) {
+        if (lanes > imageLanes()) {
+            throw new IllegalArgumentException("lanes must be at most " + imageLanes() + ", got " + lanes);
+        }
+        for (int l = 0; l < lanes; l++) lane.accept(l);
+    }
+
     /** The end of a {@link #pass()} bracket. */
     interface Pass extends AutoCloseable {
         Pass NONE = () -> { };

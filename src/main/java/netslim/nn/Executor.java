@@ -50,6 +50,12 @@ public final class Executor implements AutoCloseable {
      * {@link #servesImageByImage}): the batch-1 plan that runs the batch one image at a time; null otherwise.
      */
     private final Executor perImage;
+    /**
+     * Serving image by image on a backend with several {@link Backend#imageLanes lanes}: one batch-1 plan per lane
+     * ({@code lanes[0]} is {@link #perImage}), each running its share of the batch on one thread; length 1 when the
+     * images run one after another with each op on all threads. Null when not serving image by image.
+     */
+    private final Executor[] lanes;
     private final Map<String, String> fusedConvToRelu = new HashMap<>();
     /** Serving plan at batch 1: nodes whose output is a slice of a concat's buffer, and those slices. */
     private final java.util.Set<String> inPlaceConcatInputs = new java.util.HashSet<>();
@@ -126,7 +132,8 @@ public final class Executor implements AutoCloseable {
         this.perImage = mayServeImageByImage && mode == Mode.FUSED_INFERENCE && batch > 1 && backend.isHost()
                 && servesImageByImage(graph)
                 ? new Executor(graph, backend, 1, mode) : null;
-        if (perImage != null) { // nothing else to plan: the batch-1 plan does the work, one image after another
+        this.lanes = perImage == null ? null : lanes(perImage, graph, backend, Math.min(batch, imageLanes(backend)));
+        if (perImage != null) { // nothing else to plan: the batch-1 plans do the work, one image after another
             this.input = null;
             acts.put(graph.outputName(), backend.allocate(shapes.get(graph.outputName())));
             return;
@@ -244,8 +251,13 @@ public final class Executor implements AutoCloseable {
      */
     public long activationBytes() {
         if (perImage != null) {
-            long inner = perImage.activationBytes();
-            return inner < 0 ? -1 : inner + 4 * acts.get(graph.outputName()).storage().capacity();
+            long inner = 0;
+            for (Executor lane : lanes) {
+                long b = lane.activationBytes();
+                if (b < 0) return -1;
+                inner += b;
+            }
+            return inner + 4 * acts.get(graph.outputName()).storage().capacity();
         }
         return activationBytes;
     }
@@ -802,24 +814,67 @@ public final class Executor implements AutoCloseable {
     }
 
     /**
-     * The batch through the batch-1 plan, image after image, each output copied into this plan's output buffer. A
-     * node timer gets each node's time summed over the batch, once per call, as a whole-batch pass would give it.
+     * {@code -Dnetslim.serving.imageLanes=false}: a plan serving image by image runs one image at a time with each op
+     * on all the backend's threads, instead of one image per thread ({@link Backend#imageLanes}). Not final: tests
+     * build plans both ways.
+     */
+    static boolean IMAGE_LANES = !"false".equals(System.getProperty("netslim.serving.imageLanes"));
+
+    /** Lanes an image-by-image plan on {@code backend} runs at once (see {@link #IMAGE_LANES}). */
+    static int imageLanes(Backend backend) {
+        return IMAGE_LANES ? Math.max(1, backend.imageLanes()) : 1;
+    }
+
+    /** {@code first} and {@code count - 1} more batch-1 serving plans of {@code graph}, one per lane. */
+    private static Executor[] lanes(Executor first, Graph graph, Backend backend, int count) {
+        Executor[] lanes = new Executor[count];
+        lanes[0] = first;
+        for (int l = 1; l < count; l++) lanes[l] = new Executor(graph, backend, 1, first.mode);
+        return lanes;
+    }
+
+    /**
+     * The batch through the batch-1 plans, each output copied into this plan's output buffer: with several lanes,
+     * lane l takes a contiguous share of the images and runs them one after another on a thread of its own (the
+     * backend's ops single-threaded there); with one, image after image with each op on all threads. A node timer
+     * gets each node's time summed over the batch, once per call, as a whole-batch pass would give it; timed calls
+     * run on one lane (per-node wall times of lanes running at once would overlap).
      */
     private Tensor forwardImageByImage(Tensor hostInput) {
         Tensor out = acts.get(graph.outputName());
         Shape one = perImage.shapes.get(graph.inputName());
         int inSize = Math.toIntExact(one.size()), outSize = Math.toIntExact(out.size() / batch);
         NodeTimer timer = nodeTimer;
+        if (timer == null && lanes.length > 1) {
+            backend.runLanes(lanes.length, l -> {
+                int from = (int) ((long) batch * l / lanes.length), to = (int) ((long) batch * (l + 1) / lanes.length);
+                for (int i = from; i < to; i++) {
+                    imageThrough(lanes[l], hostInput, one, i * (long) inSize, out, i * outSize, outSize);
+                }
+            });
+            return out;
+        }
         Map<Node, long[]> sums = timer == null ? null : new java.util.LinkedHashMap<>();
         perImage.setNodeTimer(timer == null ? null
                 : (n, nanos) -> sums.computeIfAbsent(n, k -> new long[1])[0] += nanos);
         for (int i = 0; i < batch; i++) {
-            Tensor x = new Tensor(one, hostInput.storage(), Math.toIntExact(hostInput.offset() + (long) i * inSize));
-            Tensor y = perImage.forward(x);
-            System.arraycopy(y.data(), y.offset(), out.data(), out.offset() + i * outSize, outSize);
+            imageThrough(perImage, hostInput, one, i * (long) inSize, out, i * outSize, outSize);
         }
         if (sums != null) sums.forEach((n, t) -> timer.record(n, t[0]));
         return out;
+    }
+
+    /** One image of {@code hostInput} (at {@code inAt}) through a batch-1 plan, its output copied to {@code out}. */
+    private static void imageThrough(Executor plan, Tensor hostInput, Shape one, long inAt, Tensor out, int outAt,
+                                     int outSize) {
+        Tensor x = new Tensor(one, hostInput.storage(), Math.toIntExact(hostInput.offset() + inAt));
+        Tensor y = plan.forward(x);
+        System.arraycopy(y.data(), y.offset(), out.data(), out.offset() + outAt, outSize);
+    }
+
+    /** Batch-1 plans this plan runs its images on at once; 0 when it does not serve image by image (tests). */
+    int lanes() {
+        return lanes == null ? 0 : lanes.length;
     }
 
     /** Whether this serving plan runs its batch image by image ({@link #servesImageByImage}). */
@@ -1050,7 +1105,7 @@ public final class Executor implements AutoCloseable {
 
     @Override
     public void close() {
-        if (perImage != null) perImage.close();
+        if (lanes != null) for (Executor lane : lanes) lane.close();
         if (replay != null) replay.close();
         replay = null;
         if (deviceTimer != null) deviceTimer.close();

@@ -1,5 +1,6 @@
 package netslim.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +14,10 @@ import netslim.tensor.Rng;
 import netslim.tensor.Shape;
 import netslim.tensor.Tensor;
 import netslim.testing.Close;
+import netslim.testing.BackendProxy;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CPU serving plan runs a batch image by image when the model has few MACs per activation byte
@@ -70,13 +74,71 @@ class ImageByImageServingTest {
         }
     }
 
+    /**
+     * With two threads the images run two at a time, one batch-1 plan per thread, each image's ops single-threaded:
+     * the same bits as one image at a time with each op on both threads, for batches that split evenly and not, over
+     * passes that reuse every buffer; each lane's activations counted in the footprint.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 5, 8})
+    void lanesGiveTheBitsOfOneImageAtATime(int batch) {
+        Graph g = thin();
+        Tensor x = new Rng(batch).uniform(Shape.of(batch, 1, 28, 28));
+        boolean was = Executor.IMAGE_LANES;
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            Executor.IMAGE_LANES = true;
+            Executor lanes = Executor.forInference(g, cpu, batch);
+            Executor.IMAGE_LANES = false;
+            Executor serial = Executor.forInference(g, cpu, batch);
+            try (lanes; serial; Executor one = Executor.forInference(g, cpu, 1)) {
+                assertEquals(2, lanes.lanes());
+                assertEquals(1, serial.lanes());
+                long out = 4 * g.shapes(batch).get(g.outputName()).size();
+                assertEquals(2 * one.activationBytes() + out, lanes.activationBytes());
+                assertEquals(one.activationBytes() + out, serial.activationBytes());
+                for (int pass = 0; pass < 2; pass++) {
+                    Tensor want = serial.forwardToHost(x), got = lanes.forwardToHost(x);
+                    assertArrayEquals(want.toArray(), got.toArray(), "batch " + batch + ", pass " + pass);
+                }
+            }
+        } finally {
+            Executor.IMAGE_LANES = was;
+        }
+    }
+
+    /**
+     * Each lane's images go through the backend on a thread of its own (not the caller's): counted by the thread
+     * that uploads each image into a batch-1 plan. Batch 5 on two lanes: 2 and 3 images.
+     */
     @Test
-    void aNodeTimerGetsEachNodeOncePerPassSummedOverTheImages() {
+    void eachLaneRunsItsShareOfTheImagesOnAThreadOfItsOwn() {
+        Graph g = thin();
+        Map<Thread, Integer> uploads = new java.util.concurrent.ConcurrentHashMap<>();
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            netslim.backend.Backend counting = BackendProxy.wrap(cpu, (m, args) -> {
+                if (m.getName().equals("upload")) uploads.merge(Thread.currentThread(), 1, Integer::sum);
+                return BackendProxy.DELEGATE;
+            });
+            try (Executor serving = Executor.forInference(g, counting, 5)) {
+                assertEquals(2, serving.lanes());
+                serving.forward(new Rng(1).uniform(Shape.of(5, 1, 28, 28)));
+            }
+        }
+        assertEquals(2, uploads.size(), "threads that ran images: " + uploads);
+        assertFalse(uploads.containsKey(Thread.currentThread()), "an image ran on the caller: " + uploads);
+        assertEquals(java.util.List.of(2, 3), uploads.values().stream().sorted().toList());
+    }
+
+    /** Also with two lanes: a timed pass runs its images on one (lanes' wall times would overlap). */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void aNodeTimerGetsEachNodeOncePerPassSummedOverTheImages(int threads) {
         Graph g = thin();
         Tensor x = new Rng(3).uniform(Shape.of(4, 1, 28, 28));
-        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1));
+        try (CpuBackend cpu = CpuBackend.create(threads, Gemm.select("java", threads));
              Executor serving = Executor.forInference(g, cpu, 4)) {
             assertTrue(serving.imageByImage());
+            assertEquals(threads, serving.lanes());
             Map<String, Integer> calls = new HashMap<>();
             Map<String, Long> nanos = new HashMap<>();
             serving.setNodeTimer((n, t) -> {

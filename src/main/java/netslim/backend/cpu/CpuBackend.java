@@ -109,6 +109,21 @@ public final class CpuBackend implements Backend {
         return WorkerPool::endPass;
     }
 
+    /** This backend's threads; 1 after {@link #close}. */
+    @Override
+    public int imageLanes() {
+        return pool.closed() ? 1 : pool.threads();
+    }
+
+    /** Each lane on a worker of its own ({@link WorkerPool#runOnWorkers}); serially after {@link #close}. */
+    @Override
+    public void runLanes(int lanes, java.util.function.IntConsumer lane) {
+        if (lanes > imageLanes()) {
+            throw new IllegalArgumentException("lanes must be at most " + imageLanes() + ", got " + lanes);
+        }
+        WorkerPool.runOnWorkers(lanes, lane);
+    }
+
     /** Threads of the worker pool (caller included). */
     public int threads() {
         return pool.threads();

@@ -67,6 +67,32 @@ final class WorkerPool implements AutoCloseable {
     }
 
     /**
+     * Runs {@code body.accept(p)} for p in [0, parts), each part on a shared worker of its own while the caller waits
+     * (parked): every parallel loop and GEMM the parts start runs serially on that worker, so {@code parts} threads
+     * each run whole single-threaded work (a serving plan's images, {@link CpuBackend#runLanes}). A part whose worker
+     * is busy (another caller's loop) is taken by whichever worker finishes first. Serially on the calling thread when
+     * {@code parts <= 1} or when called from a worker. Rethrows the first failure.
+     */
+    static void runOnWorkers(int parts, java.util.function.IntConsumer body) {
+        if (parts <= 1 || Thread.currentThread() instanceof Worker) {
+            for (int p = 0; p < parts; p++) body.accept(p);
+            return;
+        }
+        Loop loop = new Loop(parts, parts, (start, end) -> {
+            for (int p = start; p < end; p++) body.accept(p);
+        }, Thread.currentThread());
+        Worker[] w = workers(parts);
+        for (int i = 0; i < parts; i++) w[i].offer(loop);
+        loop.awaitDone(LANE_PARK_NANOS);
+    }
+
+    /**
+     * How long a caller of {@link #runOnWorkers} parks between checks: the last part's unpark wakes it anyway; a
+     * shorter period (that of {@link Loop#awaitDone()}) would take ~2,000 wake-ups of a core per 100 ms of work.
+     */
+    private static final long LANE_PARK_NANOS = 1_000_000L;
+
+    /**
      * Where range p of {@code parts} contiguous, balanced ranges of [0, units) starts (range p is [split(p),
      * split(p + 1)); sizes differ by at most one).
      */
@@ -82,6 +108,11 @@ final class WorkerPool implements AutoCloseable {
 
     int threads() {
         return threads;
+    }
+
+    /** Whether {@link #close} has been called (loops run on the caller alone). */
+    boolean closed() {
+        return closed;
     }
 
     /**
@@ -136,10 +167,14 @@ final class WorkerPool implements AutoCloseable {
         }
 
         void awaitDone() {
-            // Spin briefly (chunks usually finish within microseconds of each other), then park.
+            awaitDone(50_000);
+        }
+
+        /** Spins briefly (chunks usually finish within microseconds of each other), then parks {@code park} ns. */
+        void awaitDone(long park) {
             for (int spins = 0; done.get() < chunks; spins++) {
                 if (spins < 2000) Thread.onSpinWait();
-                else LockSupport.parkNanos(this, 50_000);
+                else LockSupport.parkNanos(this, park);
             }
             Throwable t = failure.get();
             if (t instanceof RuntimeException r) throw r;

@@ -102,6 +102,19 @@ public final class CudaBackend implements Backend {
         return Pass.NONE;
     }
 
+    /** One: the device runs a batch whole; serving plans on a device never split it into lanes. */
+    @Override
+    public int imageLanes() {
+        return 1;
+    }
+
+    /** The one lane, on the calling thread. */
+    @Override
+    public void runLanes(int lanes, java.util.function.IntConsumer lane) {
+        if (lanes > 1) throw new IllegalArgumentException("lanes must be at most 1 on " + name() + ", got " + lanes);
+        if (lanes == 1) lane.accept(0);
+    }
+
     @Override
     public boolean isHost() {
         return false;

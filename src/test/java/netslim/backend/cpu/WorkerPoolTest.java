@@ -2,6 +2,7 @@ package netslim.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -174,6 +175,64 @@ class WorkerPoolTest {
             });
             for (int i = 0; i < 4; i++) assertEquals(1, nested.get(i), "nested part " + i);
         }
+    }
+
+    /**
+     * Parts of runOnWorkers run at the same time, each on a worker (never the caller), and every loop a part starts
+     * runs on that part's thread alone: each part waits at a latch until the other has started, which a single
+     * thread running both in turn would never pass.
+     */
+    @Test
+    void runOnWorkersRunsEachPartOnAWorkerOfItsOwn() throws Exception {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(2);
+            Thread[] ran = new Thread[2];
+            AtomicIntegerArray foreign = new AtomicIntegerArray(2), seen = new AtomicIntegerArray(2 * 1000);
+            WorkerPool.runOnWorkers(2, p -> {
+                ran[p] = Thread.currentThread();
+                started.countDown();
+                try {
+                    if (!started.await(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("part " + p + " alone: the other part never started");
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                pool.parallelFor(1000, 1, (s, e) -> {
+                    if (Thread.currentThread() != ran[p]) foreign.incrementAndGet(p);
+                    for (int i = s; i < e; i++) seen.incrementAndGet(p * 1000 + i);
+                });
+            });
+            assertNotEquals(ran[0], ran[1]);
+            for (int p = 0; p < 2; p++) {
+                assertNotEquals(Thread.currentThread(), ran[p], "part " + p + " ran on the caller");
+                assertEquals(true, ran[p].getName().startsWith("netslim-cpu-"), ran[p].getName());
+                assertEquals(0, foreign.get(p), "part " + p + "'s loop went to other threads");
+            }
+            for (int i = 0; i < 2000; i++) assertEquals(1, seen.get(i), "index " + i);
+        }
+    }
+
+    /** One part, or a call from inside a worker, runs on the calling thread; a part's failure reaches the caller. */
+    @Test
+    void runOnWorkersRunsSeriallyWhereItMustAndRethrows() {
+        Thread caller = Thread.currentThread();
+        Thread[] one = new Thread[1];
+        WorkerPool.runOnWorkers(1, p -> one[0] = Thread.currentThread());
+        assertEquals(caller, one[0]);
+        AtomicIntegerArray nested = new AtomicIntegerArray(3);
+        WorkerPool.runOnWorkers(2, outer -> {
+            Thread worker = Thread.currentThread();
+            WorkerPool.runOnWorkers(3, p -> {
+                assertEquals(worker, Thread.currentThread());
+                nested.incrementAndGet(p);
+            });
+        });
+        for (int p = 0; p < 3; p++) assertEquals(2, nested.get(p), "nested part " + p);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> WorkerPool.runOnWorkers(2, p -> {
+            if (p == 1) throw new IllegalStateException("lane 1 failed");
+        }));
+        assertEquals("lane 1 failed", e.getMessage());
     }
 
     private static void busy(long nanos) {
