@@ -784,10 +784,13 @@ public final class Executor implements AutoCloseable {
      * serving plan runs a batch image by image: {@value}. Above it (dense CNNs: GoogLeNet 30, ResNet-18 54) a
      * batch's bigger GEMMs win; below it (compressed models: 1-9) the pass is bound by moving activations, and a
      * whole batch's (46 MB per GoogLeNet image, 1.5 GB at batch 32) goes through memory while one image's stays in
-     * cache. Measured on the 2-core AVX-512 Xeon of session 8 (bench/RESULTS.md), where this is also the roofline
-     * balance: ~170 GMAC/s of FMA peak over ~10-12 GB/s of memory bandwidth.
+     * cache. Measured on the 2-core AVX-512 Xeon of sessions 8 and 14 (bench/RESULTS.md): 16 at first (the roofline
+     * balance, ~170 GMAC/s of FMA peak over ~10-12 GB/s), lowered to 12 with {@link #IMAGE_LANES one image per
+     * thread}, against the whole batch at batch 32: compressed GoogLeNet (6.2) 1.48x faster image by image,
+     * compressed googlenet-cifar (9.1) 1.11x, dense resnet20-cifar (15.0) 0.95-0.99x (image after image on both
+     * threads it had been 0.65-0.71x), googlenet-cifar (35.6) 0.83x.
      */
-    static final double IMAGE_BY_IMAGE_BELOW = 16;
+    static final double IMAGE_BY_IMAGE_BELOW = 12;
 
     /** {@code -Dnetslim.serving.perImage=auto|true|false}: auto applies {@link #IMAGE_BY_IMAGE_BELOW}. */
     private static final String PER_IMAGE_SERVING = System.getProperty("netslim.serving.perImage", "auto");
