@@ -121,7 +121,9 @@ final class CpuBatchNorm {
                 float[] dxd = dx.data();
                 for (int n = 0; n < l.images(); n++) {
                     int ox = xo + l.plane(n, c), og = go + l.plane(n, c), od = dx.offset() + l.plane(n, c);
-                    if (accumulate) {
+                    if (VECTOR_PLANES) {
+                        dxPlane(xd, ox, gd, og, dxd, od, l.hw(), mean, invStd, k, meanDy, meanDyXhat, accumulate);
+                    } else if (accumulate) {
                         for (int q = 0; q < l.hw(); q++) {
                             float xhat = (xd[ox + q] - mean) * invStd;
                             dxd[od + q] += k * (gd[og + q] - meanDy - xhat * meanDyXhat);
@@ -135,6 +137,34 @@ final class CpuBatchNorm {
                 }
             }
         });
+    }
+
+    /**
+     * -Dnetslim.bn.vectorPlanes=false: the affine and input-gradient passes as scalar loops (C2 did not vectorize the
+     * gradient's: GoogLeNet's BatchNorm backward at batch 8 took 1.4–2x as long). Same bits either way. Not final:
+     * tests and probes flip it.
+     */
+    static boolean VECTOR_PLANES = !"false".equals(System.getProperty("netslim.bn.vectorPlanes"));
+
+    /**
+     * One plane of the input gradient: v = k·((dy − meanDy) − x̂·meanDyXhat) with x̂ = (x − mean)·invStd; dx += v
+     * when accumulate, else dx = 0 + v (−0 becomes +0, as on a zeroed dx). In vector lanes with the scalar loop's
+     * operations in its order (no fused multiply-add), so the same bits.
+     */
+    private static void dxPlane(float[] x, int xo, float[] g, int go, float[] dx, int od, int len, float mean,
+                                float invStd, float k, float meanDy, float meanDyXhat, boolean accumulate) {
+        int q = 0;
+        for (int end = S.loopBound(len); q < end; q += L) {
+            FloatVector xhat = FloatVector.fromArray(S, x, xo + q).sub(mean).mul(invStd);
+            FloatVector v = FloatVector.fromArray(S, g, go + q).sub(meanDy).sub(xhat.mul(meanDyXhat)).mul(k);
+            FloatVector base = accumulate ? FloatVector.fromArray(S, dx, od + q) : FloatVector.zero(S);
+            base.add(v).intoArray(dx, od + q);
+        }
+        for (; q < len; q++) {
+            float xhat = (x[xo + q] - mean) * invStd;
+            float v = k * (g[go + q] - meanDy - xhat * meanDyXhat);
+            dx[od + q] = accumulate ? dx[od + q] + v : 0f + v;
+        }
     }
 
     private static float value(Tensor t, int i, float missing) {
@@ -209,7 +239,14 @@ final class CpuBatchNorm {
         out[1] += s1;
     }
 
+    /** y = x·scale + shift over [0, len): in vector lanes, a multiply then an add (no fused multiply-add). */
     private static void affine(float[] x, int xo, float[] y, int yo, int len, float scale, float shift) {
-        for (int q = 0; q < len; q++) y[yo + q] = x[xo + q] * scale + shift;
+        int q = 0;
+        if (VECTOR_PLANES) {
+            for (int end = S.loopBound(len); q < end; q += L) {
+                FloatVector.fromArray(S, x, xo + q).mul(scale).add(shift).intoArray(y, yo + q);
+            }
+        }
+        for (; q < len; q++) y[yo + q] = x[xo + q] * scale + shift;
     }
 }

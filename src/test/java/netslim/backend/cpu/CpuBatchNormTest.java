@@ -1,0 +1,52 @@
+package netslim.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import netslim.tensor.Rng;
+import netslim.tensor.Shape;
+import netslim.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The BatchNorm's affine and input-gradient passes in vector lanes ({@link CpuBatchNorm#VECTOR_PLANES}) give the
+ * scalar loops' bits, on planes with and without a vector tail, overwriting and accumulating into dx.
+ */
+class CpuBatchNormTest {
+
+    @ParameterizedTest
+    @CsvSource({"2, 3, 7, 7", "3, 5, 16, 16", "2, 4, 5, 3", "4, 2, 1, 1", "2, 3, 17, 19"})
+    void vectorPassesGiveTheScalarBits(int n, int c, int h, int w) {
+        Shape shape = Shape.of(n, c, h, w);
+        Rng rng = new Rng(n * 1000L + c * 100 + h * 10 + w);
+        Tensor x = rng.uniform(shape), dy = rng.uniform(shape), start = rng.uniform(shape);
+        Tensor gamma = rng.uniform(Shape.of(c)), beta = rng.uniform(Shape.of(c));
+        boolean was = CpuBatchNorm.VECTOR_PLANES;
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            float[][][] out = new float[2][][];
+            for (int v = 0; v < 2; v++) {
+                CpuBatchNorm.VECTOR_PLANES = v == 1;
+                Tensor y = Tensor.zeros(shape), mean = Tensor.zeros(Shape.of(c)), invStd = Tensor.zeros(Shape.of(c));
+                Tensor runMean = Tensor.zeros(Shape.of(c)), runVar = Tensor.zeros(Shape.of(c));
+                cpu.batchNormTrain(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+                Tensor eval = Tensor.zeros(shape);
+                cpu.batchNormEval(x, gamma, beta, mean, invStd, 1e-5f, eval);
+                Tensor into = Tensor.zeros(shape), added = start.copy();
+                Tensor dg = Tensor.zeros(Shape.of(c)), db = Tensor.zeros(Shape.of(c));
+                cpu.batchNormBackwardInto(x, dy, gamma, mean, invStd, into, dg, db);
+                cpu.batchNormBackward(x, dy, gamma, mean, invStd, added, dg, db);
+                out[v] = new float[][] {y.toArray(), eval.toArray(), into.toArray(), added.toArray()};
+            }
+            String[] what = {"train y", "eval y", "dx overwritten", "dx accumulated"};
+            for (int k = 0; k < what.length; k++) {
+                for (int i = 0; i < out[0][k].length; i++) {
+                    assertEquals(Float.floatToRawIntBits(out[0][k][i]), Float.floatToRawIntBits(out[1][k][i]),
+                            what[k] + " of " + shape + " at " + i + ": scalar " + out[0][k][i] + ", vector "
+                                    + out[1][k][i]);
+                }
+            }
+        } finally {
+            CpuBatchNorm.VECTOR_PLANES = was;
+        }
+    }
+}
