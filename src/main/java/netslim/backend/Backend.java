@@ -178,7 +178,17 @@ public interface Backend extends AutoCloseable {
 
     // ---- activations --------------------------------------------------------------------------------------
 
+    /** y = max(x, 0); y may be x where {@link #reluInPlace} says so. */
     void relu(Tensor x, Tensor y);
+
+    /**
+     * Whether {@link #relu} with y = x and {@link #reluBackwardInto} with dx = dy run in place correctly (the
+     * training plan then keeps one buffer for a BatchNorm's output and its ReLU's: {@code Executor.forTraining}).
+     * False by default (the default reluBackwardInto zeroes dx before reading dy).
+     */
+    default boolean reluInPlace() {
+        return false;
+    }
 
     /** dx += dy where y > 0 (y is the ReLU output). */
     void reluBackward(Tensor y, Tensor dy, Tensor dx);

@@ -118,10 +118,28 @@ public final class Executor implements AutoCloseable {
     }
 
     public Executor(Graph graph, Backend backend, int batch, Mode mode) {
-        this(graph, backend, batch, mode, true);
+        this(graph, backend, batch, mode, true, false);
+    }
+
+    /**
+     * The training step's plan: {@link Mode#TRAINING} where each ReLU that alone reads a BatchNorm's output runs in
+     * place on it, forward and backward (one activation and one gradient buffer per pair instead of two: GoogLeNet's
+     * 57 pairs), on backends whose ReLU ops allow it ({@link Backend#reluInPlace}: the CPU), unless
+     * {@code -Dnetslim.train.inPlaceRelu=false}. Same results; the BatchNorm's own output is then
+     * not kept ({@link #activation} refuses it, and the ReLU's output gradient, which backward turns into the
+     * BatchNorm's in place). Plans that read every node's output and gradient (Taylor ranking, tests) use the
+     * constructor.
+     */
+    public static Executor forTraining(Graph g, Backend backend, int batch) {
+        return new Executor(g, backend, batch, Mode.TRAINING, true, IN_PLACE_RELU);
     }
 
     private Executor(Graph graph, Backend backend, int batch, Mode mode, boolean mayServeImageByImage) {
+        this(graph, backend, batch, mode, mayServeImageByImage, false);
+    }
+
+    private Executor(Graph graph, Backend backend, int batch, Mode mode, boolean mayServeImageByImage,
+                     boolean inPlaceRelu) {
         if (batch <= 0) throw new NetslimException("batch size must be positive, got " + batch);
         this.graph = graph;
         this.backend = backend;
@@ -145,6 +163,7 @@ public final class Executor implements AutoCloseable {
         if (mode == Mode.FUSED_INFERENCE && batch == 1) planConcatsInPlace();
         if (mode == Mode.FUSED_INFERENCE) prepareConvWeights();
         if (mode == Mode.FUSED_INFERENCE && batch > 1 && backend.isHost() && CONCAT_SLICES) planConcatSlices();
+        if (mode == Mode.TRAINING && inPlaceRelu && backend.reluInPlace()) findInPlaceRelus();
         for (Node n : graph.nodes()) plan(n);
         for (Map.Entry<String, MergedConvs> e : merges.entrySet()) { // batch > 1: the members' outputs, now allocated
             MergedConvs m = e.getValue();
@@ -298,6 +317,37 @@ public final class Executor implements AutoCloseable {
     }
 
     /** How many node inputs, over the whole graph, name each activation (one node naming it twice counts twice). */
+    /** {@code -Dnetslim.train.inPlaceRelu=false}: {@link #forTraining} keeps every buffer. Not final: probes flip it. */
+    static boolean IN_PLACE_RELU = !"false".equals(System.getProperty("netslim.train.inPlaceRelu"));
+    /** ReLUs running in place on their BatchNorm's buffers in this plan (tests). */
+    int inPlaceRelus() {
+        return inPlaceRelus.size();
+    }
+
+    /** {@link #forTraining}: ReLUs that run in place on their BatchNorm's output and its gradient (by name). */
+    private final java.util.Set<String> inPlaceRelus = new java.util.HashSet<>();
+    /** The BatchNorms of {@link #inPlaceRelus}, by name. */
+    private final java.util.Set<String> overwrittenByRelu = new java.util.HashSet<>();
+
+    /**
+     * ReLUs whose input is a BatchNorm's output that nothing else reads (and is not the graph's output): the ReLU can
+     * overwrite it, since BatchNorm's backward needs its input and saved statistics, not its output, and ReLU's
+     * backward needs only its own output; and the ReLU's output gradient can become the BatchNorm's in place.
+     */
+    private void findInPlaceRelus() {
+        Map<String, Integer> uses = readCounts();
+        Map<String, Node> byName = nodesByName();
+        for (Node n : graph.nodes()) {
+            if (!(n.layer() instanceof Layer.Relu)) continue;
+            String in = n.inputs().get(0);
+            Node src = byName.get(in);
+            if (src == null || !(src.layer() instanceof Layer.BatchNorm2d) || uses.get(in) != 1
+                    || in.equals(graph.outputName())) continue;
+            inPlaceRelus.add(n.name());
+            overwrittenByRelu.add(in);
+        }
+    }
+
     private Map<String, Integer> readCounts() {
         Map<String, Integer> uses = new HashMap<>();
         for (Node n : graph.nodes()) for (String in : n.inputs()) uses.merge(in, 1, Integer::sum);
@@ -589,6 +639,9 @@ public final class Executor implements AutoCloseable {
         } else if (isView(l)) {
             acts.put(n.name(), acts.get(in0).view(s));
             if (training() && grads.containsKey(in0)) grads.put(n.name(), grads.get(in0).view(s));
+        } else if (inPlaceRelus.contains(n.name())) { // its BatchNorm's buffers: the ReLU runs in place on them
+            acts.put(n.name(), acts.get(in0));
+            grads.put(n.name(), grads.get(in0));
         } else {
             acts.put(n.name(), backend.allocate(s));
             if (training()) grads.put(n.name(), backend.allocate(s));
@@ -634,6 +687,10 @@ public final class Executor implements AutoCloseable {
                     + " only the output (use Mode.INFERENCE to read it)");
         }
         if (t == null) throw new NetslimException("no activation named " + node);
+        if (overwrittenByRelu.contains(node)) {
+            throw new NetslimException("node " + node + "'s output is overwritten by its ReLU in this training plan "
+                    + "(Executor.forTraining): use new Executor(..., Mode.TRAINING) to read it");
+        }
         if (sharedStorages.contains(t.storage())) {
             throw new NetslimException("node " + node + "'s buffer is reused by later layers in this serving plan: its "
                     + "output is not kept (use Mode.INFERENCE to read it)");
@@ -645,6 +702,10 @@ public final class Executor implements AutoCloseable {
     public Tensor activationGrad(String node) {
         Tensor t = grads.get(node);
         if (t == null) throw new NetslimException("no gradient for " + node + " (not training, or the graph input)");
+        if (inPlaceRelus.contains(node)) {
+            throw new NetslimException("node " + node + "'s output gradient becomes its BatchNorm's in place in this "
+                    + "training plan (Executor.forTraining): use new Executor(..., Mode.TRAINING) to read it");
+        }
         return t;
     }
 

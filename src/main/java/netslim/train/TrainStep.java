@@ -23,7 +23,7 @@ public final class TrainStep implements AutoCloseable {
     public TrainStep(Graph graph, Backend backend, TrainConfig config) {
         int classes = DataChecks.outputs(graph);
         this.backend = backend;
-        this.executor = new Executor(graph, backend, config.batchSize(), Executor.Mode.TRAINING);
+        this.executor = Executor.forTraining(graph, backend, config.batchSize());
         this.sgd = new Sgd(executor, config);
         Shape logits = Shape.of(config.batchSize(), classes);
         this.probs = backend.allocate(logits);

@@ -16,12 +16,13 @@ class BackendCoverageTest {
     /**
      * Methods that are not ops: identity, lifecycle, allocation (used by every case anyway), pass (a scheduling
      * hint around a plan's ops, checked in WorkerPoolTest), imageLanes and runLanes (scheduling of a serving plan's
-     * images over threads: WorkerPoolTest, ImageByImageServingTest). replayable and
+     * images over threads: WorkerPoolTest, ImageByImageServingTest), reluInPlace (a capability, checked by
+     * ExecutorInPlaceReluTest through relu and reluBackwardInto in place). replayable and
      * deviceTimer (CUDA graphs, event timing) are checked at model level on the GPU (CudaModelParityTest: the
      * graph-replayed serving plan against the CPU, event timing of every node).
      */
     private static final Set<String> NOT_OPS = Set.of("name", "isHost", "close", "allocate", "replayable",
-            "deviceTimer", "pass", "imageLanes", "runLanes");
+            "deviceTimer", "pass", "imageLanes", "runLanes", "reluInPlace");
 
     private static Set<String> interfaceOps() {
         return Arrays.stream(Backend.class.getMethods())

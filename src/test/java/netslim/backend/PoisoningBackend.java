@@ -16,6 +16,11 @@ public final class PoisoningBackend implements Backend {
         this.b = delegate;
     }
 
+    /** Whether a and b are the same elements (an op running in place). */
+    private static boolean same(Tensor a, Tensor b) {
+        return a.storage() == b.storage() && a.offset() == b.offset();
+    }
+
     private void poison(Tensor... outputs) {
         for (Tensor t : outputs) if (t != null) b.fill(t, Float.NaN);
     }
@@ -119,8 +124,13 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public boolean reluInPlace() {
+        return b.reluInPlace();
+    }
+
+    @Override
     public void relu(Tensor x, Tensor y) {
-        poison(y);
+        if (!same(x, y)) poison(y); // in place, y holds the input
         b.relu(x, y);
     }
 
@@ -131,7 +141,7 @@ public final class PoisoningBackend implements Backend {
 
     @Override
     public void reluBackwardInto(Tensor y, Tensor dy, Tensor dx) {
-        poison(dx);
+        if (!same(dy, dx)) poison(dx);
         b.reluBackwardInto(y, dy, dx);
     }
 

@@ -439,6 +439,12 @@ public final class CpuBackend implements Backend {
 
     // ---- activations --------------------------------------------------------------------------------------
 
+    /** Both are one elementwise pass that reads each element before writing it. */
+    @Override
+    public boolean reluInPlace() {
+        return true;
+    }
+
     @Override
     public void relu(Tensor x, Tensor y) {
         clip(x, 0f, Float.POSITIVE_INFINITY, y);

@@ -102,6 +102,12 @@ public final class CudaBackend implements Backend {
         return Pass.NONE;
     }
 
+    /** False: the kernels declare their operands {@code __restrict__}. */
+    @Override
+    public boolean reluInPlace() {
+        return false;
+    }
+
     /** One: the device runs a batch whole; serving plans on a device never split it into lanes. */
     @Override
     public int imageLanes() {
