@@ -274,8 +274,8 @@ final class DirectPointwise {
                 new int[][] {c0s, couts, strides}, relu);
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(2));
-    private static final int PANEL = 0, TILE = 1;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(3));
+    private static final int PANEL = 0, TILE = 1, HALF = 2;
 
     /**
      * One image, x's rows ldx ≥ hw apart: with ldx a multiple of 32 and the columns past hw zero (an unfolded
@@ -295,6 +295,10 @@ final class DirectPointwise {
                             float[] pa, int pao, float[] bias, int bo, float[] y, int yo, int ystride, Tensor[] ys,
                             int[][] members, boolean relu) {
         int tiles = rowTiles(cout);
+        if (ys == null && splitsInputs(images, cin, cout, hw, pool.threads())) {
+            inputHalves(pool, cin, cout, hw, x, xo, ldx, pa, pao, bias, bo, y, yo, relu);
+            return;
+        }
         // At most two panels (maps of up to 64 pixels: 7x7) are one item, so w is read once per image, not per panel.
         int group = hw <= 2 * NR ? 2 : 1, panels = (hw + group * NR - 1) / (group * NR), span = group * NR;
         // Enough items for every thread (4 per thread, as parallelFor's chunks), splitting the row tiles only then.
@@ -325,6 +329,60 @@ final class DirectPointwise {
     }
 
     /**
+     * -Dnetslim.conv.direct1x1InputHalves=false: every call splits its outputs over the threads. Not final: tests and
+     * probes build both ways.
+     */
+    static boolean INPUT_HALVES = !"false".equals(System.getProperty("netslim.conv.direct1x1InputHalves"));
+
+    /**
+     * Whether a call splits its inputs instead of its outputs over two threads ({@link #inputHalves}): one image on
+     * a map of 65 to 196 pixels (14x14) with at least 256 inputs and at most 128 outputs — GoogLeNet's pool
+     * projections at batch 1, whose seven 32-column panels made 14 items of 4 row tiles that ran 1.1–1.3x faster
+     * on two threads than on one (each thread read all of x and w). Halves of the inputs: each thread reads half of x
+     * and of w; 511 → 64 at 14x14 in a loop 0.083 → 0.064 ms, 0.090 → 0.082 after a 32 MB sweep; 528 → 128 0.186 →
+     * 0.133 / 0.248 → 0.214 (session 14). On 28x28 maps the sum's extra pass made it slower from memory.
+     */
+    static boolean splitsInputs(int images, int cin, int cout, int hw, int threads) {
+        return INPUT_HALVES && threads == 2 && images == 1 && hw > 2 * NR && hw <= 196 && cin >= 256 && cout <= 128;
+    }
+
+    /**
+     * One image, two threads: thread 0 computes w[:, :h] · x[:h] into y, thread 1 w[:, h:] · x[h:] into a scratch
+     * (h = cin / 2 rounded to 8), then y = y + scratch + bias, ReLU when asked, split by output rows.
+     */
+    private static void inputHalves(WorkerPool pool, int cin, int cout, int hw, float[] x, int xo, int ldx,
+                                    float[] pa, int pao, float[] bias, int bo, float[] y, int yo, boolean relu) {
+        int h = (cin / 2 + 7) / 8 * 8, tiles = rowTiles(cout);
+        float[] part = SCRATCH.get().get(HALF, cout * hw);
+        pool.parallelFor(2, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int ka = p == 0 ? 0 : h, kb = p == 0 ? h : cin;
+                float[] to = p == 0 ? y : part;
+                int at = p == 0 ? yo : 0;
+                tiles(cin, ka, kb, cout, x, xo, ldx, pa, pao, null, 0, to, at, hw, 0, hw, 0, tiles, false,
+                        Math.min(kb - ka, KC));
+            }
+        });
+        pool.parallelFor(cout, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                float add = bias == null ? 0f : bias[bo + r];
+                int o = yo + r * hw, q = r * hw, j = 0;
+                for (int end = S.loopBound(hw); j < end; j += V) {
+                    FloatVector v = FloatVector.fromArray(S, y, o + j).add(FloatVector.fromArray(S, part, q + j));
+                    if (bias != null) v = v.add(add);
+                    if (relu) v = v.max(0f);
+                    v.intoArray(y, o + j);
+                }
+                for (; j < hw; j++) {
+                    float v = y[o + j] + part[q + j];
+                    if (bias != null) v += add;
+                    y[o + j] = relu ? Math.max(v, 0f) : v;
+                }
+            }
+        });
+    }
+
+    /**
      * y (cout x n, row stride ldc) = w · b + bias, ReLU when asked, for all of y's columns: b (cin x n, row stride
      * ldb) read in place, w packed ({@link #pack}), one k-block of up to 256 (all row tiles reuse the 32-column panel
      * of b from L1). The stem's bands: b is a band's unfolded column matrix (cin = channels·kh·kw).
@@ -345,6 +403,16 @@ final class DirectPointwise {
     private static void tiles(int cin, int cout, float[] x, int xo, int ldx, float[] pa, int pao,
                               float[] bias, int bo, float[] y, int yo, int ldc, int j0, int j1, int t0, int t1,
                               boolean relu, int block) {
+        tiles(cin, 0, cin, cout, x, xo, ldx, pa, pao, bias, bo, y, yo, ldc, j0, j1, t0, t1, relu, block);
+    }
+
+    /**
+     * {@link #tiles} over inputs [ka, kb) only: y = w[:, ka:kb] · x[ka:kb, :] (+ bias, ReLU when asked, after kb).
+     * w stays packed for all cin inputs.
+     */
+    private static void tiles(int cin, int ka, int kb, int cout, float[] x, int xo, int ldx, float[] pa, int pao,
+                              float[] bias, int bo, float[] y, int yo, int ldc, int j0, int j1, int t0, int t1,
+                              boolean relu, int block) {
         int np = (j1 - j0 + NR - 1) / NR, jl = j0 + (np - 1) * NR, lastCols = j1 - jl;
         float[] bl = x;
         int blOff = xo + jl, ldl = ldx;
@@ -352,7 +420,7 @@ final class DirectPointwise {
         if (lastCols < NR && jl + NR > ldx) { // a narrow last panel not padded in x: its columns, zero-padded
             sc = SCRATCH.get();
             bl = sc.get(PANEL, cin * NR);
-            for (int k = 0; k < cin; k++) {
+            for (int k = ka; k < kb; k++) {
                 int from = xo + k * ldx + jl, to = k * NR;
                 System.arraycopy(x, from, bl, to, lastCols);
                 java.util.Arrays.fill(bl, to + lastCols, to + NR, 0f);
@@ -360,9 +428,9 @@ final class DirectPointwise {
             blOff = 0;
             ldl = NR;
         }
-        for (int k0 = 0; k0 < cin; k0 += block) {
-            int kc = Math.min(block, cin - k0);
-            boolean first = k0 == 0, last = k0 + kc == cin;
+        for (int k0 = ka; k0 < kb; k0 += block) {
+            int kc = Math.min(block, kb - k0);
+            boolean first = k0 == ka, last = k0 + kc == kb;
             for (int t = t0; t < t1; t++) {
                 int r0 = t * MR, rows = Math.min(MR, cout - r0);
                 int aOff = pao + (t * cin + k0) * MR;

@@ -1,6 +1,7 @@
 package netslim.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,7 +37,24 @@ class DirectPointwiseTest {
                 Arguments.of(2, 20, 9, 1, 5),      // one narrow panel, one full and one 1-row tile
                 Arguments.of(4, 17, 200, 1, 1),    // a 1x1 map (the classifier side), 25 row tiles
                 Arguments.of(1, 832, 48, 7, 7),    // inception5b's reduction shape
-                Arguments.of(1, 14, 131, 28, 28)); // a Tucker chain's last 1x1: few inputs, many outputs
+                Arguments.of(1, 14, 131, 28, 28),  // a Tucker chain's last 1x1: few inputs, many outputs
+                // batch 1, 65-196 pixels, >= 256 inputs, <= 128 outputs: inputs split in halves on two threads
+                Arguments.of(1, 511, 64, 14, 14),  // a pool projection: halves of 256 and 255, a 4-column panel
+                Arguments.of(1, 300, 45, 9, 9),    // halves of 152 and 148, a 17-column panel, a 5-row tile
+                Arguments.of(1, 256, 128, 10, 10)); // halves of 128, 16 row tiles
+    }
+
+    /** Which calls split their inputs over two threads ({@link DirectPointwise#splitsInputs}). */
+    @Test
+    void inputHalvesOnlyForOneImageOnSmallMapsWithManyInputsAndFewOutputs() {
+        assertTrue(DirectPointwise.splitsInputs(1, 511, 64, 196, 2));
+        assertTrue(DirectPointwise.splitsInputs(1, 256, 128, 65, 2));
+        assertFalse(DirectPointwise.splitsInputs(2, 511, 64, 196, 2), "two images split by images");
+        assertFalse(DirectPointwise.splitsInputs(1, 511, 64, 196, 1), "one thread");
+        assertFalse(DirectPointwise.splitsInputs(1, 511, 64, 784, 2), "28x28: slower from memory");
+        assertFalse(DirectPointwise.splitsInputs(1, 511, 64, 64, 2), "7x7: one item per image");
+        assertFalse(DirectPointwise.splitsInputs(1, 255, 64, 196, 2), "few inputs");
+        assertFalse(DirectPointwise.splitsInputs(1, 511, 136, 196, 2), "many outputs");
     }
 
     @ParameterizedTest(name = "n{0} cin{1} cout{2} {3}x{4}")
