@@ -295,7 +295,7 @@ final class DirectPointwise {
                             float[] pa, int pao, float[] bias, int bo, float[] y, int yo, int ystride, Tensor[] ys,
                             int[][] members, boolean relu) {
         int tiles = rowTiles(cout);
-        if (ys == null && splitsInputs(images, cin, cout, hw, pool.threads())) {
+        if (ys == null && splitsInputs(images, cin, cout, hw, pool.threadsHere())) { // not inside a lane
             inputHalves(pool, cin, cout, hw, x, xo, ldx, pa, pao, bias, bo, y, yo, relu);
             return;
         }

@@ -110,6 +110,14 @@ final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
+    /**
+     * Threads a loop started now from this thread runs on: 1 on a worker (a lane of {@link #runOnWorkers}, or a
+     * loop inside another loop) and after {@link #close}, else {@link #threads}.
+     */
+    int threadsHere() {
+        return closed || Thread.currentThread() instanceof Worker ? 1 : threads;
+    }
+
     /** Whether {@link #close} has been called (loops run on the caller alone). */
     boolean closed() {
         return closed;

@@ -44,6 +44,26 @@ class DirectPointwiseTest {
                 Arguments.of(1, 256, 128, 10, 10)); // halves of 128, 16 row tiles
     }
 
+    /**
+     * Inside a lane (a worker of {@link WorkerPool#runOnWorkers}, where loops run on one thread) a call keeps the
+     * one-thread path: the same bits as on a one-thread pool, not the input halves' other summation order.
+     */
+    @Test
+    void aLaneKeepsTheOneThreadPath() {
+        Rng rng = new Rng(77);
+        ConvSpec s = ConvSpec.of(511, 64, 1, 1, 0);
+        Tensor x = rng.uniform(Shape.of(1, 511, 14, 14)), packed = DirectPointwise.prepared(rng.uniform(
+                Shape.of(64, 511, 1, 1)), s), bias = rng.uniform(Shape.of(64));
+        Tensor one = Tensor.zeros(1, 64, 14, 14), lane = Tensor.zeros(1, 64, 14, 14);
+        try (WorkerPool single = new WorkerPool(1); WorkerPool two = new WorkerPool(2)) {
+            DirectPointwise.forward(single, x, packed, bias, one, s, true);
+            WorkerPool.runOnWorkers(2, p -> {
+                if (p == 0) DirectPointwise.forward(two, x, packed, bias, lane, s, true);
+            });
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(one.toArray(), lane.toArray());
+    }
+
     /** Which calls split their inputs over two threads ({@link DirectPointwise#splitsInputs}). */
     @Test
     void inputHalvesOnlyForOneImageOnSmallMapsWithManyInputsAndFewOutputs() {

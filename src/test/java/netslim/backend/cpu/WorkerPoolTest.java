@@ -210,6 +210,10 @@ class WorkerPoolTest {
                 assertEquals(0, foreign.get(p), "part " + p + "'s loop went to other threads");
             }
             for (int i = 0; i < 2000; i++) assertEquals(1, seen.get(i), "index " + i);
+            assertEquals(2, pool.threadsHere(), "on the caller");
+            int[] inLane = new int[2];
+            WorkerPool.runOnWorkers(2, p -> inLane[p] = pool.threadsHere());
+            assertArrayEquals(new int[] {1, 1}, inLane, "inside a lane loops run on its thread alone");
         }
     }
 
