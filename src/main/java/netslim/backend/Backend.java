@@ -215,6 +215,15 @@ public interface Backend extends AutoCloseable {
     /** Routes dy to the first maximal element of each window (the one PyTorch picks). */
     void maxPoolBackward(Tensor x, Tensor dy, Tensor dx, PoolSpec s);
 
+    /**
+     * {@link #maxPoolBackward} overwriting dx instead of adding into it (the executor calls it where this is the only
+     * contribution to dx). The default zeroes dx and adds.
+     */
+    default void maxPoolBackwardInto(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
+        fill(dx, 0f);
+        maxPoolBackward(x, dy, dx, s);
+    }
+
     void avgPool(Tensor x, Tensor y, PoolSpec s);
 
     void avgPoolBackward(Tensor dy, Tensor dx, PoolSpec s);

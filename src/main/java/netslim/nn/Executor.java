@@ -1071,8 +1071,9 @@ public final class Executor implements AutoCloseable {
     /**
      * Activations whose gradient buffer backward writes whole in one go, so it need not be zeroed: the graph's output
      * (the loss gradient is copied in) when nothing reads it, and a node's output read by exactly one node, not a
-     * view, that is a ReLU ({@link Backend#reluBackwardInto}), a BatchNorm ({@link Backend#batchNormBackwardInto})
-     * or a Concat (its slice of the concat's gradient copied, not added). Every other gradient is a sum of
+     * view, that is a ReLU ({@link Backend#reluBackwardInto}), a BatchNorm ({@link Backend#batchNormBackwardInto}),
+     * a max pool ({@link Backend#maxPoolBackwardInto}) or a Concat (its slice of the concat's gradient copied, not
+     * added). Every other gradient is a sum of
      * contributions and is zeroed first. On GoogLeNet this skips the zeroing of most buffers: every conv's output
      * (its BatchNorm's input), every BatchNorm's (its ReLU's input) and every branch's end (its concat's input).
      */
@@ -1085,7 +1086,8 @@ public final class Executor implements AutoCloseable {
         if (last != null && !isView(last.layer()) && !uses.containsKey(output)) out.add(output);
         for (Node n : graph.nodes()) {
             Layer l = n.layer();
-            if (!(l instanceof Layer.Relu || l instanceof Layer.BatchNorm2d || l instanceof Layer.Concat)) continue;
+            if (!(l instanceof Layer.Relu || l instanceof Layer.BatchNorm2d || l instanceof Layer.Concat
+                    || l instanceof Layer.MaxPool2d)) continue;
             for (String in : n.inputs()) {
                 Node src = byName.get(in);
                 if (src == null || isView(src.layer()) || in.equals(output) || uses.get(in) != 1) continue;
@@ -1133,7 +1135,8 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.Clip c) {
             if (dx != null) backend.clipBackward(x, c.lo(), c.hi(), dy, dx);
         } else if (l instanceof Layer.MaxPool2d p) {
-            if (dx != null) backend.maxPoolBackward(x, dy, dx, p.spec());
+            if (dx != null && gradWrittenOnce.contains(in0)) backend.maxPoolBackwardInto(x, dy, dx, p.spec());
+            else if (dx != null) backend.maxPoolBackward(x, dy, dx, p.spec());
         } else if (l instanceof Layer.AvgPool2d p) {
             if (dx != null) backend.avgPoolBackward(dy, dx, p.spec());
         } else if (l instanceof Layer.GlobalAvgPool) {

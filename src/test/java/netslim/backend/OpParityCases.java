@@ -144,6 +144,11 @@ final class OpParityCases {
                 c.b.maxPoolBackward(x, dy, dx, p.spec());
                 c.keep("dx", dx);
             }));
+            cases.add(new ParityCase("maxPoolBackwardInto " + p.label(), Set.of("maxPoolBackwardInto"), c -> {
+                Tensor x = c.in(p.x()), dy = c.in(y), dx = c.out(p.x()); // dx random: overwritten
+                c.b.maxPoolBackwardInto(x, dy, dx, p.spec());
+                c.keep("dx", dx);
+            }));
             cases.add(new ParityCase("maxPool ties " + p.label(), Set.of("maxPool", "maxPoolBackward"), c -> {
                 Tensor x = c.coarse(p.x()), out = c.out(y), dy = c.in(y), dx = c.out(p.x());
                 c.b.maxPool(x, out, p.spec());

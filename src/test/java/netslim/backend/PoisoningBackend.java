@@ -168,6 +168,12 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public void maxPoolBackwardInto(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
+        poison(dx);
+        b.maxPoolBackwardInto(x, dy, dx, s);
+    }
+
+    @Override
     public void avgPool(Tensor x, Tensor y, PoolSpec s) {
         poison(y);
         b.avgPool(x, y, s);

@@ -146,7 +146,8 @@ final class CpuPooling {
     /** -Dnetslim.pool.flatBackward=false: the 3x3/1/1 backward on the padded argmax path as before. */
     private static final boolean FLAT_BACKWARD = !"false".equals(System.getProperty("netslim.pool.flatBackward"));
 
-    void maxBackward(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
+    /** dx += the routed dy when accumulate, else dx = it (each plane zeroed just before its routing). */
+    void maxBackward(Tensor x, Tensor dy, Tensor dx, PoolSpec s, boolean accumulate) {
         checkPool(x, dy, s);
         ShapeChecks.requireShape(dx, x.shape(), "maxPoolBackward", "dx");
         Planes p = Planes.of(x, s);
@@ -158,8 +159,10 @@ final class CpuPooling {
                 PlanePass pass = flat3 ? kept(FlatMax3.KEPT, p, s, FlatMax3::new)
                         : kept(StrideTwoMax.KEPT, p, s, StrideTwoMax::new);
                 for (int pl = p0; pl < p1; pl++) {
+                    int to = dx.offset() + pl * p.h() * p.w();
+                    if (!accumulate) java.util.Arrays.fill(dxd, to, to + p.h() * p.w(), 0f);
                     pass.backwardPlane(xd, x.offset() + pl * p.h() * p.w(), gd, dy.offset() + pl * outPlane, dxd,
-                            dx.offset() + pl * p.h() * p.w());
+                            to);
                 }
             });
             return;
@@ -173,6 +176,7 @@ final class CpuPooling {
                 int grad = dx.offset() + pl * p.h() * p.w();
                 int out = dy.offset() + pl * outPlane;
                 argMaxPlane(xd, in, p, s, fast, scratch, idx);
+                if (!accumulate) java.util.Arrays.fill(dxd, grad, grad + p.h() * p.w(), 0f);
                 for (int q = 0; q < outPlane; q++) dxd[grad + idx[q]] += gd[out + q];
             }
         });

@@ -102,6 +102,13 @@ public final class CudaBackend implements Backend {
         return Pass.NONE;
     }
 
+    /** Zeroes dx, then the accumulating kernel (as the interface's default; no kernel of its own). */
+    @Override
+    public void maxPoolBackwardInto(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
+        fill(dx, 0f);
+        maxPoolBackward(x, dy, dx, s);
+    }
+
     /** False: the kernels declare their operands {@code __restrict__}. */
     @Override
     public boolean reluInPlace() {
