@@ -392,7 +392,9 @@ final class CpuConv {
             ldg = cols;
             moveBlock(p, g, dy.data(), dy.offset(), n0, b, grp * p.outG(), false);
         }
-        if (dw != null) {
+        if (dw != null && b == 1 && p.groups() == 1 && stemSized(p.k(), p.hw()) && BANDED_DW) {
+            weightGradientInBands(p, x, g, gOff, ldg, dw.data(), dwg, n0);
+        } else if (dw != null) {
             im2col.unfold(x.data(), x.offset(), p.g(), n0, b, grp * p.inG(), p.inG(), col, 0, cols);
             gemm.sgemm(false, true, p.outG(), p.k(), cols, 1f, g, gOff, ldg, col, 0, cols, 1f, dw.data(), dwg, p.k());
         }
@@ -400,6 +402,45 @@ final class CpuConv {
             // dcol = W_gᵀ · dY_g, then fold (col2im) adds it into dx.
             gemm.sgemm(true, false, p.k(), cols, p.outG(), 1f, w.data(), wg, p.k(), g, gOff, ldg, 0f, col, 0, cols);
             im2col.fold(col, 0, cols, p.g(), n0, b, grp * p.inG(), p.inG(), dx.data(), dx.offset());
+        }
+    }
+
+    /**
+     * -Dnetslim.conv.bandedWeightGradient=false: a stem-sized conv's dW from the whole image's column matrix, as
+     * other convs. Not final: probes flip it.
+     */
+    static boolean BANDED_DW = !"false".equals(System.getProperty("netslim.conv.bandedWeightGradient"));
+    /** Floats of a band's column matrix in {@link #weightGradientInBands} (512 kB: in L2 with dY's band). */
+    private static final int DW_BAND_FLOATS = 128 * 1024;
+
+    /**
+     * dW += dY · colᵀ for one image of a stem-sized conv (few taps·channels over a big map: conv1, whose column
+     * matrix is 147 x 12,544, 7.4 MB an image) band by band of output rows, as {@link #forwardBanded} does forward:
+     * each thread unfolds its bands into a buffer that stays in cache and adds each band's product into a dW of its
+     * own (single-threaded GEMM), and the threads' dWs are then added into dw — instead of unfolding the whole image
+     * to memory and reading it back.
+     */
+    private void weightGradientInBands(Plan p, Tensor x, float[] g, int gOff, int ldg, float[] dw, int dwg, int n) {
+        int outW = p.g().outW(), outH = p.g().outH(), k = p.k(), size = p.outG() * k;
+        int rows = Math.max(1, Math.min(outH, DW_BAND_FLOATS / (k * outW))), bands = (outH + rows - 1) / rows;
+        int parts = Math.min(pool.threads(), bands);
+        float[] partial = scratch.get().get(Scratch.GATHER, parts * size); // b == 1: the gather buffer is free
+        Im2col.Columns[] byKernelColumn = Im2col.Columns.all(p.g());
+        pool.parallelFor(parts, 1, (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int first = WorkerPool.split(bands, parts, q), end = WorkerPool.split(bands, parts, q + 1);
+                for (int band = first; band < end; band++) {
+                    int oy0 = band * rows, oy1 = Math.min(outH, oy0 + rows), cols = (oy1 - oy0) * outW;
+                    float[] col = scratch.get().get(Scratch.COLUMNS, k * cols);
+                    Im2col.unfoldRows(x.data(), x.offset(), p.g(), byKernelColumn, n, 0, p.inG(), oy0, oy1, col, 0,
+                            cols);
+                    single.sgemm(false, true, p.outG(), k, cols, 1f, g, gOff + oy0 * outW, ldg, col, 0, cols,
+                            band == first ? 0f : 1f, partial, q * size, k);
+                }
+            }
+        });
+        for (int q = 0; q < parts; q++) {
+            for (int i = 0; i < size; i++) dw[dwg + i] += partial[q * size + i];
         }
     }
 
