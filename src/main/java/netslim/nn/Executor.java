@@ -125,9 +125,9 @@ public final class Executor implements AutoCloseable {
      * The training step's plan: {@link Mode#TRAINING} where each ReLU that alone reads a BatchNorm's output runs in
      * place on it, forward and backward (one activation and one gradient buffer per pair instead of two: GoogLeNet's
      * 57 pairs), on backends whose ReLU ops allow it ({@link Backend#reluInPlace}: the CPU), unless
-     * {@code -Dnetslim.train.inPlaceRelu=false}. Same results; the BatchNorm's own output is then
-     * not kept ({@link #activation} refuses it, and the ReLU's output gradient, which backward turns into the
-     * BatchNorm's in place). Plans that read every node's output and gradient (Taylor ranking, tests) use the
+     * {@code -Dnetslim.train.inPlaceRelu=false}. Same results; the BatchNorm's own output is then not kept
+     * ({@link #activation} refuses it, and {@link #activationGrad} the ReLU's output gradient, which backward turns
+     * into the BatchNorm's in place). Plans that read every node's output and gradient (Taylor ranking, tests) use the
      * constructor.
      */
     public static Executor forTraining(Graph g, Backend backend, int batch) {
@@ -316,7 +316,6 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** How many node inputs, over the whole graph, name each activation (one node naming it twice counts twice). */
     /** {@code -Dnetslim.train.inPlaceRelu=false}: {@link #forTraining} keeps every buffer. Not final: probes flip it. */
     static boolean IN_PLACE_RELU = !"false".equals(System.getProperty("netslim.train.inPlaceRelu"));
     /** ReLUs running in place on their BatchNorm's buffers in this plan (tests). */
@@ -348,6 +347,7 @@ public final class Executor implements AutoCloseable {
         }
     }
 
+    /** How many node inputs, over the whole graph, name each activation (one node naming it twice counts twice). */
     private Map<String, Integer> readCounts() {
         Map<String, Integer> uses = new HashMap<>();
         for (Node n : graph.nodes()) for (String in : n.inputs()) uses.merge(in, 1, Integer::sum);
