@@ -158,6 +158,17 @@ public interface Backend extends AutoCloseable {
     void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
                         Tensor y, Tensor saveMean, Tensor saveInvStd);
 
+    /**
+     * {@link #batchNormTrain} followed by a ReLU on its output, y = max(BN(x), 0), in one op: the training plan calls
+     * it for a BatchNorm whose ReLU runs in place on its output ({@code Executor.forTraining}, on backends where
+     * {@link #reluInPlace}). The default runs the two ops, the ReLU in place (so, correct where reluInPlace is).
+     */
+    default void batchNormTrainRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                    float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
+        relu(y, y);
+    }
+
     /** Eval-mode BatchNorm2d: y = gamma * (x - mean) / sqrt(var + eps) + beta. */
     void batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y);
 

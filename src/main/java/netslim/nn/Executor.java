@@ -318,6 +318,12 @@ public final class Executor implements AutoCloseable {
 
     /** {@code -Dnetslim.train.inPlaceRelu=false}: {@link #forTraining} keeps every buffer. Not final: probes flip it. */
     static boolean IN_PLACE_RELU = !"false".equals(System.getProperty("netslim.train.inPlaceRelu"));
+    /**
+     * {@code -Dnetslim.train.fusedBatchNormRelu=false}: a BatchNorm whose ReLU runs in place calls batchNormTrain and
+     * the ReLU its own op, instead of {@link Backend#batchNormTrainRelu}. Not final: probes flip it.
+     */
+    static boolean FUSED_BN_RELU = !"false".equals(System.getProperty("netslim.train.fusedBatchNormRelu"));
+
     /** ReLUs running in place on their BatchNorm's buffers in this plan (tests). */
     int inPlaceRelus() {
         return inPlaceRelus.size();
@@ -993,14 +999,17 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.BatchNorm2d bn) {
             Tensor g = param(pn(name)[W]), b = param(pn(name)[B]);
             Tensor rm = param(pn(name)[MEAN]), rv = param(pn(name)[VAR]);
-            if (training()) {
+            if (training() && overwrittenByRelu.contains(name) && FUSED_BN_RELU) { // y is its ReLU's buffer too
+                Tensor[] s = saved.get(name);
+                backend.batchNormTrainRelu(x, g, b, rm, rv, bn.momentum(), bn.eps(), y, s[0], s[1]);
+            } else if (training()) {
                 Tensor[] s = saved.get(name);
                 backend.batchNormTrain(x, g, b, rm, rv, bn.momentum(), bn.eps(), y, s[0], s[1]);
             } else {
                 backend.batchNormEval(x, g, b, rm, rv, bn.eps(), y);
             }
         } else if (l instanceof Layer.Relu) {
-            backend.relu(x, y);
+            if (!(FUSED_BN_RELU && inPlaceRelus.contains(name))) backend.relu(x, y); // else: its BatchNorm applied it
         } else if (l instanceof Layer.Clip c) {
             backend.clip(x, c.lo(), c.hi(), y);
         } else if (l instanceof Layer.MaxPool2d p) {

@@ -62,6 +62,17 @@ final class OpParityCases {
                     c.keep("runMean", runMean);
                     c.keep("runVar", runVar);
                 }),
+                new ParityCase("batchNormTrainRelu " + shape, Set.of("batchNormTrainRelu"), c -> {
+                    Tensor x = c.uniform(-2f, 3f, dims), gamma = c.in(ch), beta = c.in(ch);
+                    Tensor runMean = c.in(ch), runVar = c.uniform(0.5f, 2f, ch);
+                    Tensor y = c.out(dims), mean = c.out(ch), invStd = c.out(ch);
+                    c.b.batchNormTrainRelu(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+                    c.keep("y", y);
+                    c.keep("saveMean", mean);
+                    c.keep("saveInvStd", invStd);
+                    c.keep("runMean", runMean);
+                    c.keep("runVar", runVar);
+                }),
                 new ParityCase("batchNormEval " + shape, Set.of("batchNormEval"), c -> {
                     Tensor x = c.in(dims), gamma = c.in(ch), beta = c.in(ch);
                     Tensor mean = c.in(ch), var = c.uniform(0.1f, 2f, ch), y = c.out(dims);

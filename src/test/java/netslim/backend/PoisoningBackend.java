@@ -105,6 +105,13 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public void batchNormTrainRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                   float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        poison(y, saveMean, saveInvStd);
+        b.batchNormTrainRelu(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
+    }
+
+    @Override
     public void batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y) {
         poison(y);
         b.batchNormEval(x, gamma, beta, mean, var, eps, y);

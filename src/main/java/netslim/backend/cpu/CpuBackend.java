@@ -417,7 +417,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum,
                                float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
-        batchNorm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
+        batchNorm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, false);
+    }
+
+    /** The ReLU applied in the affine pass (one pass over y fewer); the same bits as the two ops. */
+    @Override
+    public void batchNormTrainRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                   float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        batchNorm.train(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd, true);
     }
 
     @Override

@@ -40,8 +40,9 @@ final class CpuBatchNorm {
         }
     }
 
+    /** Training-mode BatchNorm; then max(·, 0) in the same pass when relu. */
     void train(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
-               Tensor y, Tensor saveMean, Tensor saveInvStd) {
+               Tensor y, Tensor saveMean, Tensor saveInvStd, boolean relu) {
         Layout l = Layout.of(x);
         ShapeChecks.requireShape(y, x.shape(), "batchNormTrain", "y");
         float[] xd = x.data(), yd = y.data();
@@ -63,7 +64,8 @@ final class CpuBatchNorm {
                 float scale = (float) (invStd * value(gamma, c, 1f));
                 float shift = (float) (value(beta, c, 0f) - mean * invStd * value(gamma, c, 1f));
                 for (int n = 0; n < l.images(); n++) {
-                    affine(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
+                    if (relu) affineRelu(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
+                    else affine(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
                 }
                 if (saveMean != null) saveMean.set(c, (float) mean);
                 if (saveInvStd != null) saveInvStd.set(c, (float) invStd);
@@ -237,6 +239,15 @@ final class CpuBatchNorm {
         }
         out[0] += s0;
         out[1] += s1;
+    }
+
+    /** {@link #affine}, then max(·, 0) (Math.max semantics: NaN stays NaN), as the ReLU op would after it. */
+    private static void affineRelu(float[] x, int xo, float[] y, int yo, int len, float scale, float shift) {
+        int q = 0;
+        for (int end = S.loopBound(len); q < end; q += L) {
+            FloatVector.fromArray(S, x, xo + q).mul(scale).add(shift).max(0f).intoArray(y, yo + q);
+        }
+        for (; q < len; q++) y[yo + q] = Math.max(x[xo + q] * scale + shift, 0f);
     }
 
     /** y = x·scale + shift over [0, len): in vector lanes, a multiply then an add (no fused multiply-add). */

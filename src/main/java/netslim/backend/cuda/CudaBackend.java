@@ -102,6 +102,17 @@ public final class CudaBackend implements Backend {
         return Pass.NONE;
     }
 
+    /**
+     * The BatchNorm kernels, then the ReLU kernel on y in place (one element per thread, read before it is written).
+     * The training plan does not call it here ({@link #reluInPlace} is false); the parity suite checks it on a GPU.
+     */
+    @Override
+    public void batchNormTrainRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                   float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
+        batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
+        relu(y, y);
+    }
+
     /** Zeroes dx, then the accumulating kernel (as the interface's default; no kernel of its own). */
     @Override
     public void maxPoolBackwardInto(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
