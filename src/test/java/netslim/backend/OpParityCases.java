@@ -47,32 +47,30 @@ final class OpParityCases {
     }
 
     /** Train (y, saved and running statistics), eval, backward into pre-filled gradients. */
+    /** batchNormTrain, or batchNormTrainRelu when relu: y, the saved and the running statistics. */
+    private static ParityCase batchNormTrain(int[] dims, boolean relu) {
+        int ch = dims[1];
+        String op = relu ? "batchNormTrainRelu" : "batchNormTrain";
+        return new ParityCase(op + " " + Shape.of(dims), Set.of(op), c -> {
+            Tensor x = c.uniform(-2f, 3f, dims), gamma = c.in(ch), beta = c.in(ch);
+            Tensor runMean = c.in(ch), runVar = c.uniform(0.5f, 2f, ch);
+            Tensor y = c.out(dims), mean = c.out(ch), invStd = c.out(ch);
+            if (relu) c.b.batchNormTrainRelu(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+            else c.b.batchNormTrain(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+            c.keep("y", y);
+            c.keep("saveMean", mean);
+            c.keep("saveInvStd", invStd);
+            c.keep("runMean", runMean);
+            c.keep("runVar", runVar);
+        });
+    }
+
     private static List<ParityCase> batchNorm(int[] dims) {
         int ch = dims[1];
         String shape = Shape.of(dims).toString();
         return List.of(
-                new ParityCase("batchNormTrain " + shape, Set.of("batchNormTrain"), c -> {
-                    Tensor x = c.uniform(-2f, 3f, dims), gamma = c.in(ch), beta = c.in(ch);
-                    Tensor runMean = c.in(ch), runVar = c.uniform(0.5f, 2f, ch);
-                    Tensor y = c.out(dims), mean = c.out(ch), invStd = c.out(ch);
-                    c.b.batchNormTrain(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
-                    c.keep("y", y);
-                    c.keep("saveMean", mean);
-                    c.keep("saveInvStd", invStd);
-                    c.keep("runMean", runMean);
-                    c.keep("runVar", runVar);
-                }),
-                new ParityCase("batchNormTrainRelu " + shape, Set.of("batchNormTrainRelu"), c -> {
-                    Tensor x = c.uniform(-2f, 3f, dims), gamma = c.in(ch), beta = c.in(ch);
-                    Tensor runMean = c.in(ch), runVar = c.uniform(0.5f, 2f, ch);
-                    Tensor y = c.out(dims), mean = c.out(ch), invStd = c.out(ch);
-                    c.b.batchNormTrainRelu(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
-                    c.keep("y", y);
-                    c.keep("saveMean", mean);
-                    c.keep("saveInvStd", invStd);
-                    c.keep("runMean", runMean);
-                    c.keep("runVar", runVar);
-                }),
+                batchNormTrain(dims, false),
+                batchNormTrain(dims, true),
                 new ParityCase("batchNormEval " + shape, Set.of("batchNormEval"), c -> {
                     Tensor x = c.in(dims), gamma = c.in(ch), beta = c.in(ch);
                     Tensor mean = c.in(ch), var = c.uniform(0.1f, 2f, ch), y = c.out(dims);
