@@ -56,14 +56,7 @@ final class WorkerPool implements AutoCloseable {
      * part once; serially when called from a worker. Rethrows the first failure.
      */
     static void runParts(int parts, java.util.function.IntConsumer body) {
-        RangeBody range = (start, end) -> {
-            for (int p = start; p < end; p++) body.accept(p);
-        };
-        if (parts <= 1 || Thread.currentThread() instanceof Worker) {
-            range.run(0, parts);
-            return;
-        }
-        run(new Loop(parts, parts, range, Thread.currentThread()), workers(parts - 1), parts - 1);
+        runParts(parts, body, true);
     }
 
     /**
@@ -74,13 +67,23 @@ final class WorkerPool implements AutoCloseable {
      * {@code parts <= 1} or when called from a worker. Rethrows the first failure.
      */
     static void runOnWorkers(int parts, java.util.function.IntConsumer body) {
+        runParts(parts, body, false);
+    }
+
+    /** {@link #runParts} when the caller works on the parts too, else {@link #runOnWorkers}. */
+    private static void runParts(int parts, java.util.function.IntConsumer body, boolean callerWorks) {
+        RangeBody range = (start, end) -> {
+            for (int p = start; p < end; p++) body.accept(p);
+        };
         if (parts <= 1 || Thread.currentThread() instanceof Worker) {
-            for (int p = 0; p < parts; p++) body.accept(p);
+            range.run(0, parts);
             return;
         }
-        Loop loop = new Loop(parts, parts, (start, end) -> {
-            for (int p = start; p < end; p++) body.accept(p);
-        }, Thread.currentThread());
+        Loop loop = new Loop(parts, parts, range, Thread.currentThread());
+        if (callerWorks) {
+            run(loop, workers(parts - 1), parts - 1);
+            return;
+        }
         Worker[] w = workers(parts);
         for (int i = 0; i < parts; i++) w[i].offer(loop);
         loop.awaitDone(LANE_PARK_NANOS);
