@@ -109,15 +109,13 @@ public final class CudaBackend implements Backend {
     @Override
     public void batchNormTrainRelu(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
                                    float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvStd) {
-        batchNormTrain(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
-        relu(y, y);
+        Backend.super.batchNormTrainRelu(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
     }
 
     /** Zeroes dx, then the accumulating kernel (as the interface's default; no kernel of its own). */
     @Override
     public void maxPoolBackwardInto(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {
-        fill(dx, 0f);
-        maxPoolBackward(x, dy, dx, s);
+        Backend.super.maxPoolBackwardInto(x, dy, dx, s);
     }
 
     /** False: the kernels declare their operands {@code __restrict__}. */
