@@ -47,13 +47,9 @@ public final class Executor implements AutoCloseable {
     private final Tensor input;
     /**
      * Serving plan, host backend, batch > 1, a model with few MACs per activation byte (see
-     * {@link #servesImageByImage}): the batch-1 plan that runs the batch one image at a time; null otherwise.
-     */
-    private final Executor perImage;
-    /**
-     * Serving image by image on a backend with several {@link Backend#imageLanes lanes}: one batch-1 plan per lane
-     * ({@code lanes[0]} is {@link #perImage}), each running its share of the batch on one thread; length 1 when the
-     * images run one after another with each op on all threads. Null when not serving image by image.
+     * {@link #servesImageByImage}): the batch-1 plans that run the batch image by image, one per
+     * {@link Backend#imageLanes lane}, each running its share of the batch on one thread; length 1 when the images run
+     * one after another with each op on all threads. Null when the plan does not serve image by image.
      */
     private final Executor[] lanes;
     private final Map<String, String> fusedConvToRelu = new HashMap<>();
@@ -147,11 +143,10 @@ public final class Executor implements AutoCloseable {
         this.mode = mode;
         graph.validateParams();
         this.shapes = graph.shapes(batch);
-        this.perImage = mayServeImageByImage && mode == Mode.FUSED_INFERENCE && batch > 1 && backend.isHost()
+        this.lanes = mayServeImageByImage && mode == Mode.FUSED_INFERENCE && batch > 1 && backend.isHost()
                 && servesImageByImage(graph)
-                ? new Executor(graph, backend, 1, mode) : null;
-        this.lanes = perImage == null ? null : lanes(perImage, graph, backend, Math.min(batch, imageLanes(backend)));
-        if (perImage != null) { // nothing else to plan: the batch-1 plans do the work, one image after another
+                ? lanes(graph, backend, mode, Math.min(batch, imageLanes(backend))) : null;
+        if (lanes != null) { // nothing else to plan: the batch-1 plans do the work, one image after another
             this.input = null;
             acts.put(graph.outputName(), backend.allocate(shapes.get(graph.outputName())));
             return;
@@ -266,10 +261,10 @@ public final class Executor implements AutoCloseable {
     /**
      * Bytes of the host arrays behind this serving plan's activations (shared ones counted once), its input and
      * output; -1 where buffers are not shared (other modes, device backends, -Dnetslim.serving.shareBuffers=false).
-     * A plan serving its batch image by image: its batch-1 plan's, plus its own output.
+     * A plan serving its batch image by image: its batch-1 plans' (one per lane), plus its own output.
      */
     public long activationBytes() {
-        if (perImage != null) {
+        if (lanes != null) {
             long inner = 0;
             for (Executor lane : lanes) {
                 long b = lane.activationBytes();
@@ -688,7 +683,7 @@ public final class Executor implements AutoCloseable {
                     .concat() + "'s buffer in this serving plan: its own output is not kept (use Mode.INFERENCE to "
                     + "read it)");
         }
-        if (t == null && perImage != null && shapes.containsKey(node)) {
+        if (t == null && lanes != null && shapes.containsKey(node)) {
             throw new NetslimException("node " + node + ": this serving plan runs its batch image by image and keeps"
                     + " only the output (use Mode.INFERENCE to read it)");
         }
@@ -787,7 +782,7 @@ public final class Executor implements AutoCloseable {
         if (!hostInput.shape().equals(expected)) {
             throw new NetslimException("input has shape " + hostInput.shape() + ", the model expects " + expected);
         }
-        if (perImage != null) return forwardImageByImage(hostInput);
+        if (lanes != null) return forwardImageByImage(hostInput);
         backend.upload(hostInput, input);
         try (Backend.Pass pass = backend.pass()) {
             forwardNodes();
@@ -895,11 +890,10 @@ public final class Executor implements AutoCloseable {
         return IMAGE_LANES ? Math.max(1, backend.imageLanes()) : 1;
     }
 
-    /** {@code first} and {@code count - 1} more batch-1 serving plans of {@code graph}, one per lane. */
-    private static Executor[] lanes(Executor first, Graph graph, Backend backend, int count) {
+    /** {@code count} batch-1 serving plans of {@code graph}, one per lane. */
+    private static Executor[] lanes(Graph graph, Backend backend, Mode mode, int count) {
         Executor[] lanes = new Executor[count];
-        lanes[0] = first;
-        for (int l = 1; l < count; l++) lanes[l] = new Executor(graph, backend, 1, first.mode);
+        for (int l = 0; l < count; l++) lanes[l] = new Executor(graph, backend, 1, mode);
         return lanes;
     }
 
@@ -912,7 +906,8 @@ public final class Executor implements AutoCloseable {
      */
     private Tensor forwardImageByImage(Tensor hostInput) {
         Tensor out = acts.get(graph.outputName());
-        Shape one = perImage.shapes.get(graph.inputName());
+        Executor first = lanes[0];
+        Shape one = first.shapes.get(graph.inputName());
         int inSize = Math.toIntExact(one.size()), outSize = Math.toIntExact(out.size() / batch);
         NodeTimer timer = nodeTimer;
         if (timer == null && lanes.length > 1) {
@@ -925,10 +920,10 @@ public final class Executor implements AutoCloseable {
             return out;
         }
         Map<Node, long[]> sums = timer == null ? null : new java.util.LinkedHashMap<>();
-        perImage.setNodeTimer(timer == null ? null
+        first.setNodeTimer(timer == null ? null
                 : (n, nanos) -> sums.computeIfAbsent(n, k -> new long[1])[0] += nanos);
         for (int i = 0; i < batch; i++) {
-            imageThrough(perImage, hostInput, one, i * (long) inSize, out, i * outSize, outSize);
+            imageThrough(first, hostInput, one, i * (long) inSize, out, i * outSize, outSize);
         }
         if (sums != null) sums.forEach((n, t) -> timer.record(n, t[0]));
         return out;
@@ -949,7 +944,7 @@ public final class Executor implements AutoCloseable {
 
     /** Whether this serving plan runs its batch image by image ({@link #servesImageByImage}). */
     public boolean imageByImage() {
-        return perImage != null;
+        return lanes != null;
     }
 
     /** Convenience: forward and copy the output to a new host tensor. */
