@@ -313,8 +313,9 @@ final class ConvParityCases {
      * The Winograd shapes through the unprepared calls training makes: conv2d and conv2dRelu (the CPU backend
      * transforms the weights per call) and conv2dBackward, whose dx the CPU backend computes as a 3x3 conv of dy
      * with the weights transposed and turned by 180° and padding 2 − pad (0 / 1 / 2 here → 2 / 1 / 0), on F(2x2)
-     * and, for the last shape, F(4x4), then adds into dx (which starts random). Winograd's tolerance as
-     * {@link #prepared}: dx sums 9·K products.
+     * and, for the last shape, F(4x4), then adds into dx (which starts random); and whose dw it computes by
+     * F(3x3, 2x2) where dy is at least 14 wide with 256 tiles (the first, second and last shapes here; the third stays
+     * on im2col). Winograd's tolerance as {@link #prepared}: dx sums 9·K products.
      */
     private static List<ParityCase> unprepared(ConvShape s) {
         double atolFwd = ParityCase.ATOL * Math.sqrt(9.0 * s.spec().inChannels());

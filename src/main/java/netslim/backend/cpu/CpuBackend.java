@@ -341,8 +341,35 @@ public final class CpuBackend implements Backend {
     @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
         if (dx != null && winogradInputGradient(w, dy, dx, s)) dx = null; // added in; dw, db below as before
+        if (dw != null && winogradWeightGradient(x, dy, s)) {
+            winograd.weightGradient(x, dy, dw, s);
+            dw = null;
+        }
         conv.backward(x, w, dy, dx, dw, db, s);
     }
+
+    /**
+     * -Dnetslim.conv.winogradWeightGradient=false: every conv's dW by im2col + GEMM. Not final: probes flip it.
+     */
+    static boolean WINOGRAD_DW = !"false".equals(System.getProperty("netslim.conv.winogradWeightGradient"));
+
+    /**
+     * Whether a conv's weight gradient takes {@link CpuWinograd#weightGradient}: 3x3 stride 1 where the forward would
+     * take the Winograd path ({@link CpuWinograd#pays}; -Dnetslim.winograd=off turns this off too), on maps at least
+     * {@link #WINOGRAD_DW_MIN_WIDTH} wide with at least {@link #WINOGRAD_DW_MIN_TILES} 2x2 tiles of dy in the call.
+     * Measured on GoogLeNet's 3x3 shapes (dW alone, im2col + GEMM / Winograd, bench/RESULTS.md, session 15): at batch
+     * 8, 56x56 1.56x, 28x28 1.23–1.32x, 14x14 (392 tiles) 0.97–1.28x, 7x7 0.59–0.77x; 7x7 lost at batch 32 too
+     * (0.58–0.80x: a row of 4 tiles fills a quarter of a vector), 14x14 at batch 2 (98 tiles: 0.37–1.01x).
+     */
+    static boolean winogradWeightGradient(Tensor x, Tensor dy, ConvSpec s) {
+        if (!WINOGRAD_DW || !CpuWinograd.pays(s, x.shape())) return false;
+        Shape g = dy.shape();
+        long tiles = (long) g.n() * ((g.h() + 1) / 2) * ((g.w() + 1) / 2);
+        return g.w() >= WINOGRAD_DW_MIN_WIDTH && tiles >= WINOGRAD_DW_MIN_TILES;
+    }
+
+    /** See {@link #winogradWeightGradient}. */
+    static final int WINOGRAD_DW_MIN_WIDTH = 14, WINOGRAD_DW_MIN_TILES = 256;
 
     /**
      * dx of a 3x3 stride-1 conv is itself a 3x3 stride-1 conv: of dy, with the weights transposed (in ↔ out) and

@@ -66,10 +66,12 @@ final class CpuWinograd {
     private final WorkerPool pool;
     private final VectorMicroKernel kernel = new VectorMicroKernel();
     /** Per-thread buffers: V, M, the packed B panel (Java kernel), the split input rows, the output rows. */
-    private final ThreadLocal<Scratch> work = ThreadLocal.withInitial(() -> new Scratch(10));
+    private final ThreadLocal<Scratch> work = ThreadLocal.withInitial(() -> new Scratch(12));
     private static final int V = 0, M = 1, PB = 2, SPLIT = 3, OUT = 4;
     /** F(4x4, 3x3)'s buffers: the phase-split input rows, Bᵀ d, Aᵀ M, the output row's column phases, their zip. */
     private static final int ROWS4 = 5, BTD4 = 6, MA4 = 7, PHASES4 = 8, ZIP4 = 9;
+    /** The weight gradient's buffers: dy's transformed tiles (per thread); the products' sums M (the caller's). */
+    private static final int GRAD_U = 10, GRAD_SUMS = 11;
 
     /** Single-threaded OpenBLAS for the 16 products when the products' GEMM is OpenBLAS; null: the Java kernel. */
     private final OpenBlasGemm blas;
@@ -81,7 +83,11 @@ final class CpuWinograd {
     CpuWinograd(WorkerPool pool, Gemm gemm) {
         this.pool = pool;
         this.blas = gemm instanceof OpenBlasGemm ? new OpenBlasGemm(1) : null;
+        this.single = blas != null ? blas : new VectorGemm(1);
     }
+
+    /** Single-threaded GEMM of the products' kind, for the weight gradient's products ({@link #weightGradient}). */
+    private final Gemm single;
 
     /** Whether {@link #forward} expects U packed for the Java micro-kernel ({@link #prepared} with packed = true). */
     boolean packed() {
@@ -501,6 +507,15 @@ final class CpuWinograd {
      */
     private static void inputTransform(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, float[] sp,
                                        int span) {
+        inputTransform(p, r0, r1, x, xo, v, ld, sp, span, 0, 4);
+    }
+
+    /**
+     * {@link #inputTransform} for the rows [from, to) of Bᵀ d B only (ξ in [4·from, 4·to)), stored from v[0] on
+     * (ξ − 4·from).
+     */
+    private static void inputTransform(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, float[] sp,
+                                       int span, int from, int to) {
         int tw = p.tw(), plane = p.h() * p.w(), step = p.c() * ld; // V[ξ] planes are step apart
         int[] slot = new int[4];
         for (int c = 0; c < p.c(); c++) {
@@ -521,7 +536,13 @@ final class CpuWinograd {
                 }
                 int t0 = (r - r0) * tw;
                 for (int tx = 0; tx < tw; tx += L) {
-                    tiles(sp, slot[0] + tx, slot[1] + tx, slot[2] + tx, slot[3] + tx, span, v, c * ld + t0 + tx, step);
+                    if (to - from == 4) {
+                        tiles(sp, slot[0] + tx, slot[1] + tx, slot[2] + tx, slot[3] + tx, span, v, c * ld + t0 + tx,
+                                step);
+                    } else {
+                        tileRows(sp, slot[0] + tx, slot[1] + tx, slot[2] + tx, slot[3] + tx, span, v,
+                                c * ld + t0 + tx, step, from, to);
+                    }
                 }
             }
         }
@@ -543,6 +564,15 @@ final class CpuWinograd {
      * stored at v[at + ξ·step]: Bᵀ d is w0 = d0 − d2, w1 = d1 + d2, w2 = d2 − d1, w3 = d1 − d3, one
      * {@link #tileRow} each.
      */
+    private static void tileRows(float[] sp, int a0, int a1, int a2, int a3, int span, float[] v, int at, int step,
+                                 int from, int to) {
+        int out = at - 4 * from * step;
+        if (from <= 0 && 0 < to) tileRow(sp, a0, a2, true, span, v, out, step);
+        if (from <= 1 && 1 < to) tileRow(sp, a1, a2, false, span, v, out + 4 * step, step);
+        if (from <= 2 && 2 < to) tileRow(sp, a2, a1, true, span, v, out + 8 * step, step);
+        if (from <= 3 && 3 < to) tileRow(sp, a1, a3, true, span, v, out + 12 * step, step);
+    }
+
     private static void tiles(float[] sp, int a0, int a1, int a2, int a3, int span, float[] v, int at, int step) {
         tileRow(sp, a0, a2, true, span, v, at, step);
         tileRow(sp, a1, a2, false, span, v, at + 4 * step, step);
@@ -867,4 +897,177 @@ final class CpuWinograd {
         o2.intoArray(d, dat + 2 * dstep);
         o3.intoArray(d, dat + 3 * dstep);
     }
+
+    /**
+     * Tiles per chunk of the weight gradient aimed at (-Dnetslim.winograd.gradientTiles): the reduction length of each
+     * chunk's 16 products; see bench/RESULTS.md (session 15).
+     */
+    static final int GRADIENT_TILES = Integer.getInteger("netslim.winograd.gradientTiles", 256);
+
+    /**
+     * dw += the weight gradient of a 3x3 stride-1 conv — x (N, C, H, W), dy (N, K, OH, OW), dw (K, C, 3, 3) — by
+     * Winograd F(3x3, 2x2), the dual of the forward's F(2x2, 3x3) (Lavin and Gray, 2016). dW[k][c] is the
+     * correlation of the padded input with dy, a 3x3 output whose "kernel" is the whole of dy; cut dy into the
+     * forward's 2x2 output tiles and each tile contributes a 3x3 correlation of a 4x4 input tile (the forward's own
+     * tile, Bᵀ d B the forward's input transform) with a 2x2 tile g of dy. Swapping the roles of A and G in the
+     * forward's identity gives {@code dW_tile = Gᵀ [(A g Aᵀ) ⊙ (Bᵀ d B)] G} with A g Aᵀ, per dimension, (g0, g0 + g1,
+     * g0 − g1, −g1). The sum over tiles and images moves inside: 16 products {@code M[ξ] (K x C) = U[ξ] (K x T) ·
+     * V[ξ]ᵀ (T x C)} over the tiles T, then one output transform per kernel — 16 multiply-adds per tile per (k, c)
+     * instead of im2col's 36: 2.25x fewer.
+     *
+     * <p>The 16 products are split between the threads by the transforms' rows (ξ = 4i + j, row i: on two threads
+     * rows 0–1 and 2–3), so no thread's sums need adding to another's: each thread runs every chunk (whole tile rows,
+     * {@link #GRADIENT_TILES} tiles) through its rows of both transforms into its own buffers and adds that chunk's
+     * products (single-threaded GEMM, the reduction over the chunk's tiles) into M; then both threads transform M over
+     * the output channels and add it into dw. The minus sign of −g1 is not applied to U; it is folded into the output
+     * transform's G (row 3 negated).
+     */
+    void weightGradient(Tensor x, Tensor dy, Tensor dw, ConvSpec s) {
+        if (!eligible(s)) throw new IllegalArgumentException("Winograd weight gradient: not a 3x3 stride-1 conv: " + s);
+        ShapeChecks.requireRank(x, 4, "conv2dBackward", "x");
+        Shape xs = x.shape();
+        int n = xs.n(), c = s.inChannels(), k = s.outChannels(), oh = s.outH(xs.h()), ow = s.outW(xs.w());
+        if (xs.c() != c) ShapeChecks.fail("conv2dBackward", "x " + xs + " does not match " + s);
+        ShapeChecks.requireShape(dy, "conv2dBackward", "dy", n, k, oh, ow);
+        ShapeChecks.requireShape(dw, "conv2dBackward", "dw", k, c, 3, 3);
+        int th = (oh + 1) / 2, tw = (ow + 1) / 2;
+        Plan p = new Plan(n, c, k, k, xs.h(), xs.w(), oh, ow, s.padH(), s.padW(), 2, th, tw);
+        Plan pd = new Plan(n, k, k, k, oh, ow, oh, ow, 0, 0, 2, th, tw); // dy's rows, split as an unpadded input
+        int rows = p.tileRows();
+        int perChunk = Math.max(1, Math.round((float) GRADIENT_TILES / tw)), chunks = (rows + perChunk - 1) / perChunk;
+        int parts = Math.min(pool.threadsHere(), 4), cp = BlockedGemm.roundUp(c, L);
+        float[] sums = work.get().get(GRAD_SUMS, 16 * k * cp); // M[ξ][k][c], rows cp apart
+        float[] xd = x.data(), dyd = dy.data();
+        int xo = x.offset(), dyo = dy.offset();
+        pool.parallelFor(parts, 1, (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int from = WorkerPool.split(4, parts, q), to = WorkerPool.split(4, parts, q + 1);
+                for (int ch = 0; ch < chunks; ch++) {
+                    int r0 = ch * perChunk, r1 = Math.min(rows, r0 + perChunk);
+                    gradientChunk(p, pd, r0, r1, xd, xo, dyd, dyo, sums, cp, from, to, ch == 0);
+                }
+            }
+        });
+        float[] dwd = dw.data();
+        int dwo = dw.offset();
+        pool.parallelFor(k, Math.max(1, 2048 / cp), (k0, k1) -> {
+            float[] out = work.get().get(OUT, 9 * cp);
+            for (int o = k0; o < k1; o++) {
+                for (int i = 0; i < cp; i += L) gradientOutput(sums, o * cp + i, k * cp, out, i, cp);
+                for (int i = 0; i < c; i++) {
+                    int at = dwo + (o * c + i) * 9;
+                    for (int t = 0; t < 9; t++) dwd[at + t] += out[t * cp + i];
+                }
+            }
+        });
+    }
+
+    /**
+     * One chunk of {@link #weightGradient} for the rows [from, to) of the transforms (ξ in [4·from, 4·to)): V = the
+     * forward's input transform of x's tiles, U = A g Aᵀ of dy's tiles (row 3 not negated), then sums[ξ] (+)= U[ξ] ·
+     * V[ξ]ᵀ (overwritten on the first chunk).
+     */
+    private void gradientChunk(Plan p, Plan pd, int r0, int r1, float[] x, int xo, float[] dy, int dyo, float[] sums,
+                               int cp, int from, int to, boolean first) {
+        Scratch wk = work.get();
+        int tc = (r1 - r0) * p.tw(), ld = tc + L, c = p.c(), k = p.k(), count = 4 * (to - from);
+        int span = BlockedGemm.roundUp(p.tw(), L) + L + 1;
+        float[] v = wk.get(V, count * c * ld), u = wk.get(GRAD_U, count * k * ld), sp = wk.get(SPLIT, 8 * span);
+        inputTransform(p, r0, r1, x, xo, v, ld, sp, span, from, to);
+        gradientTransform(pd, r0, r1, dy, dyo, u, ld, sp, span, from, to);
+        for (int i = 0; i < count; i++) {
+            int xi = 4 * from + i;
+            single.sgemm(false, true, k, c, tc, 1f, u, i * k * ld, ld, v, i * c * ld, ld, first ? 0f : 1f,
+                    sums, xi * k * cp, cp);
+        }
+    }
+
+    /**
+     * U[ξ][k][t] = (A g Aᵀ)[ξ] for dy's 2x2 tiles g of tile rows [r0, r1) (pd: dy as an unpadded input, its tile
+     * rows those of the forward), with A g = (g0, g0 + g1, g0 − g1, g1) per dimension — the last row and column not
+     * negated (see {@link #weightGradient}). Outputs past dy's edge (odd sizes) are zero.
+     */
+    private static void gradientTransform(Plan pd, int r0, int r1, float[] dy, int dyo, float[] u, int ld, float[] sp,
+                                          int span, int from, int to) {
+        int tw = pd.tw(), plane = pd.h() * pd.w(), step = pd.c() * ld;
+        for (int o = 0; o < pd.c(); o++) {
+            for (int r = r0; r < r1; r++) {
+                int n = r / pd.th(), ty = r % pd.th(), base = dyo + (n * pd.c() + o) * plane;
+                splitRow(dy, base, pd, 2 * ty, sp, 0, span, tw);
+                splitRow(dy, base, pd, 2 * ty + 1, sp, 2 * span, span, tw);
+                int t0 = (r - r0) * tw;
+                for (int tx = 0; tx < tw; tx += L) {
+                    int at = o * ld + t0 + tx - 4 * from * step;
+                    if (from <= 0 && 0 < to) gradientRow(sp, tx, 0, 0, span, u, at, step);
+                    if (from <= 1 && 1 < to) gradientRow(sp, tx, 2 * span + tx, 1, span, u, at + 4 * step, step);
+                    if (from <= 2 && 2 < to) gradientRow(sp, tx, 2 * span + tx, -1, span, u, at + 8 * step, step);
+                    if (from <= 3 && 3 < to) gradientRow(sp, 2 * span + tx, 0, 0, span, u, at + 12 * step, step);
+                }
+            }
+        }
+    }
+
+    /**
+     * One row of A g Aᵀ for L neighbouring tiles: the row combination r = p (sign 0), p + q (1) or p − q (−1) of dy's
+     * two rows, as even (e) and odd (o) columns, then (e, e + o, e − o, o) at u[at + j·step].
+     */
+    private static void gradientRow(float[] sp, int p, int q, int sign, int span, float[] u, int at, int step) {
+        FloatVector e = FloatVector.fromArray(S, sp, p), o = FloatVector.fromArray(S, sp, p + span);
+        if (sign > 0) {
+            e = e.add(FloatVector.fromArray(S, sp, q));
+            o = o.add(FloatVector.fromArray(S, sp, q + span));
+        } else if (sign < 0) {
+            e = e.sub(FloatVector.fromArray(S, sp, q));
+            o = o.sub(FloatVector.fromArray(S, sp, q + span));
+        }
+        e.intoArray(u, at);
+        e.add(o).intoArray(u, at + step);
+        e.sub(o).intoArray(u, at + 2 * step);
+        o.intoArray(u, at + 3 * step);
+    }
+
+    /**
+     * dW = G'ᵀ M G' for L input channels of one output channel, M[ξ] at m[ξ·plane + at],
+     * G' = G with row 3 negated = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, −1]]; tap t (= 3u + v) into
+     * out[t·ld + i].
+     */
+    private static void gradientOutput(float[] m, int at, int plane, float[] out, int i, int ld) {
+        // T = M G' (4 x 3), row r from M's row r: (m0 + h, (m1 − m2)/2, h − m3) with h = (m1 + m2)/2.
+        FloatVector a0 = FloatVector.fromArray(S, m, at), a1 = FloatVector.fromArray(S, m, at + plane);
+        FloatVector a2 = FloatVector.fromArray(S, m, at + 2 * plane), a3 = FloatVector.fromArray(S, m, at + 3 * plane);
+        FloatVector h = a1.add(a2).mul(0.5f);
+        FloatVector t00 = a0.add(h), t01 = a1.sub(a2).mul(0.5f), t02 = h.sub(a3);
+        a0 = FloatVector.fromArray(S, m, at + 4 * plane);
+        a1 = FloatVector.fromArray(S, m, at + 5 * plane);
+        a2 = FloatVector.fromArray(S, m, at + 6 * plane);
+        a3 = FloatVector.fromArray(S, m, at + 7 * plane);
+        h = a1.add(a2).mul(0.5f);
+        FloatVector t10 = a0.add(h), t11 = a1.sub(a2).mul(0.5f), t12 = h.sub(a3);
+        a0 = FloatVector.fromArray(S, m, at + 8 * plane);
+        a1 = FloatVector.fromArray(S, m, at + 9 * plane);
+        a2 = FloatVector.fromArray(S, m, at + 10 * plane);
+        a3 = FloatVector.fromArray(S, m, at + 11 * plane);
+        h = a1.add(a2).mul(0.5f);
+        FloatVector t20 = a0.add(h), t21 = a1.sub(a2).mul(0.5f), t22 = h.sub(a3);
+        a0 = FloatVector.fromArray(S, m, at + 12 * plane);
+        a1 = FloatVector.fromArray(S, m, at + 13 * plane);
+        a2 = FloatVector.fromArray(S, m, at + 14 * plane);
+        a3 = FloatVector.fromArray(S, m, at + 15 * plane);
+        h = a1.add(a2).mul(0.5f);
+        FloatVector t30 = a0.add(h), t31 = a1.sub(a2).mul(0.5f), t32 = h.sub(a3);
+        // dW = G'ᵀ T: row u of dW from T's column v as (t0 + h, (t1 − t2)/2, h − t3), h = (t1 + t2)/2.
+        tapColumn(t00, t10, t20, t30, out, i, ld);
+        tapColumn(t01, t11, t21, t31, out, i + ld, ld);
+        tapColumn(t02, t12, t22, t32, out, i + 2 * ld, ld);
+    }
+
+    /** Taps (0, v), (1, v), (2, v) of G'ᵀ T from T's column v (t0..t3), at out[at], out[at + 3·ld], out[at + 6·ld]. */
+    private static void tapColumn(FloatVector t0, FloatVector t1, FloatVector t2, FloatVector t3, float[] out, int at,
+                                  int ld) {
+        FloatVector h = t1.add(t2).mul(0.5f);
+        t0.add(h).intoArray(out, at);
+        t1.sub(t2).mul(0.5f).intoArray(out, at + 3 * ld);
+        h.sub(t3).intoArray(out, at + 6 * ld);
+    }
+
 }

@@ -188,4 +188,91 @@ class CpuWinogradTest {
             }
         }
     }
+
+    static Stream<Arguments> gradientShapes() {
+        return Stream.of(
+                // n, c, k, h, w, pad
+                Arguments.of(1, 3, 4, 5, 5, 1),
+                Arguments.of(2, 5, 7, 7, 6, 1),     // odd output height: the last tile row half outside dy
+                Arguments.of(3, 8, 6, 9, 11, 0),    // odd sizes, no padding
+                Arguments.of(1, 4, 5, 6, 7, 2),
+                Arguments.of(2, 17, 19, 28, 28, 1), // channels past a vector, k past a tile
+                Arguments.of(1, 20, 13, 3, 3, 0),   // a single output
+                Arguments.of(3, 16, 24, 40, 39, 1)); // 5 chunks of tile rows (the first overwrites the sums)
+    }
+
+    /**
+     * The weight gradient (F(3x3, 2x2)) against the double reference: dw starts random and must be added to; one to
+     * four threads (the 16 products split by the transforms' rows: 4, 2 + 2, 1 + 1 + 2, 1 + 1 + 1 + 1); both product
+     * GEMMs; each instance first runs a larger conv on NaN inputs, so stale scratch (NaN sums) must never leak in.
+     */
+    @ParameterizedTest(name = "n{0} c{1} k{2} {3}x{4} pad{5}")
+    @MethodSource("gradientShapes")
+    void weightGradientMatchesTheReference(int n, int c, int k, int h, int w, int pad) {
+        Rng rng = new Rng(131L * n + 17L * c + k + 1000L * h + w + 7L * pad);
+        ConvSpec s = ConvSpec.of(c, k, 3, 1, pad);
+        Tensor x = rng.uniform(Shape.of(n, c, h, w));
+        Tensor dy = rng.uniform(Shape.of(n, k, s.outH(h), s.outW(w)));
+        Tensor start = rng.uniform(Shape.of(k, c, 3, 3));
+        Tensor want = start.copy();
+        ReferenceConv.conv2dBackward(x, rng.uniform(Shape.of(k, c, 3, 3)), dy, null, want, null, s);
+        ConvSpec decoy = ConvSpec.of(40, 24, 3, 1, 1);
+        Tensor nanX = Tensor.zeros(Shape.of(1, 40, 30, 30)), nanDy = Tensor.zeros(Shape.of(1, 24, 30, 30));
+        java.util.Arrays.fill(nanX.data(), Float.NaN);
+        for (int threads = 1; threads <= 4; threads++) {
+            for (String gemm : new String[] {"openblas", "java"}) {
+                try (WorkerPool pool = new WorkerPool(threads)) {
+                    CpuWinograd win = new CpuWinograd(pool, Gemm.select(gemm, threads));
+                    win.weightGradient(nanX, nanDy, Tensor.zeros(Shape.of(24, 40, 3, 3)), decoy);
+                    Tensor dw = start.copy();
+                    win.weightGradient(x, dy, dw, s);
+                    // Sums of N·OH·OW products of O(1) terms, through transforms with entries ±1 and ½.
+                    Close.assertClose(dw, want, 2e-5 * Math.sqrt((double) n * s.outH(h) * s.outW(w)), 1e-4,
+                            "winograd weight gradient threads=" + threads + " gemm=" + gemm);
+                }
+            }
+        }
+    }
+
+    @Test
+    void weightGradientRefusesWhatItCannotCompute() {
+        try (WorkerPool pool = new WorkerPool(1)) {
+            CpuWinograd win = new CpuWinograd(pool, Gemm.select("java", 1));
+            ConvSpec strided = ConvSpec.of(4, 4, 3, 2, 1);
+            assertThrows(IllegalArgumentException.class, () -> win.weightGradient(Tensor.zeros(1, 4, 8, 8),
+                    Tensor.zeros(1, 4, 4, 4), Tensor.zeros(4, 4, 3, 3), strided));
+            ConvSpec s = ConvSpec.of(4, 6, 3, 1, 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> win.weightGradient(
+                    Tensor.zeros(1, 4, 8, 8), Tensor.zeros(1, 6, 7, 8), Tensor.zeros(6, 4, 3, 3), s));
+            assertTrue(e.getMessage().contains("dy"), e.getMessage());
+        }
+    }
+
+    /** The training rule: 3x3 stride 1, maps at least 14 wide, at least 256 tiles of dy; the flag turns it off. */
+    @Test
+    void weightGradientRuleFollowsTheMeasuredShapes() {
+        ConvSpec s = ConvSpec.of(160, 320, 3, 1, 1);
+        assertTrue(rule(8, s, 14), "14x14 at batch 8: 392 tiles");
+        assertFalse(rule(2, s, 14), "14x14 at batch 2: 98 tiles");
+        assertFalse(rule(32, s, 7), "7x7: a row of 4 tiles");
+        assertTrue(rule(2, ConvSpec.of(96, 128, 3, 1, 1), 28), "28x28 at batch 2: 392 tiles");
+        assertFalse(rule(1, ConvSpec.of(96, 128, 3, 1, 1), 28), "28x28 at batch 1: 196 tiles");
+        assertTrue(rule(1, ConvSpec.of(64, 192, 3, 1, 1), 56), "56x56 at batch 1: 784 tiles");
+        assertFalse(rule(8, ConvSpec.of(64, 64, 3, 2, 1), 56), "stride 2");
+        assertFalse(rule(8, ConvSpec.of(64, 64, 1, 1, 0), 56), "1x1");
+        assertFalse(rule(8, ConvSpec.of(8, 64, 3, 1, 1), 56), "8 channels in");
+        boolean was = CpuBackend.WINOGRAD_DW;
+        try {
+            CpuBackend.WINOGRAD_DW = false;
+            assertFalse(rule(8, ConvSpec.of(64, 192, 3, 1, 1), 56), "-Dnetslim.conv.winogradWeightGradient=false");
+        } finally {
+            CpuBackend.WINOGRAD_DW = was;
+        }
+    }
+
+    private static boolean rule(int n, ConvSpec s, int hw) {
+        Shape xs = Shape.of(n, s.inChannels(), hw, hw);
+        Shape ys = Shape.of(n, s.outChannels(), s.outH(hw), s.outW(hw));
+        return CpuBackend.winogradWeightGradient(Tensor.zeros(xs), Tensor.zeros(ys), s);
+    }
 }
