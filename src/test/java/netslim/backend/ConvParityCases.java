@@ -50,6 +50,8 @@ final class ConvParityCases {
                 // more than 8 channels in and out: the GEMM paths (fewer go to the CPU's SkinnyPointwise)
                 new ConvShape("1x1 batched", 3, 5, 5, spec(12, 10, 1, 1, 1, 0, 0, 1, 1), true),
                 new ConvShape("1x1 direct 24x24", 2, 24, 24, spec(12, 9, 1, 1, 1, 0, 0, 1, 1), false),
+                // per image on 2 threads: shares of 3 and 2 images, each its own dW (CpuConv.perImagePointwise)
+                new ConvShape("1x1 per-image shares 5x7x9", 5, 7, 9, spec(20, 17, 1, 1, 1, 0, 0, 1, 1), true),
                 // low-rank Tucker ends: few channels in or out, pixel counts with and without a partial block
                 new ConvShape("1x1 skinny 2->40 13x11", 2, 13, 11, spec(2, 40, 1, 1, 1, 0, 0, 1, 1), true),
                 new ConvShape("1x1 skinny 40->3 8x8", 3, 8, 8, spec(40, 3, 1, 1, 1, 0, 0, 1, 1), false),
@@ -79,6 +81,10 @@ final class ConvParityCases {
         ConvShape first = shapes().get(2);
         cases.add(backwardPartial(first, true));
         cases.add(backwardPartial(first, false));
+        ConvShape shares = shapes().stream().filter(s -> s.label().startsWith("1x1 per-image shares")).findFirst()
+                .orElseThrow();
+        cases.add(backwardPartial(shares, true));
+        cases.add(backwardPartial(shares, false));
         cases.add(im2col(spec(3, 1, 3, 3, 1, 1, 1, 1, 1), 7, 5));
         cases.add(im2col(spec(2, 1, 3, 2, 2, 2, 1, 2, 1), 9, 8));
         for (ConvShape s : preparedShapes()) cases.add(prepared(s));

@@ -358,10 +358,58 @@ final class CpuConv {
         }
         if (db != null) biasGradient(dy.data(), dy.offset(), db.data(), db.offset(), p.images(), s.outChannels(), p.hw());
         if (dx == null && dw == null) return;
+        if (perImagePointwise(p) && PER_IMAGE_BACKWARD) {
+            perImagePointwiseBackward(p, x, w, dy, dx, dw);
+            return;
+        }
         for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
             int b = Math.min(p.blockImages(), p.images() - n0);
             for (int grp = 0; grp < p.groups(); grp++) backwardBlock(p, x, w, dy, dx, dw, n0, b, grp);
         }
+    }
+
+    /**
+     * -Dnetslim.conv.perImage1x1Backward=false: a pointwise conv's backward at batch > 1 as before (maps under 512
+     * pixels through the batched im2col path, larger ones one image at a time with each product split over the
+     * threads). Not final: probes flip it.
+     */
+    static boolean PER_IMAGE_BACKWARD = !"false".equals(System.getProperty("netslim.conv.perImage1x1Backward"));
+
+    /**
+     * The backward of a pointwise conv that {@link #perImagePointwise} takes, as its forward runs: the images in
+     * contiguous shares, one per thread, each image's dX_n += Wᵀ · dY_n and dW += dY_n · X_nᵀ single-threaded GEMMs
+     * straight on NCHW — no gather of dY, no column copy of X, no col2im fold, no split of each small product over
+     * the threads. Each share adds its dW into a buffer of its own (the first image overwrites it); the shares' dWs
+     * are then added into dw.
+     */
+    private void perImagePointwiseBackward(Plan p, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw) {
+        int images = p.images(), parts = Math.min(pool.threads(), images), hw = p.hw(), in = p.inG(), out = p.outG();
+        int size = out * in;
+        float[] partial = dw == null ? null : scratch.get().get(Scratch.GATHER, parts * size);
+        pool.parallelFor(parts, 1, (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                int first = WorkerPool.split(images, parts, q), end = WorkerPool.split(images, parts, q + 1);
+                for (int n = first; n < end; n++) {
+                    int dyOff = dy.offset() + p.outPlane(n, 0), xOff = p.inPlane(n, 0);
+                    if (dw != null) {
+                        single.sgemm(false, true, out, in, hw, 1f, dy.data(), dyOff, hw, x.data(),
+                                x.offset() + xOff, hw, n == first ? 0f : 1f, partial, q * size, in);
+                    }
+                    if (dx != null) {
+                        single.sgemm(true, false, in, hw, out, 1f, w.data(), w.offset(), in, dy.data(), dyOff, hw, 1f,
+                                dx.data(), dx.offset() + xOff, hw);
+                    }
+                }
+            }
+        });
+        if (dw == null) return;
+        float[] d = dw.data();
+        int o = dw.offset();
+        pool.parallelFor(size, 16_384, (i0, i1) -> {
+            for (int q = 0; q < parts; q++) {
+                for (int i = i0; i < i1; i++) d[o + i] += partial[q * size + i];
+            }
+        });
     }
 
     private void backwardBlock(Plan p, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, int n0, int b, int grp) {
