@@ -358,7 +358,7 @@ final class CpuConv {
         }
         if (db != null) biasGradient(dy.data(), dy.offset(), db.data(), db.offset(), p.images(), s.outChannels(), p.hw());
         if (dx == null && dw == null) return;
-        if (perImagePointwise(p) && PER_IMAGE_BACKWARD) {
+        if (perImagePointwise(p) && perImageBackward(p.hw(), p.outG())) {
             perImagePointwiseBackward(p, x, w, dy, dx, dw);
             return;
         }
@@ -374,6 +374,21 @@ final class CpuConv {
      * threads). Not final: probes flip it.
      */
     static boolean PER_IMAGE_BACKWARD = !"false".equals(System.getProperty("netslim.conv.perImage1x1Backward"));
+
+    /**
+     * Whether a pointwise conv that {@link #perImagePointwise} takes also runs its backward per image: on maps of at
+     * least {@link #PER_IMAGE_BACKWARD_MIN_PIXELS} pixels, or with at most {@link #PER_IMAGE_BACKWARD_SMALL_OUT}
+     * outputs. GoogLeNet's 1x1s at batch 8, dx + dw, the older paths / per image (bench/RESULTS.md, session 15):
+     * 1.18–1.92x on the 14x14, 28x28 and 56x56 maps but two (0.98, 1.06); on 7x7 maps 1.42–1.59x with 32 and 48
+     * outputs, 1.01 with 128, 0.67–0.92 with 160–384 (one batched product of 8 images' columns beats eight products
+     * of 49 columns there).
+     */
+    static boolean perImageBackward(int pixels, int outputs) {
+        return PER_IMAGE_BACKWARD
+                && (pixels >= PER_IMAGE_BACKWARD_MIN_PIXELS || outputs <= PER_IMAGE_BACKWARD_SMALL_OUT);
+    }
+
+    static final int PER_IMAGE_BACKWARD_MIN_PIXELS = 196, PER_IMAGE_BACKWARD_SMALL_OUT = 64;
 
     /**
      * The backward of a pointwise conv that {@link #perImagePointwise} takes, as its forward runs: the images in
