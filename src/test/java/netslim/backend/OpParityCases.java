@@ -22,6 +22,13 @@ final class OpParityCases {
         // planes of at least 256 floats are summed in vector blocks on the CPU: 323 = 20 vectors of 16 and 3 more
         cases.addAll(batchNorm(new int[] {3, 4, 17, 19}));
         cases.addAll(batchNorm(new int[] {7, 9}));
+        // planes of 16–255 floats are summed across a channel's planes on the CPU (CpuBatchNorm.sumPlanes): 196 (one
+        // plane a block, 4 left over per plane), 49 (blocks of 5 planes, then 4; 1 left over), 16 (every plane in
+        // one block, none left over), 18 (2 left over)
+        cases.addAll(batchNorm(new int[] {8, 5, 14, 14}));
+        cases.addAll(batchNorm(new int[] {9, 3, 7, 7}));
+        cases.addAll(batchNorm(new int[] {5, 4, 4, 4}));
+        cases.addAll(batchNorm(new int[] {3, 2, 3, 6}));
         cases.addAll(activations(new int[] {2, 3, 5, 7}));
         cases.addAll(activations(new int[] {2, 8, 64, 65}));
         cases.addAll(pools());

@@ -53,12 +53,20 @@ final class CpuBatchNorm {
             ShapeChecks.fail("batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
         }
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
+            float[] lanes = acrossPlanes(l) ? new float[2 * L] : null;
             for (int c = c0; c < c1; c++) {
+                boolean across = acrossPlanes(l);
                 double sum = 0;
-                for (int n = 0; n < l.images(); n++) sum += sumPlane(xd, xo + l.plane(n, c), l.hw());
+                if (across) sum = sumPlanes(xd, xo + l.plane(0, c), l.channels() * l.hw(), l.images(), l.hw(), lanes);
+                else for (int n = 0; n < l.images(); n++) sum += sumPlane(xd, xo + l.plane(n, c), l.hw());
                 double mean = sum / m;
                 double sq = 0;
-                for (int n = 0; n < l.images(); n++) sq += sumSquares(xd, xo + l.plane(n, c), l.hw(), mean);
+                if (across) {
+                    sq = sumSquaresPlanes(xd, xo + l.plane(0, c), l.channels() * l.hw(), l.images(), l.hw(), mean,
+                            lanes);
+                } else {
+                    for (int n = 0; n < l.images(); n++) sq += sumSquares(xd, xo + l.plane(n, c), l.hw(), mean);
+                }
                 double var = sq / m;
                 double invStd = 1.0 / Math.sqrt(var + eps);
                 float scale = (float) (invStd * value(gamma, c, 1f));
@@ -107,12 +115,18 @@ final class CpuBatchNorm {
         int m = l.count();
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
             double[] sums = new double[2];
+            float[] lanes = acrossPlanes(l) ? new float[2 * L] : null;
             for (int c = c0; c < c1; c++) {
                 float mean = saveMean.get(c), invStd = saveInvStd.get(c);
                 sums[0] = 0;
                 sums[1] = 0;
-                for (int n = 0; n < l.images(); n++) {
-                    dySums(xd, xo + l.plane(n, c), gd, go + l.plane(n, c), l.hw(), mean, sums);
+                if (acrossPlanes(l)) {
+                    dySumsPlanes(xd, xo + l.plane(0, c), gd, go + l.plane(0, c), l.channels() * l.hw(), l.images(),
+                            l.hw(), mean, sums, lanes);
+                } else {
+                    for (int n = 0; n < l.images(); n++) {
+                        dySums(xd, xo + l.plane(n, c), gd, go + l.plane(n, c), l.hw(), mean, sums);
+                    }
                 }
                 double sumDy = sums[0], sumDyXhat = sums[1] * invStd;
                 if (dbeta != null) dbeta.set(c, dbeta.get(c) + (float) sumDy);
@@ -215,6 +229,122 @@ final class CpuBatchNorm {
             s += t * t;
         }
         return s;
+    }
+
+    /**
+     * -Dnetslim.bn.acrossPlanes=false: a channel's sums plane by plane, planes under {@link #BLOCK} floats one element
+     * at a time. Not final: tests and probes flip it.
+     */
+    static boolean ACROSS_PLANES = !"false".equals(System.getProperty("netslim.bn.acrossPlanes"));
+
+    /**
+     * Whether a channel's sums run across its planes ({@link #sumPlanes}): planes under {@link #BLOCK} floats that
+     * hold at least one vector (GoogLeNet's 14x14 and 7x7 maps), which {@link #sumPlane} sums one element at a time.
+     */
+    private static boolean acrossPlanes(Layout l) {
+        return ACROSS_PLANES && l.hw() < BLOCK && l.hw() >= L;
+    }
+
+    /** Planes per float block of {@link #sumPlanes}: whole planes of vectors, at most {@link #BLOCK} floats. */
+    private static int planesPerBlock(int len) {
+        return Math.max(1, BLOCK / S.loopBound(len));
+    }
+
+    /**
+     * Σ over {@code images} planes of len floats (the first at o, each stride after the last), in double: each
+     * plane's whole vectors summed in float lanes across consecutive planes up to {@link #BLOCK} floats a block (one
+     * lane reduction a block, not one a plane), its last len mod L elements one at a time. The lanes carry from plane
+     * to plane through a small array ({@code lanes}, 2L floats): a vector carried across the nested loops was boxed
+     * by C2 (10 MB allocated per 8x256x14x14 BatchNorm).
+     */
+    static double sumPlanes(float[] d, int o, int stride, int images, int len, float[] lanes) {
+        double s = 0;
+        int bound = S.loopBound(len), per = planesPerBlock(len);
+        for (int n0 = 0; n0 < images; n0 += per) {
+            ZERO.intoArray(lanes, 0);
+            for (int n = n0, end = Math.min(images, n0 + per); n < end; n++) {
+                int p = o + n * stride;
+                addVectors(d, p, bound, lanes);
+                for (int q = bound; q < len; q++) s += d[p + q];
+            }
+            s += FloatVector.fromArray(S, lanes, 0).reduceLanes(VectorOperators.ADD);
+        }
+        return s;
+    }
+
+    private static final FloatVector ZERO = FloatVector.zero(S);
+
+    /** lanes[0, L) += the L-lane sums of d[p, p + bound). */
+    private static void addVectors(float[] d, int p, int bound, float[] lanes) {
+        FloatVector a = FloatVector.fromArray(S, lanes, 0);
+        for (int q = 0; q < bound; q += L) a = a.add(FloatVector.fromArray(S, d, p + q));
+        a.intoArray(lanes, 0);
+    }
+
+    /** Σ (d − mean)² over planes as {@link #sumPlanes} (mean rounded to float for the lanes, as {@link #sumSquares}). */
+    static double sumSquaresPlanes(float[] d, int o, int stride, int images, int len, double mean, float[] lanes) {
+        double s = 0;
+        float m = (float) mean;
+        int bound = S.loopBound(len), per = planesPerBlock(len);
+        for (int n0 = 0; n0 < images; n0 += per) {
+            ZERO.intoArray(lanes, 0);
+            for (int n = n0, end = Math.min(images, n0 + per); n < end; n++) {
+                int p = o + n * stride;
+                addSquares(d, p, bound, m, lanes);
+                for (int q = bound; q < len; q++) {
+                    double t = d[p + q] - mean;
+                    s += t * t;
+                }
+            }
+            s += FloatVector.fromArray(S, lanes, 0).reduceLanes(VectorOperators.ADD);
+        }
+        return s;
+    }
+
+    /** lanes[0, L) += the L-lane sums of (d − m)² over d[p, p + bound). */
+    private static void addSquares(float[] d, int p, int bound, float m, float[] lanes) {
+        FloatVector a = FloatVector.fromArray(S, lanes, 0);
+        for (int q = 0; q < bound; q += L) {
+            FloatVector t = FloatVector.fromArray(S, d, p + q).sub(m);
+            a = t.fma(t, a);
+        }
+        a.intoArray(lanes, 0);
+    }
+
+    /** {@link #dySums} over planes as {@link #sumPlanes} (x's and g's planes at the same offsets from xo and go). */
+    private static void dySumsPlanes(float[] x, int xo, float[] g, int go, int stride, int images, int len, float mean,
+                                     double[] out, float[] lanes) {
+        double s0 = 0, s1 = 0;
+        int bound = S.loopBound(len), per = planesPerBlock(len);
+        for (int n0 = 0; n0 < images; n0 += per) {
+            ZERO.intoArray(lanes, 0);
+            ZERO.intoArray(lanes, L);
+            for (int n = n0, end = Math.min(images, n0 + per); n < end; n++) {
+                int px = xo + n * stride, pg = go + n * stride;
+                addDy(x, px, g, pg, bound, mean, lanes);
+                for (int q = bound; q < len; q++) {
+                    double gq = g[pg + q];
+                    s0 += gq;
+                    s1 += gq * (x[px + q] - mean);
+                }
+            }
+            s0 += FloatVector.fromArray(S, lanes, 0).reduceLanes(VectorOperators.ADD);
+            s1 += FloatVector.fromArray(S, lanes, L).reduceLanes(VectorOperators.ADD);
+        }
+        out[0] += s0;
+        out[1] += s1;
+    }
+
+    /** lanes[0, L) += the lane sums of g, lanes[L, 2L) += those of g·(x − mean), over [0, bound) of the planes. */
+    private static void addDy(float[] x, int px, float[] g, int pg, int bound, float mean, float[] lanes) {
+        FloatVector a = FloatVector.fromArray(S, lanes, 0), b = FloatVector.fromArray(S, lanes, L);
+        for (int q = 0; q < bound; q += L) {
+            FloatVector gv = FloatVector.fromArray(S, g, pg + q);
+            a = a.add(gv);
+            b = FloatVector.fromArray(S, x, px + q).sub(mean).fma(gv, b);
+        }
+        a.intoArray(lanes, 0);
+        b.intoArray(lanes, L);
     }
 
     /** out[0] += Σ g[go + q], out[1] += Σ g[go + q]·(x[xo + q] − mean) over q in [0, len), as {@link #sumPlane}. */
