@@ -951,7 +951,7 @@ final class CpuWinograd {
         float[] dwd = dw.data();
         int dwo = dw.offset();
         pool.parallelFor(k, Math.max(1, 2048 / cp), (k0, k1) -> {
-            float[] out = work.get().get(OUT, 9 * cp);
+            float[] out = work.get().get(OUT, 21 * cp); // rows 0–8 the taps, 9–20 T (see gradientOutput)
             for (int o = k0; o < k1; o++) {
                 for (int i = 0; i < cp; i += L) gradientOutput(sums, o * cp + i, k * cp, out, i, cp);
                 for (int i = 0; i < c; i++) {
@@ -998,28 +998,44 @@ final class CpuWinograd {
                 int t0 = (r - r0) * tw;
                 for (int tx = 0; tx < tw; tx += L) {
                     int at = o * ld + t0 + tx - 4 * from * step;
-                    if (from <= 0 && 0 < to) gradientRow(sp, tx, 0, 0, span, u, at, step);
-                    if (from <= 1 && 1 < to) gradientRow(sp, tx, 2 * span + tx, 1, span, u, at + 4 * step, step);
-                    if (from <= 2 && 2 < to) gradientRow(sp, tx, 2 * span + tx, -1, span, u, at + 8 * step, step);
-                    if (from <= 3 && 3 < to) gradientRow(sp, 2 * span + tx, 0, 0, span, u, at + 12 * step, step);
+                    if (from <= 0 && 0 < to) gradientRow(sp, tx, span, u, at, step);
+                    if (from <= 1 && 1 < to) gradientRowSum(sp, tx, 2 * span + tx, span, u, at + 4 * step, step);
+                    if (from <= 2 && 2 < to) {
+                        gradientRowDifference(sp, tx, 2 * span + tx, span, u, at + 8 * step, step);
+                    }
+                    if (from <= 3 && 3 < to) gradientRow(sp, 2 * span + tx, span, u, at + 12 * step, step);
                 }
             }
         }
     }
 
     /**
-     * One row of A g Aᵀ for L neighbouring tiles: the row combination r = p (sign 0), p + q (1) or p − q (−1) of dy's
-     * two rows, as even (e) and odd (o) columns, then (e, e + o, e − o, o) at u[at + j·step].
+     * One row of A g Aᵀ for L neighbouring tiles from one of dy's two rows (even columns at sp[p], odd at
+     * sp[p + span]): (e, e + o, e − o, o) at u[at + j·step]. Three methods, not one with a sign: a vector assigned in
+     * two branches made C2 box this helper's vectors in most JVMs of a training step (11.5 MB per GoogLeNet step).
      */
-    private static void gradientRow(float[] sp, int p, int q, int sign, int span, float[] u, int at, int step) {
+    private static void gradientRow(float[] sp, int p, int span, float[] u, int at, int step) {
         FloatVector e = FloatVector.fromArray(S, sp, p), o = FloatVector.fromArray(S, sp, p + span);
-        if (sign > 0) {
-            e = e.add(FloatVector.fromArray(S, sp, q));
-            o = o.add(FloatVector.fromArray(S, sp, q + span));
-        } else if (sign < 0) {
-            e = e.sub(FloatVector.fromArray(S, sp, q));
-            o = o.sub(FloatVector.fromArray(S, sp, q + span));
-        }
+        e.intoArray(u, at);
+        e.add(o).intoArray(u, at + step);
+        e.sub(o).intoArray(u, at + 2 * step);
+        o.intoArray(u, at + 3 * step);
+    }
+
+    /** {@link #gradientRow} of the sum of the rows at p and q. */
+    private static void gradientRowSum(float[] sp, int p, int q, int span, float[] u, int at, int step) {
+        FloatVector e = FloatVector.fromArray(S, sp, p).add(FloatVector.fromArray(S, sp, q));
+        FloatVector o = FloatVector.fromArray(S, sp, p + span).add(FloatVector.fromArray(S, sp, q + span));
+        e.intoArray(u, at);
+        e.add(o).intoArray(u, at + step);
+        e.sub(o).intoArray(u, at + 2 * step);
+        o.intoArray(u, at + 3 * step);
+    }
+
+    /** {@link #gradientRow} of the row at p minus the row at q. */
+    private static void gradientRowDifference(float[] sp, int p, int q, int span, float[] u, int at, int step) {
+        FloatVector e = FloatVector.fromArray(S, sp, p).sub(FloatVector.fromArray(S, sp, q));
+        FloatVector o = FloatVector.fromArray(S, sp, p + span).sub(FloatVector.fromArray(S, sp, q + span));
         e.intoArray(u, at);
         e.add(o).intoArray(u, at + step);
         e.sub(o).intoArray(u, at + 2 * step);
@@ -1032,44 +1048,39 @@ final class CpuWinograd {
      * out[t·ld + i].
      */
     private static void gradientOutput(float[] m, int at, int plane, float[] out, int i, int ld) {
-        // T = M G' (4 x 3), row r from M's row r: (m0 + h, (m1 − m2)/2, h − m3) with h = (m1 + m2)/2.
-        FloatVector a0 = FloatVector.fromArray(S, m, at), a1 = FloatVector.fromArray(S, m, at + plane);
-        FloatVector a2 = FloatVector.fromArray(S, m, at + 2 * plane), a3 = FloatVector.fromArray(S, m, at + 3 * plane);
-        FloatVector h = a1.add(a2).mul(0.5f);
-        FloatVector t00 = a0.add(h), t01 = a1.sub(a2).mul(0.5f), t02 = h.sub(a3);
-        a0 = FloatVector.fromArray(S, m, at + 4 * plane);
-        a1 = FloatVector.fromArray(S, m, at + 5 * plane);
-        a2 = FloatVector.fromArray(S, m, at + 6 * plane);
-        a3 = FloatVector.fromArray(S, m, at + 7 * plane);
-        h = a1.add(a2).mul(0.5f);
-        FloatVector t10 = a0.add(h), t11 = a1.sub(a2).mul(0.5f), t12 = h.sub(a3);
-        a0 = FloatVector.fromArray(S, m, at + 8 * plane);
-        a1 = FloatVector.fromArray(S, m, at + 9 * plane);
-        a2 = FloatVector.fromArray(S, m, at + 10 * plane);
-        a3 = FloatVector.fromArray(S, m, at + 11 * plane);
-        h = a1.add(a2).mul(0.5f);
-        FloatVector t20 = a0.add(h), t21 = a1.sub(a2).mul(0.5f), t22 = h.sub(a3);
-        a0 = FloatVector.fromArray(S, m, at + 12 * plane);
-        a1 = FloatVector.fromArray(S, m, at + 13 * plane);
-        a2 = FloatVector.fromArray(S, m, at + 14 * plane);
-        a3 = FloatVector.fromArray(S, m, at + 15 * plane);
-        h = a1.add(a2).mul(0.5f);
-        FloatVector t30 = a0.add(h), t31 = a1.sub(a2).mul(0.5f), t32 = h.sub(a3);
-        // dW = G'ᵀ T: taps (0, v), (1, v), (2, v) from T's column v as (t0 + h, (t1 − t2)/2, h − t3) with h =
-        // (t1 + t2)/2, written out (a helper taking vectors boxed them: 2.5 MB per 320 x 160 call).
-        h = t10.add(t20).mul(0.5f);
-        t00.add(h).intoArray(out, i);
-        t10.sub(t20).mul(0.5f).intoArray(out, i + 3 * ld);
-        h.sub(t30).intoArray(out, i + 6 * ld);
-        h = t11.add(t21).mul(0.5f);
-        t01.add(h).intoArray(out, i + ld);
-        t11.sub(t21).mul(0.5f).intoArray(out, i + 4 * ld);
-        h.sub(t31).intoArray(out, i + 7 * ld);
-        h = t12.add(t22).mul(0.5f);
-        t02.add(h).intoArray(out, i + 2 * ld);
-        t12.sub(t22).mul(0.5f).intoArray(out, i + 5 * ld);
-        h.sub(t32).intoArray(out, i + 8 * ld);
+        for (int r = 0; r < 4; r++) rowTimesG(m, at + 4 * r * plane, plane, out, (9 + 3 * r) * ld + i, ld);
+        for (int v = 0; v < 3; v++) tapsFromT(out, (9 + v) * ld + i, v * ld + i, ld);
     }
+
+    /**
+     * Row r of T = M G' for L channels — (m0 + h, (m1 − m2)/2, h − m3) with h = (m1 + m2)/2, M's row r at m[at +
+     * j·plane] — into t[to + v·ld]. Two small methods with no vectors at their edges, not one: the whole transform as
+     * one method ran on the Vector API's Java fallback in most JVMs of a training step (11.5 MB allocated per
+     * GoogLeNet step; C2 had not compiled it).
+     */
+    private static void rowTimesG(float[] m, int at, int plane, float[] t, int to, int ld) {
+        FloatVector m0 = FloatVector.fromArray(S, m, at), m1 = FloatVector.fromArray(S, m, at + plane);
+        FloatVector m2 = FloatVector.fromArray(S, m, at + 2 * plane), m3 = FloatVector.fromArray(S, m, at + 3 * plane);
+        FloatVector h = m1.add(m2).mul(0.5f);
+        m0.add(h).intoArray(t, to);
+        m1.sub(m2).mul(0.5f).intoArray(t, to + ld);
+        h.sub(m3).intoArray(t, to + 2 * ld);
+    }
+
+    /**
+     * Column v of dW = G'ᵀ T for L channels — taps (0, v), (1, v), (2, v) = (t0 + h, (t1 − t2)/2, h − t3) with h =
+     * (t1 + t2)/2, T's rows at t[from + 3r·ld] — into out[to], out[to + 3·ld], out[to + 6·ld].
+     */
+    private static void tapsFromT(float[] t, int from, int to, int ld) {
+        FloatVector t0 = FloatVector.fromArray(S, t, from), t1 = FloatVector.fromArray(S, t, from + 3 * ld);
+        FloatVector t2 = FloatVector.fromArray(S, t, from + 6 * ld), t3 = FloatVector.fromArray(S, t, from + 9 * ld);
+        FloatVector h = t1.add(t2).mul(0.5f);
+        t0.add(h).intoArray(t, to);
+        t1.sub(t2).mul(0.5f).intoArray(t, to + 3 * ld);
+        h.sub(t3).intoArray(t, to + 6 * ld);
+    }
+
+
 
 
 }
