@@ -275,4 +275,42 @@ class CpuWinogradTest {
         Shape ys = Shape.of(n, s.outChannels(), s.outH(hw), s.outW(hw));
         return CpuBackend.winogradWeightGradient(Tensor.zeros(xs), Tensor.zeros(ys), s);
     }
+
+    /**
+     * Rows of at most 16 column pairs split with two loads straight from x and lane masks ({@code splitShort}) give
+     * the bits of the element-by-element split: the forward (both tile sizes) and the weight gradient, flag on and
+     * off, on sizes with padding 0–2, odd widths and the first and last rows of the array (which take the old path).
+     */
+    @ParameterizedTest(name = "n{0} c{1} k{2} {3}x{4} pad{5}")
+    @MethodSource("gradientShapes")
+    void shortRowsSplitAsTheElementwiseLoop(int n, int c, int k, int h, int w, int pad) {
+        Rng rng = new Rng(7L * n + c + 100L * k + h + w + pad);
+        ConvSpec s = ConvSpec.of(c, k, 3, 1, pad);
+        Tensor x = rng.uniform(Shape.of(n, c, h, w)), wt = rng.uniform(Shape.of(k, c, 3, 3));
+        Tensor dy = rng.uniform(Shape.of(n, k, s.outH(h), s.outW(w)));
+        boolean was = CpuWinograd.SHORT_ROWS;
+        try (WorkerPool pool = new WorkerPool(2)) {
+            CpuWinograd win = new CpuWinograd(pool, Gemm.select("java", 2));
+            float[][][] out = new float[2][][];
+            for (int v = 0; v < 2; v++) {
+                CpuWinograd.SHORT_ROWS = v == 1;
+                Tensor y2 = Tensor.zeros(Shape.of(n, k, s.outH(h), s.outW(w))), y4 = Tensor.zeros(y2.shape());
+                win.forward(x, CpuWinograd.prepared(wt, s, win.packed(), 2), null, y2, s, false);
+                win.forward(x, CpuWinograd.prepared(wt, s, win.packed(), 4), null, y4, s, false);
+                Tensor dw = Tensor.zeros(wt.shape());
+                win.weightGradient(x, dy, dw, s);
+                out[v] = new float[][] {y2.toArray(), y4.toArray(), dw.toArray()};
+            }
+            String[] what = {"F(2x2) y", "F(4x4) y", "dw"};
+            for (int q = 0; q < what.length; q++) {
+                for (int i = 0; i < out[0][q].length; i++) {
+                    assertEquals(Float.floatToRawIntBits(out[0][q][i]), Float.floatToRawIntBits(out[1][q][i]),
+                            what[q] + " at " + i + ": element by element " + out[0][q][i] + ", short rows "
+                                    + out[1][q][i]);
+                }
+            }
+        } finally {
+            CpuWinograd.SHORT_ROWS = was;
+        }
+    }
 }
