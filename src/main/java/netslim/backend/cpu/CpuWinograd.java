@@ -623,7 +623,11 @@ final class CpuWinograd {
         }
         int row = plane + iy * p.w(), w = p.w(), pad = p.padW();
         if (count <= L && SHORT_ROWS && row - pad >= 0 && row - pad + 2 * L <= x.length) {
-            splitShort(x, row - pad, pad, Math.min(pad + w, 2 * count), sp, even, odd);
+            // A row of at most L column pairs (maps up to 30 wide, where the vector loop below never runs): the
+            // window from column −pad, its padding, the next row and pairs past the count read as zero.
+            EvenOdd.splitWindow(x, row - pad, pad, Math.min(pad + w, 2 * count), sp, even, sp, odd);
+            ZERO.intoArray(sp, even + L);
+            ZERO.intoArray(sp, odd + L);
             return;
         }
         // Interior [lo, hi): both 2j − pad and 2j + 1 − pad inside [0, w).
@@ -654,44 +658,7 @@ final class CpuWinograd {
 
     /** -Dnetslim.winograd.shortRows=false: rows of at most L pairs split element by element. Not final: probes. */
     static boolean SHORT_ROWS = !"false".equals(System.getProperty("netslim.winograd.shortRows"));
-    /** 0, 1, ..., L − 1 and L, ..., 2L − 1: the window lanes of {@link #splitShort}'s two loads. */
-    private static final FloatVector LANES_A = FloatVector.fromArray(S, lanes(0), 0), LANES_B =
-            FloatVector.fromArray(S, lanes(L), 0);
 
-    private static float[] lanes(int from) {
-        float[] a = new float[L];
-        for (int i = 0; i < L; i++) a[i] = from + i;
-        return a;
-    }
-
-    /**
-     * {@link #splitRow} of a row of at most L column pairs (maps up to 30 wide, where its vector loop never runs): the
-     * 2L floats from x[from] (column −pad) in two loads straight from x, the window lanes outside [pad, hi) — padding,
-     * the next row, pairs past the count — replaced by zeros (masks from a lane-index compare), then split as
-     * {@link EvenOdd#split} does, and a zero vector past each half. The caller checks that the window lies in x.
-     */
-    private static void splitShort(float[] x, int from, int pad, int hi, float[] sp, int even, int odd) {
-        FloatVector a = FloatVector.fromArray(S, x, from), b = FloatVector.fromArray(S, x, from + L);
-        a = a.blend(ZERO, LANES_A.compare(jdk.incubator.vector.VectorOperators.LT, pad)
-                .or(LANES_A.compare(jdk.incubator.vector.VectorOperators.GE, hi)));
-        b = b.blend(ZERO, LANES_B.compare(jdk.incubator.vector.VectorOperators.GE, hi));
-        a.rearrange(SPLIT_EVEN).blend(b.rearrange(SPLIT_EVEN), HIGH_HALF).intoArray(sp, even);
-        a.rearrange(SPLIT_ODD).blend(b.rearrange(SPLIT_ODD), HIGH_HALF).intoArray(sp, odd);
-        ZERO.intoArray(sp, even + L);
-        ZERO.intoArray(sp, odd + L);
-    }
-
-    /** Lane i takes lane 2·(i mod L/2) + parity (as {@link EvenOdd}); the blend on the high half picks b's. */
-    private static final jdk.incubator.vector.VectorShuffle<Float> SPLIT_EVEN = splitShuffle(0),
-            SPLIT_ODD = splitShuffle(1);
-    private static final jdk.incubator.vector.VectorMask<Float> HIGH_HALF =
-            jdk.incubator.vector.VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1));
-
-    private static jdk.incubator.vector.VectorShuffle<Float> splitShuffle(int parity) {
-        int[] idx = new int[L];
-        for (int i = 0; i < L; i++) idx[i] = 2 * (i % (L / 2)) + parity;
-        return jdk.incubator.vector.VectorShuffle.fromArray(S, idx, 0);
-    }
     /** F(4x4, 3x3)'s transform coefficients as vectors (for fma). */
     private static final FloatVector FOUR = FloatVector.broadcast(S, 4f), MINUS_FIVE = FloatVector.broadcast(S, -5f),
             MINUS_FOUR = FloatVector.broadcast(S, -4f), TWO = FloatVector.broadcast(S, 2f),

@@ -1,6 +1,7 @@
 package netslim.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -61,5 +62,30 @@ final class EvenOdd {
         FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
         a.rearrange(EVEN).blend(b.rearrange(EVEN), HIGH_HALF).intoArray(even, ea);
         a.rearrange(ODD).blend(b.rearrange(ODD), HIGH_HALF).intoArray(odd, oa);
+    }
+
+    /**
+     * {@link #split} of the window x[src, src + 2L) with its elements outside [lo, hi) (window offsets, lo ≤ L: only
+     * the first load has lanes below it) read as zero: masks from a compare of the window's lane indices, no masked
+     * load (a mask built from bits per call, {@code VectorMask.fromLong}, made a Winograd pass 1.8x slower). Reads
+     * x[src, src + 2L), which must lie in x.
+     */
+    static void splitWindow(float[] x, int src, int lo, int hi, float[] even, int ea, float[] odd, int oa) {
+        if (lo > L) throw new IllegalArgumentException("splitWindow: lo " + lo + " past the first load (" + L + ")");
+        FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);
+        a = a.blend(ZERO, FIRST_LANES.compare(VectorOperators.LT, lo).or(FIRST_LANES.compare(VectorOperators.GE, hi)));
+        b = b.blend(ZERO, SECOND_LANES.compare(VectorOperators.GE, hi));
+        a.rearrange(EVEN).blend(b.rearrange(EVEN), HIGH_HALF).intoArray(even, ea);
+        a.rearrange(ODD).blend(b.rearrange(ODD), HIGH_HALF).intoArray(odd, oa);
+    }
+
+    private static final FloatVector ZERO = FloatVector.zero(S);
+    /** The window offsets of {@link #splitWindow}'s two loads: 0, ..., L − 1 and L, ..., 2L − 1. */
+    private static final FloatVector FIRST_LANES = offsets(0), SECOND_LANES = offsets(L);
+
+    private static FloatVector offsets(int from) {
+        float[] a = new float[L];
+        for (int i = 0; i < L; i++) a[i] = from + i;
+        return FloatVector.fromArray(S, a, 0);
     }
 }
