@@ -536,13 +536,8 @@ final class CpuWinograd {
                 }
                 int t0 = (r - r0) * tw;
                 for (int tx = 0; tx < tw; tx += L) {
-                    if (to - from == 4) {
-                        tiles(sp, slot[0] + tx, slot[1] + tx, slot[2] + tx, slot[3] + tx, span, v, c * ld + t0 + tx,
-                                step);
-                    } else {
-                        tileRows(sp, slot[0] + tx, slot[1] + tx, slot[2] + tx, slot[3] + tx, span, v,
-                                c * ld + t0 + tx, step, from, to);
-                    }
+                    tiles(sp, slot[0] + tx, slot[1] + tx, slot[2] + tx, slot[3] + tx, span, v, c * ld + t0 + tx, step,
+                            from, to);
                 }
             }
         }
@@ -560,24 +555,18 @@ final class CpuWinograd {
     }
 
     /**
-     * Bᵀ d B for L neighbouring tiles whose input rows' even columns start at a0..a3 in sp (odd ones span later),
-     * stored at v[at + ξ·step]: Bᵀ d is w0 = d0 − d2, w1 = d1 + d2, w2 = d2 − d1, w3 = d1 − d3, one
-     * {@link #tileRow} each.
+     * Rows [from, to) of Bᵀ d B for L neighbouring tiles whose input rows' even columns start at a0..a3 in sp (odd
+     * ones span later), element ξ stored at v[at + (ξ − 4·from)·step]: Bᵀ d is w0 = d0 − d2, w1 = d1 + d2,
+     * w2 = d2 − d1, w3 = d1 − d3, one {@link #tileRow} each. The forward takes all four rows; the weight gradient's
+     * threads two each.
      */
-    private static void tileRows(float[] sp, int a0, int a1, int a2, int a3, int span, float[] v, int at, int step,
-                                 int from, int to) {
+    private static void tiles(float[] sp, int a0, int a1, int a2, int a3, int span, float[] v, int at, int step,
+                              int from, int to) {
         int out = at - 4 * from * step;
         if (from <= 0 && 0 < to) tileRow(sp, a0, a2, true, span, v, out, step);
         if (from <= 1 && 1 < to) tileRow(sp, a1, a2, false, span, v, out + 4 * step, step);
         if (from <= 2 && 2 < to) tileRow(sp, a2, a1, true, span, v, out + 8 * step, step);
         if (from <= 3 && 3 < to) tileRow(sp, a1, a3, true, span, v, out + 12 * step, step);
-    }
-
-    private static void tiles(float[] sp, int a0, int a1, int a2, int a3, int span, float[] v, int at, int step) {
-        tileRow(sp, a0, a2, true, span, v, at, step);
-        tileRow(sp, a1, a2, false, span, v, at + 4 * step, step);
-        tileRow(sp, a2, a1, true, span, v, at + 8 * step, step);
-        tileRow(sp, a1, a3, true, span, v, at + 12 * step, step);
     }
 
     /**
@@ -1023,8 +1012,8 @@ final class CpuWinograd {
 
     /**
      * One row of A g Aᵀ for L neighbouring tiles from one of dy's two rows (even columns at sp[p], odd at
-     * sp[p + span]): (e, e + o, e − o, o) at u[at + j·step]. Three methods, not one with a sign: a vector assigned in
-     * two branches made C2 box this helper's vectors in most JVMs of a training step (11.5 MB per GoogLeNet step).
+     * sp[p + span]): (e, e + o, e − o, o) at u[at + j·step]. Three methods (this, the rows' sum, their difference),
+     * not one with a sign, so that no vector is assigned in two branches (the README's rule for the vector kernels).
      */
     private static void gradientRow(float[] sp, int p, int span, float[] u, int at, int step) {
         FloatVector e = FloatVector.fromArray(S, sp, p), o = FloatVector.fromArray(S, sp, p + span);
@@ -1091,8 +1080,4 @@ final class CpuWinograd {
         t1.sub(t2).mul(0.5f).intoArray(t, to + 3 * ld);
         h.sub(t3).intoArray(t, to + 6 * ld);
     }
-
-
-
-
 }
