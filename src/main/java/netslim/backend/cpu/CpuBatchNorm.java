@@ -52,10 +52,10 @@ final class CpuBatchNorm {
         if (m <= 1) {
             ShapeChecks.fail("batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
         }
+        boolean across = acrossPlanes(l);
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
-            float[] lanes = acrossPlanes(l) ? new float[2 * L] : null;
+            float[] lanes = across ? new float[2 * L] : null;
             for (int c = c0; c < c1; c++) {
-                boolean across = acrossPlanes(l);
                 double sum = 0;
                 if (across) sum = sumPlanes(xd, xo + l.plane(0, c), l.channels() * l.hw(), l.images(), l.hw(), lanes);
                 else for (int n = 0; n < l.images(); n++) sum += sumPlane(xd, xo + l.plane(n, c), l.hw());
@@ -113,14 +113,15 @@ final class CpuBatchNorm {
         float[] xd = x.data(), gd = dy.data();
         int xo = x.offset(), go = dy.offset();
         int m = l.count();
+        boolean across = acrossPlanes(l);
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
             double[] sums = new double[2];
-            float[] lanes = acrossPlanes(l) ? new float[2 * L] : null;
+            float[] lanes = across ? new float[2 * L] : null;
             for (int c = c0; c < c1; c++) {
                 float mean = saveMean.get(c), invStd = saveInvStd.get(c);
                 sums[0] = 0;
                 sums[1] = 0;
-                if (acrossPlanes(l)) {
+                if (across) {
                     dySumsPlanes(xd, xo + l.plane(0, c), gd, go + l.plane(0, c), l.channels() * l.hw(), l.images(),
                             l.hw(), mean, sums, lanes);
                 } else {
