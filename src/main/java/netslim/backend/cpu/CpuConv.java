@@ -417,9 +417,14 @@ final class CpuConv {
                 }
             }
         });
-        if (dw == null) return;
-        float[] d = dw.data();
-        int o = dw.offset();
+        if (dw != null) addParts(partial, parts, size, dw.data(), dw.offset());
+    }
+
+    /**
+     * d[o, o + size) += each of the {@code parts} partial weight gradients in partial (part q at q·size), in part
+     * order, split over the threads by elements where there are enough.
+     */
+    private void addParts(float[] partial, int parts, int size, float[] d, int o) {
         pool.parallelFor(size, 16_384, (i0, i1) -> {
             for (int q = 0; q < parts; q++) {
                 for (int i = i0; i < i1; i++) d[o + i] += partial[q * size + i];
@@ -502,9 +507,7 @@ final class CpuConv {
                 }
             }
         });
-        for (int q = 0; q < parts; q++) {
-            for (int i = 0; i < size; i++) dw[dwg + i] += partial[q * size + i];
-        }
+        addParts(partial, parts, size, dw, dwg);
     }
 
     /**
