@@ -277,7 +277,7 @@ class CpuWinogradTest {
     }
 
     /**
-     * Rows of at most 16 column pairs split with two loads straight from x and lane masks ({@code splitShort}) give
+     * Rows of at most 16 column pairs split with two loads straight from x and lane masks ({@code EvenOdd.splitWindow}) give
      * the bits of the element-by-element split: the forward (both tile sizes) and the weight gradient, flag on and
      * off, on sizes with padding 0–2, odd widths and the first and last rows of the array (which take the old path).
      */
