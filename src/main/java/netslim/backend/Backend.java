@@ -187,6 +187,23 @@ public interface Backend extends AutoCloseable {
         batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
+    /**
+     * The backward of a ReLU on a BatchNorm's training output ({@link #batchNormTrainRelu}'s y, or
+     * {@link #batchNormTrain} then {@link #relu}), then that BatchNorm's {@link #batchNormBackwardInto}, in one op:
+     * dy, the ReLU's output gradient, is overwritten with the BatchNorm's output gradient (dy where y &gt; 0, else +0:
+     * {@link #reluBackwardInto}'s values), dx (not null) is overwritten, dgamma and dbeta are added into. y must be
+     * the ReLU output for these x, gamma, beta and saved statistics: a backend may recompute its sign from them
+     * instead of reading y (the CPU does: one pass over memory fewer). The default runs the two ops with dx as the
+     * ReLU's output, copied into dy (no op runs in place, nothing is allocated).
+     */
+    default void batchNormReluBackwardInto(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta,
+                                           Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                           Tensor dbeta) {
+        reluBackwardInto(y, dy, dx);
+        copy(dx, dy);
+        batchNormBackwardInto(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
     // ---- activations --------------------------------------------------------------------------------------
 
     /** y = max(x, 0); y may be x where {@link #reluInPlace} says so. */

@@ -318,6 +318,13 @@ public final class Executor implements AutoCloseable {
      * the ReLU its own op, instead of {@link Backend#batchNormTrainRelu}. Not final: probes flip it.
      */
     static boolean FUSED_BN_RELU = !"false".equals(System.getProperty("netslim.train.fusedBatchNormRelu"));
+    /**
+     * {@code -Dnetslim.train.fusedBatchNormReluBackward=false}: the backward of a ReLU that runs in place on its
+     * BatchNorm's output is its own op ({@link Backend#reluBackwardInto}), before the BatchNorm's, instead of one
+     * {@link Backend#batchNormReluBackwardInto}. Not final: tests and probes flip it.
+     */
+    static boolean FUSED_BN_RELU_BACKWARD =
+            !"false".equals(System.getProperty("netslim.train.fusedBatchNormReluBackward"));
 
     /** ReLUs running in place on their BatchNorm's buffers in this plan (tests). */
     int inPlaceRelus() {
@@ -1059,9 +1066,17 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /** The gradient buffers backward zeroes first: every node's own, less those {@link #gradWrittenOnce} names. */
+    /**
+     * The gradient buffers backward zeroes first: every node's own, less those {@link #gradWrittenOnce} names. Also
+     * fills {@link #fusedReluBackward}, which depends on the same sets.
+     */
     private List<Tensor> gradBuffersToZero() {
         gradWrittenOnce.addAll(gradsWrittenOnce());
+        Map<String, Node> byName = nodesByName();
+        for (String bn : overwrittenByRelu) {
+            String in = byName.get(bn).inputs().get(0);
+            if (grads.get(in) != null && gradWrittenOnce.contains(in)) fusedReluBackward.add(bn);
+        }
         List<Tensor> out = new ArrayList<>();
         for (Node n : graph.nodes()) {
             if (!isView(n.layer()) && !gradWrittenOnce.contains(n.name())) out.add(grads.get(n.name()));
@@ -1071,6 +1086,11 @@ public final class Executor implements AutoCloseable {
 
     private List<Tensor> gradsToZero;
     private final java.util.Set<String> gradWrittenOnce = new java.util.HashSet<>();
+    /**
+     * BatchNorms of {@link #overwrittenByRelu} whose input gradient exists and is written once: their backward and
+     * their ReLU's run as one {@link Backend#batchNormReluBackwardInto} (while {@link #FUSED_BN_RELU_BACKWARD}).
+     */
+    private final java.util.Set<String> fusedReluBackward = new java.util.HashSet<>();
 
     /**
      * Activations whose gradient buffer backward writes whole in one go, so it need not be zeroed: the graph's output
@@ -1126,7 +1146,10 @@ public final class Executor implements AutoCloseable {
                     c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
         } else if (l instanceof Layer.BatchNorm2d) {
             Tensor[] s = saved.get(name);
-            if (dx != null && gradWrittenOnce.contains(in0)) {
+            if (FUSED_BN_RELU_BACKWARD && fusedReluBackward.contains(name)) { // its ReLU's backward too (skipped)
+                backend.batchNormReluBackwardInto(x, acts.get(name), dy, param(pn(name)[W]), param(pn(name)[B]),
+                        s[0], s[1], dx, paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
+            } else if (dx != null && gradWrittenOnce.contains(in0)) {
                 backend.batchNormBackwardInto(x, dy, param(pn(name)[W]), s[0], s[1], dx,
                         paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
             } else {
@@ -1134,6 +1157,7 @@ public final class Executor implements AutoCloseable {
                         paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
             }
         } else if (l instanceof Layer.Relu) {
+            if (FUSED_BN_RELU_BACKWARD && fusedReluBackward.contains(in0)) return; // in its BatchNorm's backward
             if (dx != null && gradWrittenOnce.contains(in0)) backend.reluBackwardInto(acts.get(name), dy, dx);
             else if (dx != null) backend.reluBackward(acts.get(name), dy, dx);
         } else if (l instanceof Layer.Clip c) {

@@ -85,7 +85,29 @@ final class OpParityCases {
                     c.keep("y", y);
                 }),
                 bnBackward(shape, dims, ch, false),
-                bnBackward(shape, dims, ch, true));
+                bnBackward(shape, dims, ch, true),
+                bnReluBackward(shape, dims, ch));
+    }
+
+    /**
+     * batchNormReluBackwardInto on the output of each backend's own batchNormTrainRelu (a backend may recompute the
+     * ReLU's mask from x and the saved statistics): dy overwritten with the masked gradient, dx overwritten, dgamma
+     * and dbeta added into.
+     */
+    private static ParityCase bnReluBackward(String shape, int[] dims, int ch) {
+        String op = "batchNormReluBackwardInto";
+        return new ParityCase(op + " " + shape, Set.of(op), 1e-4, 1e-4, c -> {
+            Tensor x = c.uniform(-2f, 3f, dims), gamma = c.in(ch), beta = c.in(ch);
+            Tensor runMean = c.in(ch), runVar = c.uniform(0.5f, 2f, ch);
+            Tensor y = c.out(dims), mean = c.out(ch), invStd = c.out(ch);
+            c.b.batchNormTrainRelu(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+            Tensor dy = c.in(dims), dx = c.out(dims), dgamma = c.out(ch), dbeta = c.out(ch);
+            c.b.batchNormReluBackwardInto(x, y, dy, gamma, beta, mean, invStd, dx, dgamma, dbeta);
+            c.keep("dy", dy);
+            c.keep("dx", dx);
+            c.keep("dgamma", dgamma);
+            c.keep("dbeta", dbeta);
+        });
     }
 
     /**

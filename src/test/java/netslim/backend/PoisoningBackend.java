@@ -131,6 +131,14 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public void batchNormReluBackwardInto(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta,
+                                          Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                          Tensor dbeta) {
+        poison(dx);
+        b.batchNormReluBackwardInto(x, y, dy, gamma, beta, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
+    @Override
     public boolean reluInPlace() {
         return b.reluInPlace();
     }

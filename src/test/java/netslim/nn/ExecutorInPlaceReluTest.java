@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The training step's plan ({@link Executor#forTraining}) runs each ReLU that alone reads a BatchNorm's output in
  * place on that output and its gradient: the same output and the same bits in every parameter gradient as the plan
  * that keeps every buffer, over two steps (the second on buffers holding the first's values), on the CPU and on the
- * CPU behind the NaN-poisoning backend; the BatchNorm's own output is refused.
+ * CPU behind the NaN-poisoning backend, with the ReLU's backward inside its BatchNorm's
+ * ({@link netslim.backend.Backend#batchNormReluBackwardInto}) and as its own op; the BatchNorm's own output is refused.
  */
 class ExecutorInPlaceReluTest {
 
@@ -43,6 +44,18 @@ class ExecutorInPlaceReluTest {
     @ParameterizedTest
     @MethodSource("cases")
     void inPlaceRelusGiveTheSameBits(String name, int batch) {
+        boolean was = Executor.FUSED_BN_RELU_BACKWARD;
+        try {
+            for (boolean fused : new boolean[] {true, false}) {
+                Executor.FUSED_BN_RELU_BACKWARD = fused; // the ReLU's backward in its BatchNorm's, or its own op
+                inPlaceRelusGiveTheSameBits(name, batch, fused);
+            }
+        } finally {
+            Executor.FUSED_BN_RELU_BACKWARD = was;
+        }
+    }
+
+    private static void inPlaceRelusGiveTheSameBits(String name, int batch, boolean fusedBackward) {
         for (boolean poisoned : new boolean[] {false, true}) {
             Graph g = model(name), r = g.copy();
             Backend cpu = CpuBackend.create(2, Gemm.select("java", 2));
@@ -64,7 +77,8 @@ class ExecutorInPlaceReluTest {
                     for (String p : g.params().names()) {
                         if (ParamStore.isBuffer(p)) continue;
                         assertArrayEquals(r.params().grad(p).toArray(), g.params().grad(p).toArray(),
-                                name + " gradient of " + p + ", step " + step + (poisoned ? ", poisoned" : ""));
+                                name + " gradient of " + p + ", step " + step + (poisoned ? ", poisoned" : "")
+                                        + (fusedBackward ? "" : ", ReLU backward on its own"));
                     }
                     for (String p : g.params().names()) { // running statistics too
                         if (ParamStore.isBuffer(p)) {

@@ -471,6 +471,18 @@ public final class CpuBackend implements Backend {
         batchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, false);
     }
 
+    /**
+     * The ReLU's mask recomputed from x and the saved statistics plane by plane, right before the BatchNorm's sums
+     * read the plane: y is not read, and dy is written once (the two ops: y, dy and dy again in the ReLU's pass).
+     */
+    @Override
+    public void batchNormReluBackwardInto(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta,
+                                          Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                          Tensor dbeta) {
+        ShapeChecks.requireShape(y, x.shape(), "batchNormReluBackwardInto", "y");
+        batchNorm.backward(x, dy, gamma, beta, saveMean, saveInvStd, dx, dgamma, dbeta, false, true);
+    }
+
     // ---- activations --------------------------------------------------------------------------------------
 
     /** Both are one elementwise pass that reads each element before writing it. */

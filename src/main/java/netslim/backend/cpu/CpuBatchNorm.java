@@ -1,6 +1,7 @@
 package netslim.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import netslim.tensor.Tensor;
@@ -69,8 +70,8 @@ final class CpuBatchNorm {
                 }
                 double var = sq / m;
                 double invStd = 1.0 / Math.sqrt(var + eps);
-                float scale = (float) (invStd * value(gamma, c, 1f));
-                float shift = (float) (value(beta, c, 0f) - mean * invStd * value(gamma, c, 1f));
+                float scale = scale((float) invStd, value(gamma, c, 1f));
+                float shift = shift((float) mean, (float) invStd, value(gamma, c, 1f), value(beta, c, 0f));
                 for (int n = 0; n < l.images(); n++) {
                     if (relu) affineRelu(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
                     else affine(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
@@ -102,11 +103,34 @@ final class CpuBatchNorm {
     }
 
     /**
+     * The affine pass's multiplier, γ·invStd, from the statistics as saved (floats): the backward of a ReLU after
+     * this BatchNorm ({@link #backward} with relu) recomputes it, and with it each output's sign, bit for bit.
+     */
+    private static float scale(float invStd, float gamma) {
+        return (float) ((double) invStd * gamma);
+    }
+
+    /** The affine pass's offset, β − mean·invStd·γ, from the saved statistics (see {@link #scale}). */
+    private static float shift(float mean, float invStd, float gamma, float beta) {
+        return (float) (beta - (double) mean * invStd * gamma);
+    }
+
+    /**
      * With x̂ = (x − mean)·invStd and M = N·H·W: dβ += Σ dy, dγ += Σ dy·x̂,
      * dx += γ·invStd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M) when accumulate, dx = that otherwise.
      */
     void backward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                   Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate) {
+        backward(x, dy, gamma, null, saveMean, saveInvStd, dx, dgamma, dbeta, accumulate, false);
+    }
+
+    /**
+     * {@link #backward}; with relu, first the backward of a ReLU on this BatchNorm's training output: each plane
+     * of dy becomes dy where x·scale + shift &gt; 0, else +0 ({@link #maskPlane}, the same values as the ReLU op's
+     * backward on that output, which is max(x·scale + shift, 0)), just before the plane's sums read it.
+     */
+    void backward(Tensor x, Tensor dy, Tensor gamma, Tensor beta, Tensor saveMean, Tensor saveInvStd,
+                  Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate, boolean relu) {
         Layout l = Layout.of(x);
         ShapeChecks.requireShape(dy, x.shape(), "batchNormBackward", "dy");
         if (dx != null) ShapeChecks.requireShape(dx, x.shape(), "batchNormBackward", "dx");
@@ -119,6 +143,13 @@ final class CpuBatchNorm {
             float[] lanes = across ? new float[2 * L] : null;
             for (int c = c0; c < c1; c++) {
                 float mean = saveMean.get(c), invStd = saveInvStd.get(c);
+                if (relu) {
+                    float gm = value(gamma, c, 1f), scale = scale(invStd, gm);
+                    float shift = shift(mean, invStd, gm, value(beta, c, 0f));
+                    for (int n = 0; n < l.images(); n++) {
+                        maskPlane(xd, xo + l.plane(n, c), gd, go + l.plane(n, c), l.hw(), scale, shift);
+                    }
+                }
                 sums[0] = 0;
                 sums[1] = 0;
                 if (across) {
@@ -182,6 +213,21 @@ final class CpuBatchNorm {
             float v = k * (g[go + q] - meanDy - xhat * meanDyXhat);
             dx[od + q] = accumulate ? dx[od + q] + v : 0f + v;
         }
+    }
+
+    /**
+     * g = g where x·scale + shift &gt; 0, else +0, over [0, len) in place: the ReLU's backward on max(x·scale + shift,
+     * 0) as {@code CpuBackend.reluBackwardInto} computes it (0 + g where the output is positive; a NaN output passes
+     * nothing), the output recomputed with the affine pass's operations (a multiply, then an add).
+     */
+    private static void maskPlane(float[] x, int xo, float[] g, int go, int len, float scale, float shift) {
+        int q = 0;
+        for (int end = S.loopBound(len); q < end; q += L) {
+            VectorMask<Float> on = FloatVector.fromArray(S, x, xo + q).mul(scale).add(shift)
+                    .compare(VectorOperators.GT, 0f);
+            ZERO.add(FloatVector.fromArray(S, g, go + q), on).intoArray(g, go + q);
+        }
+        for (; q < len; q++) g[go + q] = x[xo + q] * scale + shift > 0f ? 0f + g[go + q] : 0f;
     }
 
     private static float value(Tensor t, int i, float missing) {

@@ -112,6 +112,17 @@ public final class CudaBackend implements Backend {
         Backend.super.batchNormTrainRelu(x, gamma, beta, runMean, runVar, momentum, eps, y, saveMean, saveInvStd);
     }
 
+    /**
+     * The interface's default: the ReLU kernel into dx, copied into dy, then the BatchNorm kernels (no operand in
+     * place). The training plan does not call it here ({@link #reluInPlace} is false); the parity suite checks it.
+     */
+    @Override
+    public void batchNormReluBackwardInto(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta,
+                                          Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                          Tensor dbeta) {
+        Backend.super.batchNormReluBackwardInto(x, y, dy, gamma, beta, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
     /** Zeroes dx, then the accumulating kernel (as the interface's default; no kernel of its own). */
     @Override
     public void maxPoolBackwardInto(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {

@@ -1,6 +1,7 @@
 package netslim.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import netslim.tensor.Rng;
 import netslim.tensor.Shape;
@@ -10,7 +11,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The BatchNorm's affine and input-gradient passes in vector lanes ({@link CpuBatchNorm#VECTOR_PLANES}) give the
- * scalar loops' bits, on planes with and without a vector tail, overwriting and accumulating into dx.
+ * scalar loops' bits, on planes with and without a vector tail, overwriting and accumulating into dx; the ReLU's
+ * backward inside the BatchNorm's gives the two ops' bits.
  */
 class CpuBatchNormTest {
 
@@ -47,6 +49,59 @@ class CpuBatchNormTest {
             }
         } finally {
             CpuBatchNorm.VECTOR_PLANES = was;
+        }
+    }
+
+    /**
+     * batchNormReluBackwardInto, which recomputes the ReLU's mask from x and the saved statistics, gives the bits of
+     * the two ops it replaces — reluBackwardInto in place on dy, then batchNormBackwardInto — in dy, dx, dγ and dβ,
+     * after the fused forward and after batchNormTrain then relu, on planes summed in blocks (≥ 256 floats), across
+     * planes (16–255) and one element at a time, with vector tails; the ReLU cuts some outputs and not all
+     * (checked).
+     */
+    @ParameterizedTest
+    @CsvSource({"2, 3, 7, 7", "3, 5, 16, 16", "8, 4, 14, 14", "2, 4, 5, 3", "4, 2, 1, 1", "2, 3, 17, 19",
+                "2, 2, 40, 40"})
+    void fusedReluBackwardGivesTheTwoOpsBits(int n, int c, int h, int w) {
+        Shape shape = Shape.of(n, c, h, w);
+        Rng rng = new Rng(7 + n * 1000L + c * 100 + h * 10 + w);
+        Tensor x = rng.uniform(shape), dy = rng.uniform(shape);
+        Tensor gamma = rng.uniform(Shape.of(c)), beta = rng.uniform(Shape.of(c));
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            for (boolean fusedForward : new boolean[] {true, false}) {
+                Tensor y = Tensor.zeros(shape), mean = Tensor.zeros(Shape.of(c)), invStd = Tensor.zeros(Shape.of(c));
+                Tensor runMean = Tensor.zeros(Shape.of(c)), runVar = Tensor.zeros(Shape.of(c));
+                if (fusedForward) {
+                    cpu.batchNormTrainRelu(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+                } else {
+                    cpu.batchNormTrain(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+                    cpu.relu(y, y);
+                }
+                int zeros = 0;
+                for (float v : y.toArray()) zeros += v == 0f ? 1 : 0;
+                assertTrue(zeros > 0 && zeros < y.size(), "the ReLU cuts some outputs, not all: " + zeros);
+                Tensor dyTwo = dy.copy(), dxTwo = Tensor.zeros(shape), dgTwo = Tensor.zeros(Shape.of(c));
+                Tensor dbTwo = Tensor.zeros(Shape.of(c));
+                cpu.reluBackwardInto(y, dyTwo, dyTwo);
+                cpu.batchNormBackwardInto(x, dyTwo, gamma, mean, invStd, dxTwo, dgTwo, dbTwo);
+                Tensor dyOne = dy.copy(), dxOne = Tensor.zeros(shape), dgOne = Tensor.zeros(Shape.of(c));
+                java.util.Arrays.fill(dxOne.data(), Float.NaN); // overwritten: nothing of it may remain
+                Tensor dbOne = Tensor.zeros(Shape.of(c));
+                cpu.batchNormReluBackwardInto(x, y, dyOne, gamma, beta, mean, invStd, dxOne, dgOne, dbOne);
+                String where = shape + (fusedForward ? " after batchNormTrainRelu" : " after batchNormTrain, relu");
+                assertSameBits(dyTwo, dyOne, "dy " + where);
+                assertSameBits(dxTwo, dxOne, "dx " + where);
+                assertSameBits(dgTwo, dgOne, "dgamma " + where);
+                assertSameBits(dbTwo, dbOne, "dbeta " + where);
+            }
+        }
+    }
+
+    private static void assertSameBits(Tensor expected, Tensor actual, String what) {
+        float[] e = expected.toArray(), a = actual.toArray();
+        for (int i = 0; i < e.length; i++) {
+            assertEquals(Float.floatToRawIntBits(e[i]), Float.floatToRawIntBits(a[i]),
+                    what + " at " + i + ": two ops " + e[i] + ", fused " + a[i]);
         }
     }
 }
