@@ -379,10 +379,9 @@ public final class CpuBackend implements Backend {
      * untouched) when it does not apply.
      */
     private boolean winogradInputGradient(Tensor w, Tensor dy, Tensor dx, ConvSpec s) {
-        if (!CpuWinograd.eligible(s) || s.padH() != s.padW() || s.padH() > 2) return false;
+        int m = inputGradientTile(s, dy.shape());
+        if (m == 0) return false;
         ConvSpec t = ConvSpec.of(s.outChannels(), s.inChannels(), 3, 1, 2 - s.padH());
-        int m = CpuWinograd.tileSize(t, dy.shape());
-        if (m == 0 || outputPixels(t, dy.shape()) < PER_CALL_WINOGRAD_MIN_PIXELS) return false;
         int k = s.outChannels(), c = s.inChannels();
         ShapeChecks.requireShape(w, "conv2dBackward", "w", k, c, 3, 3);
         ShapeChecks.requireShape(dx, "conv2dBackward", "dx", dy.shape().n(), c, t.outH(dy.shape().h()),
@@ -396,11 +395,34 @@ public final class CpuBackend implements Backend {
             }
         }
         Tensor wt = new Tensor(Shape.of(c, k, 3, 3), new netslim.tensor.HostStorage(turned), 0);
-        Tensor tmp = new Tensor(dx.shape(), new netslim.tensor.HostStorage(sc.get(DX, dx.size())), 0);
-        winograd.forward(dy, winograd.transformed(wt, t, m, sc, U), null, tmp, t, false);
-        axpy(1f, tmp, dx);
+        Tensor u = winograd.transformed(wt, t, m, sc, U);
+        if (WINOGRAD_DX_ADDS) {
+            winograd.forward(dy, u, null, dx, 0, t, false, true);
+        } else {
+            Tensor tmp = new Tensor(dx.shape(), new netslim.tensor.HostStorage(sc.get(DX, dx.size())), 0);
+            winograd.forward(dy, u, null, tmp, t, false);
+            axpy(1f, tmp, dx);
+        }
         return true;
     }
+
+    /**
+     * The Winograd tile size (2 or 4) that a conv's input gradient takes ({@link #winogradInputGradient}), for dy of
+     * shape {@code dy}; 0 when it stays on the GEMM and col2im.
+     */
+    static int inputGradientTile(ConvSpec s, Shape dy) {
+        if (!CpuWinograd.eligible(s) || s.padH() != s.padW() || s.padH() > 2) return 0;
+        ConvSpec t = ConvSpec.of(s.outChannels(), s.inChannels(), 3, 1, 2 - s.padH());
+        int m = CpuWinograd.tileSize(t, dy);
+        return m == 0 || outputPixels(t, dy) < PER_CALL_WINOGRAD_MIN_PIXELS ? 0 : m;
+    }
+
+    /**
+     * -Dnetslim.winograd.addInto=false: the Winograd input gradient is written to a scratch tensor and then added
+     * into dx (a second pass over dx), instead of added in the output transform. Same bits. Not final: tests and
+     * probes flip it.
+     */
+    static boolean WINOGRAD_DX_ADDS = !"false".equals(System.getProperty("netslim.winograd.addInto"));
 
     @Override
     public void linear(Tensor x, Tensor w, Tensor b, Tensor y) {

@@ -389,6 +389,15 @@ final class CpuWinograd {
      * contiguous range).
      */
     void forward(Tensor x, Tensor u, Tensor bias, Tensor y, int c0, ConvSpec s, boolean relu) {
+        forward(x, u, bias, y, c0, s, relu, false);
+    }
+
+    /**
+     * {@link #forward(Tensor, Tensor, Tensor, Tensor, int, ConvSpec, boolean)}, the outputs added into y's elements
+     * when {@code add} (y += the conv, after bias and ReLU if asked) instead of written: an input gradient added
+     * into dx in the output transform's last pass, with no scratch tensor and no second pass over dx.
+     */
+    void forward(Tensor x, Tensor u, Tensor bias, Tensor y, int c0, ConvSpec s, boolean relu, boolean add) {
         if (!eligible(s)) throw new IllegalArgumentException("conv2dPrepared: not a 3x3 stride-1 conv: " + s);
         ShapeChecks.requireRank(x, 4, "conv2dPrepared", "x");
         Shape xs = x.shape();
@@ -422,13 +431,13 @@ final class CpuWinograd {
         pool.parallelFor(chunks, 1, (q0, q1) -> {
             for (int q = q0; q < q1; q++) {
                 int r0 = q * rowsPerChunk, r1 = Math.min(rows, r0 + rowsPerChunk);
-                chunk(p, r0, r1, xd, xo, ud, uo, bd, bo, yd, yo, relu);
+                chunk(p, r0, r1, xd, xo, ud, uo, bd, bo, yd, yo, relu, add);
             }
         });
     }
 
     private void chunk(Plan p, int r0, int r1, float[] x, int xo, float[] u, int uo, float[] bias, int bo,
-                       float[] y, int yo, boolean relu) {
+                       float[] y, int yo, boolean relu, boolean add) {
         Scratch wk = work.get();
         int tc = (r1 - r0) * p.tw(), c = p.c(), a2 = p.a2();
         // Java kernel: M has Kp rows and tcp columns (whole MR x NR tiles); OpenBLAS: exactly K x tc.
@@ -458,9 +467,9 @@ final class CpuWinograd {
             }
         }
         if (p.m() == 2) {
-            outputTransform(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, wk.get(OUT, 4 * span), span);
+            outputTransform(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, add, wk.get(OUT, 4 * span), span);
         } else {
-            outputTransform4(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, wk);
+            outputTransform4(p, r0, r1, m, ldm, kp, bias, bo, y, yo, relu, add, wk);
         }
     }
 
@@ -665,7 +674,7 @@ final class CpuWinograd {
      * written into NCHW with the last row / column dropped where the output size is odd.
      */
     private static void outputTransform(Plan p, int r0, int r1, float[] m, int ld, int mRows, float[] bias, int bo,
-                                        float[] y, int yo, boolean relu, float[] out, int span) {
+                                        float[] y, int yo, boolean relu, boolean add, float[] out, int span) {
         int tw = p.tw(), step = mRows * ld, oplane = p.oh() * p.ow();
         for (int k = 0; k < p.k(); k++) {
             float b = bias == null ? 0f : bias[bo + k];
@@ -677,8 +686,8 @@ final class CpuWinograd {
                 }
                 int plane = yo + (n * p.yc() + k) * oplane;
                 int oy = 2 * ty;
-                interleave(out, 0, span, y, plane + oy * p.ow(), p.ow());
-                if (oy + 1 < p.oh()) interleave(out, 2 * span, 3 * span, y, plane + (oy + 1) * p.ow(), p.ow());
+                interleave(out, 0, span, y, plane + oy * p.ow(), p.ow(), add);
+                if (oy + 1 < p.oh()) interleave(out, 2 * span, 3 * span, y, plane + (oy + 1) * p.ow(), p.ow(), add);
             }
         }
     }
@@ -731,8 +740,15 @@ final class CpuWinograd {
         odd.intoArray(out, o + span);
     }
 
-    /** y[at + 2j] = out[even + j], y[at + 2j + 1] = out[odd + j] for the first {@code width} columns. */
-    private static void interleave(float[] out, int even, int odd, float[] y, int at, int width) {
+    /**
+     * y[at + 2j] = out[even + j], y[at + 2j + 1] = out[odd + j] for the first {@code width} columns; added into y
+     * when {@code add} ({@link #interleaveAdd}).
+     */
+    private static void interleave(float[] out, int even, int odd, float[] y, int at, int width, boolean add) {
+        if (add) {
+            interleaveAdd(out, even, odd, y, at, width);
+            return;
+        }
         int pairs = width / 2, j = 0;
         if (pairs >= L) { // 2L outputs a step, the last step overlapping the one before
             for (; ; j += L) {
@@ -747,6 +763,20 @@ final class CpuWinograd {
             y[at + 2 * j + 1] = out[odd + j];
         }
         if ((width & 1) != 0) y[at + width - 1] = out[even + pairs];
+    }
+
+    /**
+     * {@link #interleave} adding into y: whole vectors of pairs, then the rest one element at a time (no overlapping
+     * last vector, which would add its lanes twice).
+     */
+    private static void interleaveAdd(float[] out, int even, int odd, float[] y, int at, int width) {
+        int pairs = width / 2, j = 0;
+        for (; j + L <= pairs; j += L) EvenOdd.zipAdd(out, even + j, out, odd + j, y, at + 2 * j);
+        for (; j < pairs; j++) {
+            y[at + 2 * j] += out[even + j];
+            y[at + 2 * j + 1] += out[odd + j];
+        }
+        if ((width & 1) != 0) y[at + width - 1] += out[even + pairs];
     }
 
     // ---- F(4x4, 3x3): 6x6 input tiles 4 apart, 36 products per 16 outputs (4x fewer than im2col's 144) ----
@@ -838,7 +868,7 @@ final class CpuWinograd {
      * {@link EvenOdd#zip} put back in order (cropping sizes that are not multiples of 4).
      */
     private static void outputTransform4(Plan p, int r0, int r1, float[] m, int ld, int mRows, float[] bias, int bo,
-                                         float[] y, int yo, boolean relu, Scratch wk) {
+                                         float[] y, int yo, boolean relu, boolean add, Scratch wk) {
         int tw = p.tw(), step = mRows * ld, oplane = p.oh() * p.ow();
         int ss = BlockedGemm.roundUp(tw, L) + L, zs = 2 * ss; // Aᵀ M rows, the four phases: ss floats; the zips: zs
         float[] ma = wk.get(MA4, 24 * ss), ph = wk.get(PHASES4, 4 * ss), z = wk.get(ZIP4, 2 * zs);
@@ -863,7 +893,7 @@ final class CpuWinograd {
                         EvenOdd.zip(ph, tx, ph, 2 * ss + tx, z, 2 * tx);
                         EvenOdd.zip(ph, ss + tx, ph, 3 * ss + tx, z, zs + 2 * tx);
                     }
-                    interleave(z, 0, zs, y, plane + oy * p.ow(), p.ow());
+                    interleave(z, 0, zs, y, plane + oy * p.ow(), p.ow(), add);
                 }
             }
         }

@@ -48,6 +48,15 @@ final class EvenOdd {
         ev.rearrange(ZIP_HI).blend(ov.rearrange(ZIP_HI), ODD_LANES).intoArray(dst, at + L);
     }
 
+    /** {@link #zip} added into dst: dst[at + 2i] += e[ei + i], dst[at + 2i + 1] += o[oi + i] for i in [0, L). */
+    static void zipAdd(float[] e, int ei, float[] o, int oi, float[] dst, int at) {
+        FloatVector ev = FloatVector.fromArray(S, e, ei), ov = FloatVector.fromArray(S, o, oi);
+        FloatVector.fromArray(S, dst, at).add(ev.rearrange(ZIP_LO).blend(ov.rearrange(ZIP_LO), ODD_LANES))
+                .intoArray(dst, at);
+        FloatVector.fromArray(S, dst, at + L).add(ev.rearrange(ZIP_HI).blend(ov.rearrange(ZIP_HI), ODD_LANES))
+                .intoArray(dst, at + L);
+    }
+
     /** dst[at + i] = x[src + 2i] for i in [0, L). Reads x[src, src + 2L). */
     static void even(float[] x, int src, float[] dst, int at) {
         FloatVector a = FloatVector.fromArray(S, x, src), b = FloatVector.fromArray(S, x, src + L);

@@ -16,6 +16,7 @@ import netslim.testing.Close;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -246,6 +247,41 @@ class CpuWinogradTest {
                     Tensor.zeros(1, 4, 8, 8), Tensor.zeros(1, 6, 7, 8), Tensor.zeros(6, 4, 3, 3), s));
             assertTrue(e.getMessage().contains("dy"), e.getMessage());
         }
+    }
+
+    /**
+     * The input gradient added into dx in the output transform ({@link CpuBackend#WINOGRAD_DX_ADDS}) gives the bits of
+     * the scratch tensor added afterwards, dx starting random: both tile sizes, padding 0–2, odd widths (pairs past
+     * the last whole vector, a last odd column); and it differs from the GEMM + col2im path only by rounding.
+     */
+    @ParameterizedTest(name = "n{0} c{1} k{2} {3}x{4} pad{5}, F({6})")
+    @CsvSource({"1, 32, 48, 57, 61, 1, 4", "1, 32, 40, 60, 58, 0, 4", "6, 16, 20, 14, 15, 1, 2",
+                "4, 24, 17, 17, 19, 2, 2", "2, 20, 16, 33, 31, 1, 2"})
+    void inputGradientAddedInPlaceGivesTheScratchBits(int n, int c, int k, int h, int w, int pad, int tile) {
+        Rng rng = new Rng(31L * n + c + 100L * k + h + w + pad);
+        ConvSpec s = ConvSpec.of(c, k, 3, 1, pad);
+        Tensor x = rng.uniform(Shape.of(n, c, h, w)), wt = rng.uniform(Shape.of(k, c, 3, 3));
+        Tensor dy = rng.uniform(Shape.of(n, k, s.outH(h), s.outW(w))), start = rng.uniform(x.shape());
+        assertEquals(tile, CpuBackend.inputGradientTile(s, dy.shape()), "the input gradient's Winograd tile");
+        boolean was = CpuBackend.WINOGRAD_DX_ADDS;
+        float[][] dx = new float[2][];
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            for (int v = 0; v < 2; v++) {
+                CpuBackend.WINOGRAD_DX_ADDS = v == 1;
+                Tensor d = start.copy();
+                cpu.conv2dBackward(x, wt, dy, d, null, null, s);
+                dx[v] = d.toArray();
+            }
+        } finally {
+            CpuBackend.WINOGRAD_DX_ADDS = was;
+        }
+        for (int i = 0; i < dx[0].length; i++) {
+            assertEquals(Float.floatToRawIntBits(dx[0][i]), Float.floatToRawIntBits(dx[1][i]),
+                    "dx at " + i + ": scratch then added " + dx[0][i] + ", added in place " + dx[1][i]);
+        }
+        Tensor want = start.copy();
+        ReferenceConv.conv2dBackward(x, wt, dy, want, null, null, s);
+        Close.assertClose(dx[1], want.toArray(), 1e-4, 1e-4, "dx added in place against the reference");
     }
 
     /** The training rule: 3x3 stride 1, maps at least 14 wide, at least 256 tiles of dy; the flag turns it off. */
