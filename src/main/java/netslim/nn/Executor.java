@@ -1055,7 +1055,10 @@ public final class Executor implements AutoCloseable {
      */
     public void backward(Tensor dOutput) {
         if (!training()) throw new IllegalStateException("backward needs an executor in TRAINING mode");
-        if (gradsToZero == null) gradsToZero = gradBuffersToZero();
+        if (gradsToZero == null) {
+            gradsToZero = gradBuffersToZero();
+            findFusedReluBackward();
+        }
         for (Tensor g : gradsToZero) backend.fill(g, 0f);
         Tensor gOut = grads.get(graph.outputName());
         if (dOutput.isHost() && !backend.isHost()) backend.upload(dOutput, gOut);
@@ -1066,17 +1069,9 @@ public final class Executor implements AutoCloseable {
         }
     }
 
-    /**
-     * The gradient buffers backward zeroes first: every node's own, less those {@link #gradWrittenOnce} names. Also
-     * fills {@link #fusedReluBackward}, which depends on the same sets.
-     */
+    /** The gradient buffers backward zeroes first: every node's own, less those {@link #gradWrittenOnce} names. */
     private List<Tensor> gradBuffersToZero() {
         gradWrittenOnce.addAll(gradsWrittenOnce());
-        Map<String, Node> byName = nodesByName();
-        for (String bn : overwrittenByRelu) {
-            String in = byName.get(bn).inputs().get(0);
-            if (grads.get(in) != null && gradWrittenOnce.contains(in)) fusedReluBackward.add(bn);
-        }
         List<Tensor> out = new ArrayList<>();
         for (Node n : graph.nodes()) {
             if (!isView(n.layer()) && !gradWrittenOnce.contains(n.name())) out.add(grads.get(n.name()));
@@ -1086,6 +1081,15 @@ public final class Executor implements AutoCloseable {
 
     private List<Tensor> gradsToZero;
     private final java.util.Set<String> gradWrittenOnce = new java.util.HashSet<>();
+
+    /** Fills {@link #fusedReluBackward}, once {@link #gradWrittenOnce} is known. */
+    private void findFusedReluBackward() {
+        Map<String, Node> byName = nodesByName();
+        for (String bn : overwrittenByRelu) {
+            String in = byName.get(bn).inputs().get(0);
+            if (grads.get(in) != null && gradWrittenOnce.contains(in)) fusedReluBackward.add(bn);
+        }
+    }
     /**
      * BatchNorms of {@link #overwrittenByRelu} whose input gradient exists and is written once: their backward and
      * their ReLU's run as one {@link Backend#batchNormReluBackwardInto} (while {@link #FUSED_BN_RELU_BACKWARD}).
