@@ -143,6 +143,25 @@ public interface Backend extends AutoCloseable {
     /** Adds into dx, dw, db (each may be null) the gradients of conv2d given dy. */
     void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s);
 
+    /**
+     * Sibling convs of one input, forward: {@code conv2d(x, ws[i], bs[i], ys[i], specs[i])} for every i (bs[i] may be
+     * null) — a training plan's pointwise convs that read the same tensor (an inception block's branch heads). A
+     * backend may run them as one product over the stacked weights. The default runs them one by one.
+     */
+    default void conv2dSiblings(Tensor x, Tensor[] ws, Tensor[] bs, Tensor[] ys, ConvSpec[] specs) {
+        for (int i = 0; i < ws.length; i++) conv2d(x, ws[i], bs[i], ys[i], specs[i]);
+    }
+
+    /**
+     * Their backward: {@code conv2dBackward(x, ws[i], dys[i], dx, dws[i], dbs[i], specs[i])} for every i (dx and
+     * each dbs[i] may be null), so dx gets the sum of the members' input gradients added in, in an order the backend
+     * chooses. The default runs them one by one, the last member first (the order a plan without the merge has).
+     */
+    default void conv2dSiblingsBackward(Tensor x, Tensor[] ws, Tensor[] dys, Tensor dx, Tensor[] dws, Tensor[] dbs,
+                                        ConvSpec[] specs) {
+        for (int i = ws.length - 1; i >= 0; i--) conv2dBackward(x, ws[i], dys[i], dx, dws[i], dbs[i], specs[i]);
+    }
+
     /** y (N, out) = x (N, in) · wᵀ (w: out x in) + b (out) if b != null. */
     void linear(Tensor x, Tensor w, Tensor b, Tensor y);
 

@@ -159,6 +159,7 @@ public final class Executor implements AutoCloseable {
         if (mode == Mode.FUSED_INFERENCE) prepareConvWeights();
         if (mode == Mode.FUSED_INFERENCE && batch > 1 && backend.isHost() && CONCAT_SLICES) planConcatSlices();
         if (mode == Mode.TRAINING && inPlaceRelu && backend.reluInPlace()) findInPlaceRelus();
+        if (mode == Mode.TRAINING && backend.isHost() && TRAIN_SIBLINGS) planTrainingSiblings();
         for (Node n : graph.nodes()) plan(n);
         for (Map.Entry<String, MergedConvs> e : merges.entrySet()) { // batch > 1: the members' outputs, now allocated
             MergedConvs m = e.getValue();
@@ -613,6 +614,67 @@ public final class Executor implements AutoCloseable {
                                String[] outs, Tensor[] ys) {
     }
 
+    /**
+     * -Dnetslim.train.siblings=false: a training plan runs sibling pointwise convs one by one, each at its own place
+     * (not final: tests build plans both ways).
+     */
+    static boolean TRAIN_SIBLINGS = !"false".equals(System.getProperty("netslim.train.siblings"));
+
+    /**
+     * A training plan's sibling pointwise convs (two or more 1x1 stride-1 convs of one group reading the same
+     * tensor: an inception block's branch heads), keyed by the first in node order: their forward and their backward
+     * run as one {@link Backend#conv2dSiblings} / {@link Backend#conv2dSiblingsBackward} call at the first's place
+     * (every member's output gradient is complete there: the members' readers all come after the first).
+     */
+    private final Map<String, Node[]> trainingSiblings = new HashMap<>();
+    /** Every member of {@link #trainingSiblings}' groups. */
+    private final java.util.Set<String> trainingSiblingMembers = new java.util.HashSet<>();
+
+    /** Fills {@link #trainingSiblings} (host training plans; devices keep the one-by-one plan verified there). */
+    private void planTrainingSiblings() {
+        Map<String, List<Node>> byInput = new java.util.LinkedHashMap<>();
+        for (Node n : graph.nodes()) {
+            if (n.layer() instanceof Layer.Conv2d c && c.spec().isPointwise()) {
+                byInput.computeIfAbsent(n.inputs().get(0), k -> new ArrayList<>()).add(n);
+            }
+        }
+        for (List<Node> group : byInput.values()) {
+            if (group.size() < 2) continue;
+            trainingSiblings.put(group.get(0).name(), group.toArray(new Node[0]));
+            for (Node n : group) trainingSiblingMembers.add(n.name());
+        }
+    }
+
+    /** Groups of sibling pointwise convs this plan runs as one call each (training plans; 0 otherwise). */
+    int siblingGroups() {
+        return trainingSiblings.size();
+    }
+
+    /** Forward (or backward) of the sibling group {@code first} leads, with each member's current parameters. */
+    private void siblings(String first, boolean forward) {
+        Node[] group = trainingSiblings.get(first);
+        int k = group.length;
+        Tensor[] ws = new Tensor[k], bs = new Tensor[k], out = new Tensor[k], dws = new Tensor[k], dbs = new Tensor[k];
+        ConvSpec[] specs = new ConvSpec[k];
+        for (int i = 0; i < k; i++) {
+            String name = group[i].name();
+            Layer.Conv2d c = (Layer.Conv2d) group[i].layer();
+            specs[i] = c.spec();
+            ws[i] = param(pn(name)[W]);
+            if (forward) {
+                bs[i] = c.bias() ? param(pn(name)[B]) : null;
+                out[i] = acts.get(name);
+            } else {
+                out[i] = grads.get(name);
+                dws[i] = paramGrad(pn(name)[W]);
+                dbs[i] = c.bias() ? paramGrad(pn(name)[B]) : null;
+            }
+        }
+        String in = group[0].inputs().get(0);
+        if (forward) backend.conv2dSiblings(acts.get(in), ws, bs, out, specs);
+        else backend.conv2dSiblingsBackward(acts.get(in), ws, out, gradOf(in), dws, dbs, specs);
+    }
+
     /** Conv → ReLU pairs where the ReLU is the conv's only reader (and the conv is not the graph output). */
     private void findConvRelu() {
         for (Node n : graph.nodes()) {
@@ -967,7 +1029,9 @@ public final class Executor implements AutoCloseable {
         Tensor y = acts.get(name);
         Tensor x = acts.get(n.inputs().get(0));
         Layer l = n.layer();
-        if (mergedConvs.contains(name)) {
+        if (trainingSiblingMembers.contains(name)) {
+            if (trainingSiblings.containsKey(name)) siblings(name, true); // the others: computed with the first
+        } else if (mergedConvs.contains(name)) {
             MergedConvs m = merges.get(name); // null for the members after the first: computed with it
             SplitTargets t = m == null ? null : splitTargets.get(name);
             if (t != null) {
@@ -1145,7 +1209,9 @@ public final class Executor implements AutoCloseable {
         String in0 = n.inputs().get(0);
         Tensor x = acts.get(in0);
         Tensor dx = gradOf(in0);
-        if (l instanceof Layer.Conv2d c) {
+        if (trainingSiblingMembers.contains(name)) {
+            if (trainingSiblings.containsKey(name)) siblings(name, false); // the last of the group backward reaches
+        } else if (l instanceof Layer.Conv2d c) {
             backend.conv2dBackward(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
                     c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
         } else if (l instanceof Layer.BatchNorm2d) {

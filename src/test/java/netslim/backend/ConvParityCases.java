@@ -93,6 +93,9 @@ final class ConvParityCases {
         cases.add(slice(preparedShapes().get(0), 8, 5));
         cases.add(slice(preparedShapes().get(3), 16, 8));
         cases.add(slice(new ConvShape("pointwise 3x40x9x9", 3, 9, 9, spec(40, 24, 1, 1, 1, 0, 0, 1, 1), true), 24, 0));
+        cases.add(siblings(3, 24, new int[] {8, 13, 3}, 7, 9, true));
+        cases.add(siblings(4, 17, new int[] {16, 5}, 14, 14, false));
+        cases.add(siblings(1, 12, new int[] {6, 10}, 5, 5, true));
         cases.add(splitSlices(2, 40, 9, 11));
         cases.add(split(3, 40, new int[] {16, 24, 8}, 5, 7, true));
         cases.add(split(1, 64, new int[] {32, 48}, 9, 9, false));
@@ -347,6 +350,45 @@ final class ConvParityCases {
                     c.b.conv2dBackward(x, w, dy, only, null, null, s.spec());
                     c.keep("dx alone", only);
                 }));
+    }
+
+    /**
+     * Sibling pointwise convs of one input (a training plan's inception branch heads): conv2dSiblings (outputs start
+     * random: written whole; the middle member without a bias), then conv2dSiblingsBackward adding into dx, the dws
+     * and the dbs (all start random), and once more without dx (members reading the graph input). The CPU backend
+     * runs batches of at least its thread count on OpenBLAS as one stacked product (SiblingPointwise); batch 1 and the
+     * Java GEMM take the interface's default, member by member.
+     */
+    private static ParityCase siblings(int n, int cin, int[] couts, int h, int w, boolean bias) {
+        String label = "conv2dSiblings " + n + "x" + cin + "x" + h + "x" + w + " -> " + java.util.Arrays.toString(couts)
+                + (bias ? " bias" : "");
+        return new ParityCase(label, Set.of("conv2dSiblings", "conv2dSiblingsBackward"), 1e-4, 1e-4, c -> {
+            int k = couts.length;
+            Tensor x = c.in(n, cin, h, w), dx = c.out(n, cin, h, w);
+            Tensor[] ws = new Tensor[k], bs = new Tensor[k], ys = new Tensor[k], dys = new Tensor[k],
+                    dws = new Tensor[k], dbs = new Tensor[k], dws2 = new Tensor[k];
+            ConvSpec[] specs = new ConvSpec[k];
+            for (int i = 0; i < k; i++) {
+                specs[i] = spec(cin, couts[i], 1, 1, 1, 0, 0, 1, 1);
+                ws[i] = c.in(couts[i], cin, 1, 1);
+                bs[i] = bias && i != 1 ? c.in(couts[i]) : null;
+                ys[i] = c.out(n, couts[i], h, w);
+                dys[i] = c.in(n, couts[i], h, w);
+                dws[i] = c.out(couts[i], cin, 1, 1);
+                dws2[i] = c.out(couts[i], cin, 1, 1);
+                dbs[i] = bs[i] == null ? null : c.out(couts[i]);
+            }
+            c.b.conv2dSiblings(x, ws, bs, ys, specs);
+            c.b.conv2dSiblingsBackward(x, ws, dys, dx, dws, dbs, specs);
+            c.b.conv2dSiblingsBackward(x, ws, dys, null, dws2, new Tensor[k], specs);
+            c.keep("dx", dx);
+            for (int i = 0; i < k; i++) {
+                c.keep("y" + i, ys[i]);
+                c.keep("dw" + i, dws[i]);
+                c.keep("dw" + i + " without dx", dws2[i]);
+                if (dbs[i] != null) c.keep("db" + i, dbs[i]);
+            }
+        });
     }
 
     /** Null gradient outputs are skipped: only dw, or only dx. */

@@ -87,6 +87,18 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public void conv2dSiblings(Tensor x, Tensor[] ws, Tensor[] bs, Tensor[] ys, ConvSpec[] specs) {
+        for (Tensor y : ys) poison(y);
+        b.conv2dSiblings(x, ws, bs, ys, specs);
+    }
+
+    @Override
+    public void conv2dSiblingsBackward(Tensor x, Tensor[] ws, Tensor[] dys, Tensor dx, Tensor[] dws, Tensor[] dbs,
+                                       ConvSpec[] specs) {
+        b.conv2dSiblingsBackward(x, ws, dys, dx, dws, dbs, specs);
+    }
+
+    @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor y) {
         poison(y);
         b.linear(x, w, bias, y);

@@ -20,6 +20,7 @@ public final class CpuBackend implements Backend {
     private final WorkerPool pool;
     private final Gemm gemm;
     private final CpuConv conv;
+    private final SiblingPointwise siblings;
     private final CpuWinograd winograd;
     private final CpuBatchNorm batchNorm;
     private final CpuPooling pooling;
@@ -32,6 +33,7 @@ public final class CpuBackend implements Backend {
         this.pool = new WorkerPool(threads);
         this.gemm = gemm;
         this.conv = new CpuConv(pool, gemm, products);
+        this.siblings = new SiblingPointwise(pool);
         this.winograd = new CpuWinograd(pool, products);
         this.batchNorm = new CpuBatchNorm(pool);
         this.pooling = new CpuPooling(pool);
@@ -335,6 +337,35 @@ public final class CpuBackend implements Backend {
             conv.forwardUnfolded(x, prepared, bias, y, s, relu);
         } else {
             winograd.forward(x, prepared, bias, y, s, relu);
+        }
+    }
+
+    /** Sibling pointwise convs as one product over their stacked weights where {@link SiblingPointwise} takes them. */
+    @Override
+    public void conv2dSiblings(Tensor x, Tensor[] ws, Tensor[] bs, Tensor[] ys, ConvSpec[] specs) {
+        if (stacksSiblings(x, specs)) {
+            siblings.forward(x, ws, bs, ys, specs);
+        } else {
+            Backend.super.conv2dSiblings(x, ws, bs, ys, specs);
+        }
+    }
+
+    /** Whether {@link #conv2dSiblings} runs these members as one stacked product (SiblingPointwise#takes). */
+    boolean stacksSiblings(Tensor x, ConvSpec[] specs) {
+        return siblings.takes(gemm instanceof OpenBlasGemm, x, specs);
+    }
+
+    /** See {@link #conv2dSiblings}; the bias gradients as conv2dBackward computes them. */
+    @Override
+    public void conv2dSiblingsBackward(Tensor x, Tensor[] ws, Tensor[] dys, Tensor dx, Tensor[] dws, Tensor[] dbs,
+                                       ConvSpec[] specs) {
+        if (stacksSiblings(x, specs) && java.util.Arrays.stream(dws).allMatch(java.util.Objects::nonNull)) {
+            for (int i = 0; i < ws.length; i++) {
+                if (dbs[i] != null) conv.backward(x, ws[i], dys[i], null, null, dbs[i], specs[i]);
+            }
+            siblings.backward(x, ws, dys, dx, dws, specs);
+        } else {
+            Backend.super.conv2dSiblingsBackward(x, ws, dys, dx, dws, dbs, specs);
         }
     }
 

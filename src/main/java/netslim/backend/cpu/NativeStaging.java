@@ -49,6 +49,19 @@ final class NativeStaging {
             return dst;
         }
 
+        /**
+         * Copies the {@code count} floats at {@code x[off]} into this buffer at float {@code at}, which
+         * {@link #reserve} must already cover (a block of rows of a matrix stacked from several arrays).
+         */
+        void stageAt(int at, float[] x, int off, int count) {
+            buf.put(at, x, off, count);
+        }
+
+        /** Copies the {@code count} floats at float {@code at} of this buffer out to {@code x[off]}. */
+        void unstageFrom(int at, float[] x, int off, int count) {
+            buf.get(at, x, off, count);
+        }
+
         /** Copies the dense rows x cols matrix in this buffer back to {@code x[off]} with row stride ld. */
         void unstage(float[] x, int off, int rows, int cols, int ld) {
             if (ld == cols) {

@@ -152,6 +152,18 @@ public final class OpenBlasGemm implements Gemm {
         s.c.unstage(g.c(), offC, m, n, g.ldc());
     }
 
+    /**
+     * One single-threaded {@code cblas_sgemm} on dense row-major operands already staged in native memory (the
+     * caller's own {@link NativeStaging.Slot}s): C (m x n) = op(A) · op(B) + beta · C, A stored m x k (k x m when
+     * transposed), B stored k x n (n x k when transposed).
+     */
+    static void nativeProduct(boolean transA, boolean transB, int m, int n, int k, FloatBuffer a, FloatBuffer b,
+                              float beta, FloatBuffer c) {
+        useOneThread();
+        openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, 1f,
+                a, transA ? m : k, b, transB ? k : n, beta, c, n);
+    }
+
     private static void useOneThread() {
         if (!singleThreaded) {
             synchronized (OpenBlasGemm.class) {

@@ -314,6 +314,22 @@ public final class CudaBackend implements Backend {
         conv.backward(x, w, dy, dx, dw, db, s);
     }
 
+    /**
+     * The members one by one (the interface's default). The training plan calls it only on host backends; the
+     * parity suite checks it here.
+     */
+    @Override
+    public void conv2dSiblings(Tensor x, Tensor[] ws, Tensor[] bs, Tensor[] ys, ConvSpec[] specs) {
+        Backend.super.conv2dSiblings(x, ws, bs, ys, specs);
+    }
+
+    /** The members' backwards one by one, the last first (the interface's default); see {@link #conv2dSiblings}. */
+    @Override
+    public void conv2dSiblingsBackward(Tensor x, Tensor[] ws, Tensor[] dys, Tensor dx, Tensor[] dws, Tensor[] dbs,
+                                       ConvSpec[] specs) {
+        Backend.super.conv2dSiblingsBackward(x, ws, dys, dx, dws, dbs, specs);
+    }
+
     /** x (N, in...), w (out, in), y (N, out...): returns {N, in, out}. */
     private static int[] checkLinear(Tensor x, Tensor w, Tensor y, String op) {
         CudaChecks.require(w.shape().rank() == 2, op, "w must be (out, in), got " + w.shape());
