@@ -14,7 +14,8 @@ import netslim.tensor.Tensor;
  * copied out to the members' outputs (x staged once per image, not once per member);</li>
  * <li>backward: dX_n += W_sᵀ · dY_s,n — one product whose reduction runs over all members' outputs, instead of one
  * per member each reading and writing dX_n — and dW_s += dY_s,n · X_nᵀ, summed in native memory over the share's
- * images and added into the members' weight gradients at the end.</li>
+ * images and added into the members' weight gradients at the end; on maps under {@link #SIDE_BY_SIDE_BELOW} pixels
+ * the share's images go side by side into one product of each kind.</li>
  * </ul>
  * The stacking copies nothing extra: the OpenBLAS route stages every operand into native memory anyway
  * ({@link NativeStaging}); here the members' blocks are staged into consecutive rows of one buffer. Results equal
@@ -102,12 +103,18 @@ final class SiblingPointwise {
         float[][] holder = PARTIAL.get();
         if (holder[0].length < parts * size) holder[0] = new float[parts * size];
         float[] partial = holder[0];
+        boolean sideBySide = hw < SIDE_BY_SIDE_BELOW;
         pool.parallelFor(parts, 1, (q0, q1) -> {
             NativeStaging.Slot[] sl = SLOTS.get();
             for (int q = q0; q < q1; q++) {
                 FloatBuffer a = dx == null ? null : m.stageWeights(sl[0], ws);
                 FloatBuffer sums = sl[4].reserve(size);
                 int first = WorkerPool.split(images, parts, q), end = WorkerPool.split(images, parts, q + 1);
+                if (sideBySide) {
+                    shareSideBySide(m, sl, a, sums, x, dys, dx, first, end - first);
+                    sl[4].unstageFrom(0, partial, q * size, size);
+                    continue;
+                }
                 for (int n = first; n < end; n++) {
                     FloatBuffer g = sl[1].reserve(rows * hw);
                     for (int i = 0; i < dys.length; i++) {
@@ -135,6 +142,48 @@ final class SiblingPointwise {
                     for (int j = j0; j < j1; j++) d[o + j] += partial[p + j];
                 }
             });
+        }
+    }
+
+    /**
+     * Maps of fewer pixels than this (GoogLeNet's 7x7) run a share's backward as two products over its images side by
+     * side — dW_s = dY_s · Xᵀ with a reduction over all the share's pixels, dX = W_sᵀ · dY_s with as many columns —
+     * instead of two per image: products of 49 columns run far below the GEMM's rate (the batched path of
+     * {@link CpuConv} wins there too, see {@link CpuConv#perImageBackward}).
+     */
+    static int SIDE_BY_SIDE_BELOW = 196; // not final: probes flip it
+
+    /** One share's backward on its images side by side (see {@link #SIDE_BY_SIDE_BELOW}); sums overwritten. */
+    private static void shareSideBySide(Members m, NativeStaging.Slot[] sl, FloatBuffer a, FloatBuffer sums, Tensor x,
+                                        Tensor[] dys, Tensor dx, int first, int count) {
+        int in = m.in, hw = m.hw, rows = m.rows, cols = count * hw;
+        FloatBuffer g = sl[1].reserve(rows * cols);
+        for (int i = 0; i < dys.length; i++) {
+            sideBySide(sl[1], true, m.row0[i], cols, dys[i].data(), dys[i].offset(), m.out[i], hw, first, count);
+        }
+        FloatBuffer xb = sl[2].reserve(in * cols);
+        sideBySide(sl[2], true, 0, cols, x.data(), x.offset(), in, hw, first, count);
+        OpenBlasGemm.nativeProduct(false, true, rows, in, cols, g, xb, 0f, sums);
+        if (dx != null) {
+            FloatBuffer c = sl[3].reserve(in * cols);
+            sideBySide(sl[3], true, 0, cols, dx.data(), dx.offset(), in, hw, first, count);
+            OpenBlasGemm.nativeProduct(true, false, in, cols, rows, a, g, 1f, c);
+            sideBySide(sl[3], false, 0, cols, dx.data(), dx.offset(), in, hw, first, count);
+        }
+    }
+
+    /**
+     * Between an NCHW tensor's planes (channels of images first .. first + count − 1) and a staged matrix whose row
+     * rowBase + c holds channel c of those images side by side (image first + j at column j · hw): in, or out.
+     */
+    private static void sideBySide(NativeStaging.Slot slot, boolean in, int rowBase, int cols, float[] t, int off,
+                                   int channels, int hw, int first, int count) {
+        for (int j = 0; j < count; j++) {
+            for (int c = 0; c < channels; c++) {
+                int at = (rowBase + c) * cols + j * hw, o = off + ((first + j) * channels + c) * hw;
+                if (in) slot.stageAt(at, t, o, hw);
+                else slot.unstageFrom(at, t, o, hw);
+            }
         }
     }
 

@@ -21,7 +21,8 @@ import netslim.tensor.Tensor;
 /**
  * Sibling pointwise convs as one stacked product ({@link CpuBackend#conv2dSiblings},
  * {@link CpuBackend#conv2dSiblingsBackward} on OpenBLAS, {@link SiblingPointwise}) against the double reference of
- * each member's conv and its backward, gradients added into buffers that already hold values.
+ * each member's conv and its backward, gradients added into buffers that already hold values: maps of at least 196
+ * pixels per image (14x14), smaller ones with each thread's images side by side (7x7, 1x1, 3x4, 5x3, 6x6).
  */
 class SiblingPointwiseTest {
 
