@@ -189,6 +189,37 @@ public interface Backend extends AutoCloseable {
     }
 
     /** Eval-mode BatchNorm2d: y = gamma * (x - mean) / sqrt(var + eps) + beta. */
+    /**
+     * Whether {@link #batchNormTrainReluSlice} and {@link #batchNormReluBackwardIntoSlice} exist: a training plan's
+     * BatchNorm + in-place ReLU at the end of a concat's input branch writing its output into its channels of the
+     * concat's buffer, and reading its output gradient from the concat's gradient there (no copies either way). False
+     * by default.
+     */
+    default boolean batchNormReluSlices() {
+        return false;
+    }
+
+    /**
+     * {@link #batchNormTrainRelu} with y channels [c0, c0 + C) of {@code yBuffer} (N, C', H, W), C' ≥ c0 + C (at
+     * batch &gt; 1 not a contiguous range). Only where {@link #batchNormReluSlices}.
+     */
+    default void batchNormTrainReluSlice(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                         float momentum, float eps, Tensor yBuffer, int c0, Tensor saveMean,
+                                         Tensor saveInvStd) {
+        throw new UnsupportedOperationException(name() + " writes no BatchNorm channel slices");
+    }
+
+    /**
+     * {@link #batchNormReluBackwardInto} on the output of {@link #batchNormTrainReluSlice}, dy channels [c0, c0 + C)
+     * of {@code dyBuffer} (overwritten there with the masked gradient, as dy is). Only where
+     * {@link #batchNormReluSlices}.
+     */
+    default void batchNormReluBackwardIntoSlice(Tensor x, Tensor dyBuffer, int c0, Tensor gamma, Tensor beta,
+                                                Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                                Tensor dbeta) {
+        throw new UnsupportedOperationException(name() + " writes no BatchNorm channel slices");
+    }
+
     void batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y);
 
     /** Gradients of training-mode BatchNorm2d (added into dx, dgamma, dbeta). */

@@ -160,6 +160,10 @@ public final class Executor implements AutoCloseable {
         if (mode == Mode.FUSED_INFERENCE && batch > 1 && backend.isHost() && CONCAT_SLICES) planConcatSlices();
         if (mode == Mode.TRAINING && inPlaceRelu && backend.reluInPlace()) findInPlaceRelus();
         if (mode == Mode.TRAINING && backend.isHost() && TRAIN_SIBLINGS) planTrainingSiblings();
+        if (mode == Mode.TRAINING && backend.isHost() && TRAIN_CONCAT_SLICES && FUSED_BN_RELU
+                && !inPlaceRelus.isEmpty() && backend.batchNormReluSlices()) {
+            planTrainingConcatSlices();
+        }
         for (Node n : graph.nodes()) plan(n);
         for (Map.Entry<String, MergedConvs> e : merges.entrySet()) { // batch > 1: the members' outputs, now allocated
             MergedConvs m = e.getValue();
@@ -645,6 +649,58 @@ public final class Executor implements AutoCloseable {
         }
     }
 
+    /**
+     * -Dnetslim.train.concatSlices=false: a training plan's concats copy their inputs in and their gradient out (not
+     * final: tests build plans both ways).
+     */
+    static boolean TRAIN_CONCAT_SLICES = !"false".equals(System.getProperty("netslim.train.concatSlices"));
+
+    /**
+     * Training plan (host, ReLUs in place): BatchNorms whose in-place ReLU's output only a concat reads, keyed by the
+     * BatchNorm: it writes its (ReLU'd) output into its channels of the concat's buffer
+     * ({@link Backend#batchNormTrainReluSlice}) and its backward reads and masks its output gradient in the concat's
+     * gradient ({@link Backend#batchNormReluBackwardIntoSlice}) — the concat copies nothing, in or out. GoogLeNet: all
+     * four branch ends of its nine inception blocks.
+     */
+    private final Map<String, ChannelSlice> bnSlices = new HashMap<>();
+    /** The ReLUs of {@link #bnSlices}' BatchNorms: no buffers of their own, nothing to run. */
+    private final java.util.Set<String> slicedRelus = new java.util.HashSet<>();
+
+    /** Fills {@link #bnSlices}; allocates the concats' buffers and gradients it writes into. */
+    private void planTrainingConcatSlices() {
+        Map<String, Integer> uses = readCounts();
+        Map<String, Node> byName = nodesByName();
+        java.util.Set<String> writtenOnce = gradsWrittenOnce();
+        for (Node n : graph.nodes()) {
+            if (!(n.layer() instanceof Layer.Concat)) continue;
+            Map<String, Integer> picked = new java.util.LinkedHashMap<>();
+            int c0 = 0;
+            for (String in : n.inputs()) {
+                Node relu = byName.get(in);
+                if (relu != null && inPlaceRelus.contains(in) && uses.get(in) == 1 && !in.equals(graph.outputName())) {
+                    String bn = relu.inputs().get(0), bnIn = byName.get(bn).inputs().get(0);
+                    // the fused backward writes the BatchNorm's input gradient whole (see findFusedReluBackward)
+                    if (writtenOnce.contains(bnIn) && !bnIn.equals(graph.inputName())) picked.put(in, c0);
+                }
+                c0 += shapes.get(in).c();
+            }
+            if (picked.isEmpty()) continue;
+            Tensor buffer = backend.allocate(shapes.get(n.name()));
+            acts.put(n.name(), buffer);
+            grads.put(n.name(), backend.allocate(shapes.get(n.name())));
+            for (Map.Entry<String, Integer> e : picked.entrySet()) {
+                bnSlices.put(byName.get(e.getKey()).inputs().get(0), new ChannelSlice(n.name(), buffer, e.getValue()));
+                slicedRelus.add(e.getKey());
+                inPlaceConcatInputs.add(e.getKey());
+            }
+        }
+    }
+
+    /** BatchNorm + ReLU pairs that write into their concat's buffers (see {@link #bnSlices}). */
+    int concatSlices() {
+        return bnSlices.size();
+    }
+
     /** Groups of sibling pointwise convs this plan runs as one call each (training plans; 0 otherwise). */
     int siblingGroups() {
         return trainingSiblings.size();
@@ -705,7 +761,9 @@ public final class Executor implements AutoCloseable {
         } else if (sliceWrites.containsKey(n.name())) {
             // written by its conv into the concat's buffer (planConcatSlices): no tensor of its own
         } else if (acts.containsKey(n.name())) {
-            // a concat whose buffer planConcatsInPlace allocated already
+            // a concat whose buffer planConcatsInPlace or planTrainingConcatSlices allocated already
+        } else if (bnSlices.containsKey(n.name()) || slicedRelus.contains(n.name())) {
+            // writes (or is) its channels of a concat's buffer: nothing of its own
         } else if (isView(l)) {
             acts.put(n.name(), acts.get(in0).view(s));
             if (training() && grads.containsKey(in0)) grads.put(n.name(), grads.get(in0).view(s));
@@ -752,6 +810,10 @@ public final class Executor implements AutoCloseable {
                     .concat() + "'s buffer in this serving plan: its own output is not kept (use Mode.INFERENCE to "
                     + "read it)");
         }
+        if (t == null && (bnSlices.containsKey(node) || slicedRelus.contains(node))) {
+            throw new NetslimException("node " + node + " is written into its channels of a concat's buffer in this "
+                    + "training plan (Executor.forTraining): use new Executor(..., Mode.TRAINING) to read it");
+        }
         if (t == null && lanes != null && shapes.containsKey(node)) {
             throw new NetslimException("node " + node + ": this serving plan runs its batch image by image and keeps"
                     + " only the output (use Mode.INFERENCE to read it)");
@@ -771,6 +833,10 @@ public final class Executor implements AutoCloseable {
     /** Gradient of the loss with respect to a node's output (training mode, after {@link #backward}). */
     public Tensor activationGrad(String node) {
         Tensor t = grads.get(node);
+        if (t == null && (bnSlices.containsKey(node) || slicedRelus.contains(node))) {
+            throw new NetslimException("node " + node + "'s output gradient is read in its concat's gradient in this "
+                    + "training plan (Executor.forTraining): use new Executor(..., Mode.TRAINING) to read it");
+        }
         if (t == null) throw new NetslimException("no gradient for " + node + " (not training, or the graph input)");
         if (inPlaceRelus.contains(node)) {
             throw new NetslimException("node " + node + "'s output gradient becomes its BatchNorm's in place in this "
@@ -1065,7 +1131,12 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.BatchNorm2d bn) {
             Tensor g = param(pn(name)[W]), b = param(pn(name)[B]);
             Tensor rm = param(pn(name)[MEAN]), rv = param(pn(name)[VAR]);
-            if (training() && overwrittenByRelu.contains(name) && FUSED_BN_RELU) { // y is its ReLU's buffer too
+            ChannelSlice slice = bnSlices.get(name);
+            if (slice != null) { // y is its channels of the concat's buffer, ReLU applied
+                Tensor[] s = saved.get(name);
+                backend.batchNormTrainReluSlice(x, g, b, rm, rv, bn.momentum(), bn.eps(), slice.buffer(), slice.c0(),
+                        s[0], s[1]);
+            } else if (training() && overwrittenByRelu.contains(name) && FUSED_BN_RELU) { // y: its ReLU's buffer too
                 Tensor[] s = saved.get(name);
                 backend.batchNormTrainRelu(x, g, b, rm, rv, bn.momentum(), bn.eps(), y, s[0], s[1]);
             } else if (training()) {
@@ -1075,7 +1146,8 @@ public final class Executor implements AutoCloseable {
                 backend.batchNormEval(x, g, b, rm, rv, bn.eps(), y);
             }
         } else if (l instanceof Layer.Relu) {
-            if (!(FUSED_BN_RELU && inPlaceRelus.contains(name))) backend.relu(x, y); // else: its BatchNorm applied it
+            boolean applied = slicedRelus.contains(name) || (FUSED_BN_RELU && inPlaceRelus.contains(name));
+            if (!applied) backend.relu(x, y); // else: its BatchNorm applied it
         } else if (l instanceof Layer.Clip c) {
             backend.clip(x, c.lo(), c.hi(), y);
         } else if (l instanceof Layer.MaxPool2d p) {
@@ -1138,7 +1210,8 @@ public final class Executor implements AutoCloseable {
         gradWrittenOnce.addAll(gradsWrittenOnce());
         List<Tensor> out = new ArrayList<>();
         for (Node n : graph.nodes()) {
-            if (!isView(n.layer()) && !gradWrittenOnce.contains(n.name())) out.add(grads.get(n.name()));
+            Tensor g = grads.get(n.name());
+            if (g != null && !isView(n.layer()) && !gradWrittenOnce.contains(n.name())) out.add(g);
         }
         return out;
     }
@@ -1216,7 +1289,11 @@ public final class Executor implements AutoCloseable {
                     c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
         } else if (l instanceof Layer.BatchNorm2d) {
             Tensor[] s = saved.get(name);
-            if (FUSED_BN_RELU_BACKWARD && fusedReluBackward.contains(name)) { // its ReLU's backward too (skipped)
+            ChannelSlice slice = bnSlices.get(name);
+            if (slice != null) { // dy: its channels of the concat's gradient; its ReLU's backward too
+                backend.batchNormReluBackwardIntoSlice(x, grads.get(slice.concat()), slice.c0(), param(pn(name)[W]),
+                        param(pn(name)[B]), s[0], s[1], dx, paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
+            } else if (FUSED_BN_RELU_BACKWARD && fusedReluBackward.contains(name)) { // its ReLU's backward too
                 backend.batchNormReluBackwardInto(x, acts.get(name), dy, param(pn(name)[W]), param(pn(name)[B]),
                         s[0], s[1], dx, paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
             } else if (dx != null && gradWrittenOnce.contains(in0)) {
@@ -1227,6 +1304,7 @@ public final class Executor implements AutoCloseable {
                         paramGrad(pn(name)[W]), paramGrad(pn(name)[B]));
             }
         } else if (l instanceof Layer.Relu) {
+            if (slicedRelus.contains(name)) return; // in its BatchNorm's backward
             if (FUSED_BN_RELU_BACKWARD && fusedReluBackward.contains(in0)) return; // in its BatchNorm's backward
             if (dx != null && gradWrittenOnce.contains(in0)) backend.reluBackwardInto(acts.get(name), dy, dx);
             else if (dx != null) backend.reluBackward(acts.get(name), dy, dx);
@@ -1247,9 +1325,11 @@ public final class Executor implements AutoCloseable {
         } else if (l instanceof Layer.Concat) {
             int c0 = 0;
             for (String in : n.inputs()) {
-                int c = acts.get(in).shape().c();
+                int c = shapes.get(in).c();
                 Tensor g = gradOf(in);
-                if (g != null) backend.copyChannels(dy, c0, g, 0, c, !gradWrittenOnce.contains(in));
+                if (g != null && !inPlaceConcatInputs.contains(in)) {
+                    backend.copyChannels(dy, c0, g, 0, c, !gradWrittenOnce.contains(in));
+                }
                 c0 += c;
             }
         } else if (l instanceof Layer.Add) {

@@ -75,7 +75,7 @@ final class OpParityCases {
     private static List<ParityCase> batchNorm(int[] dims) {
         int ch = dims[1];
         String shape = Shape.of(dims).toString();
-        return List.of(
+        List<ParityCase> cases = new ArrayList<>(List.of(
                 batchNormTrain(dims, false),
                 batchNormTrain(dims, true),
                 new ParityCase("batchNormEval " + shape, Set.of("batchNormEval"), c -> {
@@ -86,7 +86,47 @@ final class OpParityCases {
                 }),
                 bnBackward(shape, dims, ch, false),
                 bnBackward(shape, dims, ch, true),
-                bnReluBackward(shape, dims, ch));
+                bnReluBackward(shape, dims, ch)));
+        if (dims.length == 4) cases.add(bnReluSlices(shape, dims, ch)); // NCHW: what concats hold
+        return cases;
+    }
+
+    /**
+     * The slice forms a training plan uses for a branch end feeding a concat: batchNormTrainReluSlice into channels
+     * [2, 2 + C) of a random buffer of C + 3 channels, then batchNormReluBackwardIntoSlice with dy at the same channels
+     * of a random gradient buffer (masked there; dx overwritten, dgamma and dbeta added into). Backends without them
+     * (batchNormReluSlices false: the reference, CUDA) run the whole-tensor ops and copy the channels in and out.
+     * NCHW shapes only (rank-2 BatchNorms, after a linear layer, feed no concat).
+     */
+    private static ParityCase bnReluSlices(String shape, int[] dims, int ch) {
+        return new ParityCase("batchNormReluSlices " + shape, Set.of("batchNormReluSlices",
+                "batchNormTrainReluSlice", "batchNormReluBackwardIntoSlice"), 1e-4, 1e-4, c -> {
+            int[] big = {dims[0], ch + 3, dims[2], dims[3]};
+            Tensor x = c.uniform(-2f, 3f, dims), gamma = c.in(ch), beta = c.in(ch);
+            Tensor runMean = c.in(ch), runVar = c.uniform(0.5f, 2f, ch);
+            Tensor buffer = c.out(big), mean = c.out(ch), invStd = c.out(ch);
+            Tensor grads = c.in(big), dx = c.out(dims), dgamma = c.out(ch), dbeta = c.out(ch);
+            if (c.b.batchNormReluSlices()) {
+                c.b.batchNormTrainReluSlice(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, buffer, 2, mean, invStd);
+                c.b.batchNormReluBackwardIntoSlice(x, grads, 2, gamma, beta, mean, invStd, dx, dgamma, dbeta);
+            } else {
+                Tensor y = c.out(dims), dy = c.out(dims);
+                c.b.batchNormTrainRelu(x, gamma, beta, runMean, runVar, 0.1f, 1e-5f, y, mean, invStd);
+                c.b.copyChannels(y, 0, buffer, 2, ch, false);
+                c.b.copyChannels(grads, 2, dy, 0, ch, false);
+                c.b.batchNormReluBackwardInto(x, y, dy, gamma, beta, mean, invStd, dx, dgamma, dbeta);
+                c.b.copyChannels(dy, 0, grads, 2, ch, false);
+            }
+            c.keep("buffer", buffer);
+            c.keep("mean", mean);
+            c.keep("invStd", invStd);
+            c.keep("running mean", runMean);
+            c.keep("running var", runVar);
+            c.keep("gradient buffer", grads);
+            c.keep("dx", dx);
+            c.keep("dgamma", dgamma);
+            c.keep("dbeta", dbeta);
+        });
     }
 
     /**

@@ -151,6 +151,29 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public boolean batchNormReluSlices() {
+        return b.batchNormReluSlices();
+    }
+
+    @Override
+    public void batchNormTrainReluSlice(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                        float momentum, float eps, Tensor yBuffer, int c0, Tensor saveMean,
+                                        Tensor saveInvStd) {
+        Tensor nan = b.allocate(x.shape()); // the op's channels of the buffer, poisoned
+        b.fill(nan, Float.NaN);
+        b.copyChannels(nan, 0, yBuffer, c0, x.shape().dim(1), false);
+        b.batchNormTrainReluSlice(x, gamma, beta, runMean, runVar, momentum, eps, yBuffer, c0, saveMean, saveInvStd);
+    }
+
+    @Override
+    public void batchNormReluBackwardIntoSlice(Tensor x, Tensor dyBuffer, int c0, Tensor gamma, Tensor beta,
+                                               Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                               Tensor dbeta) {
+        poison(dx);
+        b.batchNormReluBackwardIntoSlice(x, dyBuffer, c0, gamma, beta, saveMean, saveInvStd, dx, dgamma, dbeta);
+    }
+
+    @Override
     public boolean reluInPlace() {
         return b.reluInPlace();
     }

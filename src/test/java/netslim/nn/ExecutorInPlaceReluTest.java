@@ -66,6 +66,10 @@ class ExecutorInPlaceReluTest {
                  Executor full = new Executor(r, backend, batch, Executor.Mode.TRAINING)) {
                 assertTrue(lean.inPlaceRelus() > 0, name + ": no ReLU in place");
                 assertEquals(0, full.inPlaceRelus());
+                // googlenet-cifar: every branch end of its nine inception blocks writes into its concat's buffer
+                assertEquals(name.startsWith("googlenet") && Executor.TRAIN_CONCAT_SLICES ? 36 : 0,
+                        lean.concatSlices(), name + ": BatchNorms writing into concats");
+                assertEquals(0, full.concatSlices());
                 for (int step = 0; step < 2; step++) {
                     Tensor dy = new Rng(100 + step).uniform(out);
                     float[] yl = lean.forwardToHost(x).toArray(), yf = full.forwardToHost(x).toArray();
@@ -87,6 +91,36 @@ class ExecutorInPlaceReluTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * With -Dnetslim.train.concatSlices=false the branch ends keep their own buffers and the concats copy (same bits,
+     * the test above); with it on, a branch end's output and gradient are refused by name (they live in the concat's).
+     */
+    @Test
+    void concatSlicesCanBeTurnedOffAndTheirBuffersAreRefused() {
+        boolean was = Executor.TRAIN_CONCAT_SLICES;
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            Graph g = model("googlenet-cifar");
+            Executor.TRAIN_CONCAT_SLICES = false;
+            try (Executor off = Executor.forTraining(g, cpu, 2)) {
+                assertEquals(0, off.concatSlices());
+                Executor.TRAIN_CONCAT_SLICES = true;
+                try (Executor on = Executor.forTraining(g.copy(), cpu, 2)) {
+                    assertEquals(36, on.concatSlices());
+                    Tensor x = new Rng(3).uniform(g.shapes(2).get(g.inputName()));
+                    assertArrayEquals(off.forwardToHost(x).toArray(), on.forwardToHost(x).toArray());
+                    String end = g.consumers("a3.b1.1").get(0).name(); // the branch's ReLU, read by the concat
+                    NetslimException a = assertThrows(NetslimException.class, () -> on.activation(end));
+                    assertTrue(a.getMessage().contains(end) && a.getMessage().contains("concat"), a.getMessage());
+                    NetslimException d = assertThrows(NetslimException.class, () -> on.activationGrad(end));
+                    assertTrue(d.getMessage().contains(end) && d.getMessage().contains("concat"), d.getMessage());
+                    assertEquals(off.activation(end).shape(), g.shapes(2).get(end));
+                }
+            }
+        } finally {
+            Executor.TRAIN_CONCAT_SLICES = was;
         }
     }
 

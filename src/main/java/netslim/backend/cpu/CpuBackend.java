@@ -529,6 +529,25 @@ public final class CpuBackend implements Backend {
      * read the plane: y is not read, and dy is written once (the two ops: y, dy and dy again in the ReLU's pass).
      */
     @Override
+    public boolean batchNormReluSlices() {
+        return true;
+    }
+
+    @Override
+    public void batchNormTrainReluSlice(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                        float momentum, float eps, Tensor yBuffer, int c0, Tensor saveMean,
+                                        Tensor saveInvStd) {
+        batchNorm.train(x, gamma, beta, runMean, runVar, momentum, eps, yBuffer, c0, saveMean, saveInvStd, true);
+    }
+
+    @Override
+    public void batchNormReluBackwardIntoSlice(Tensor x, Tensor dyBuffer, int c0, Tensor gamma, Tensor beta,
+                                               Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                               Tensor dbeta) {
+        batchNorm.backward(x, dyBuffer, c0, gamma, beta, saveMean, saveInvStd, dx, dgamma, dbeta, false, true);
+    }
+
+    @Override
     public void batchNormReluBackwardInto(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta,
                                           Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
                                           Tensor dbeta) {

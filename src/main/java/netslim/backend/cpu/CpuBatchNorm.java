@@ -44,10 +44,19 @@ final class CpuBatchNorm {
     /** Training-mode BatchNorm; then max(·, 0) in the same pass when relu. */
     void train(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
                Tensor y, Tensor saveMean, Tensor saveInvStd, boolean relu) {
-        Layout l = Layout.of(x);
         ShapeChecks.requireShape(y, x.shape(), "batchNormTrain", "y");
+        train(x, gamma, beta, runMean, runVar, momentum, eps, y, 0, saveMean, saveInvStd, relu);
+    }
+
+    /**
+     * {@link #train} with y channels [yC0, yC0 + C) of a buffer of the same N, H and W and at least that many
+     * channels (a concat's buffer: at batch &gt; 1 its channel ranges are not contiguous).
+     */
+    void train(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar, float momentum, float eps,
+               Tensor y, int yC0, Tensor saveMean, Tensor saveInvStd, boolean relu) {
+        Layout l = Layout.of(x), yl = sliceLayout(l, y, yC0, "batchNormTrain", "y");
         float[] xd = x.data(), yd = y.data();
-        int xo = x.offset(), yo = y.offset();
+        int xo = x.offset(), yo = y.offset() + yC0 * l.hw();
         int m = l.count();
         // PyTorch refuses training-mode BN on one value per channel (the unbiased variance would divide by 0).
         if (m <= 1) {
@@ -73,8 +82,8 @@ final class CpuBatchNorm {
                 float scale = scale((float) invStd, value(gamma, c, 1f));
                 float shift = shift((float) mean, (float) invStd, value(gamma, c, 1f), value(beta, c, 0f));
                 for (int n = 0; n < l.images(); n++) {
-                    if (relu) affineRelu(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
-                    else affine(xd, xo + l.plane(n, c), yd, yo + l.plane(n, c), l.hw(), scale, shift);
+                    if (relu) affineRelu(xd, xo + l.plane(n, c), yd, yo + yl.plane(n, c), l.hw(), scale, shift);
+                    else affine(xd, xo + l.plane(n, c), yd, yo + yl.plane(n, c), l.hw(), scale, shift);
                 }
                 if (saveMean != null) saveMean.set(c, (float) mean);
                 if (saveInvStd != null) saveInvStd.set(c, (float) invStd);
@@ -84,6 +93,21 @@ final class CpuBatchNorm {
                 if (runVar != null) runVar.set(c, (float) ((1 - momentum) * runVar.get(c) + momentum * unbiased));
             }
         });
+    }
+
+    /**
+     * The layout of a buffer holding x's channels at [c0, c0 + C): the same N and plane size as x (rank 4 when x's
+     * is), at least c0 + C channels; else a one-line error naming the op and the operand.
+     */
+    private static Layout sliceLayout(Layout l, Tensor t, int c0, String op, String name) {
+        var s = t.shape();
+        boolean ok = c0 >= 0 && s.rank() >= 2 && s.dim(0) == l.images() && s.dim(1) >= c0 + l.channels()
+                && s.size() / Math.max(1, (long) s.dim(0) * s.dim(1)) == l.hw();
+        if (!ok) {
+            ShapeChecks.fail(op, name + " " + s + " cannot hold " + l.channels() + " channels of " + l.images()
+                    + " images of " + l.hw() + " values at channel " + c0);
+        }
+        return new Layout(l.images(), s.dim(1), l.hw());
     }
 
     void eval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y) {
@@ -131,11 +155,17 @@ final class CpuBatchNorm {
      */
     void backward(Tensor x, Tensor dy, Tensor gamma, Tensor beta, Tensor saveMean, Tensor saveInvStd,
                   Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate, boolean relu) {
-        Layout l = Layout.of(x);
         ShapeChecks.requireShape(dy, x.shape(), "batchNormBackward", "dy");
+        backward(x, dy, 0, gamma, beta, saveMean, saveInvStd, dx, dgamma, dbeta, accumulate, relu);
+    }
+
+    /** {@link #backward} with dy channels [dyC0, dyC0 + C) of a bigger buffer (see the slice form of train). */
+    void backward(Tensor x, Tensor dy, int dyC0, Tensor gamma, Tensor beta, Tensor saveMean, Tensor saveInvStd,
+                  Tensor dx, Tensor dgamma, Tensor dbeta, boolean accumulate, boolean relu) {
+        Layout l = Layout.of(x), gl = sliceLayout(l, dy, dyC0, "batchNormBackward", "dy");
         if (dx != null) ShapeChecks.requireShape(dx, x.shape(), "batchNormBackward", "dx");
         float[] xd = x.data(), gd = dy.data();
-        int xo = x.offset(), go = dy.offset();
+        int xo = x.offset(), go = dy.offset() + dyC0 * l.hw();
         int m = l.count();
         boolean across = acrossPlanes(l);
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
@@ -147,17 +177,17 @@ final class CpuBatchNorm {
                     float gm = value(gamma, c, 1f), scale = scale(invStd, gm);
                     float shift = shift(mean, invStd, gm, value(beta, c, 0f));
                     for (int n = 0; n < l.images(); n++) {
-                        maskPlane(xd, xo + l.plane(n, c), gd, go + l.plane(n, c), l.hw(), scale, shift);
+                        maskPlane(xd, xo + l.plane(n, c), gd, go + gl.plane(n, c), l.hw(), scale, shift);
                     }
                 }
                 sums[0] = 0;
                 sums[1] = 0;
                 if (across) {
-                    dySumsPlanes(xd, xo + l.plane(0, c), gd, go + l.plane(0, c), l.channels() * l.hw(), l.images(),
-                            l.hw(), mean, sums, lanes);
+                    dySumsPlanes(xd, xo + l.plane(0, c), gd, go + gl.plane(0, c), l.channels() * l.hw(),
+                            gl.channels() * l.hw(), l.images(), l.hw(), mean, sums, lanes);
                 } else {
                     for (int n = 0; n < l.images(); n++) {
-                        dySums(xd, xo + l.plane(n, c), gd, go + l.plane(n, c), l.hw(), mean, sums);
+                        dySums(xd, xo + l.plane(n, c), gd, go + gl.plane(n, c), l.hw(), mean, sums);
                     }
                 }
                 double sumDy = sums[0], sumDyXhat = sums[1] * invStd;
@@ -168,7 +198,7 @@ final class CpuBatchNorm {
                 float meanDy = (float) (sumDy / m), meanDyXhat = (float) (sumDyXhat / m);
                 float[] dxd = dx.data();
                 for (int n = 0; n < l.images(); n++) {
-                    int ox = xo + l.plane(n, c), og = go + l.plane(n, c), od = dx.offset() + l.plane(n, c);
+                    int ox = xo + l.plane(n, c), og = go + gl.plane(n, c), od = dx.offset() + l.plane(n, c);
                     if (VECTOR_PLANES) {
                         dxPlane(xd, ox, gd, og, dxd, od, l.hw(), mean, invStd, k, meanDy, meanDyXhat, accumulate);
                     } else if (accumulate) {
@@ -358,16 +388,16 @@ final class CpuBatchNorm {
         a.intoArray(lanes, 0);
     }
 
-    /** {@link #dySums} over planes as {@link #sumPlanes} (x's and g's planes at the same offsets from xo and go). */
-    private static void dySumsPlanes(float[] x, int xo, float[] g, int go, int stride, int images, int len, float mean,
-                                     double[] out, float[] lanes) {
+    /** {@link #dySums} over planes as {@link #sumPlanes} (x's planes stride apart, g's gStride). */
+    private static void dySumsPlanes(float[] x, int xo, float[] g, int go, int stride, int gStride, int images,
+                                     int len, float mean, double[] out, float[] lanes) {
         double s0 = 0, s1 = 0;
         int bound = S.loopBound(len), per = planesPerBlock(len);
         for (int n0 = 0; n0 < images; n0 += per) {
             ZERO.intoArray(lanes, 0);
             ZERO.intoArray(lanes, L);
             for (int n = n0, end = Math.min(images, n0 + per); n < end; n++) {
-                int px = xo + n * stride, pg = go + n * stride;
+                int px = xo + n * stride, pg = go + n * gStride;
                 addDy(x, px, g, pg, bound, mean, lanes);
                 for (int q = bound; q < len; q++) {
                     double gq = g[pg + q];

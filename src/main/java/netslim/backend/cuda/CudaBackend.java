@@ -123,6 +123,28 @@ public final class CudaBackend implements Backend {
         Backend.super.batchNormReluBackwardInto(x, y, dy, gamma, beta, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
+    /** No: the GPU training plan keeps its concat copies (its ReLUs do not run in place). */
+    @Override
+    public boolean batchNormReluSlices() {
+        return false;
+    }
+
+    @Override
+    public void batchNormTrainReluSlice(Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+                                        float momentum, float eps, Tensor yBuffer, int c0, Tensor saveMean,
+                                        Tensor saveInvStd) {
+        throw new UnsupportedOperationException("cuda writes no BatchNorm channel slices (batchNormReluSlices is "
+                + "false)");
+    }
+
+    @Override
+    public void batchNormReluBackwardIntoSlice(Tensor x, Tensor dyBuffer, int c0, Tensor gamma, Tensor beta,
+                                               Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                               Tensor dbeta) {
+        throw new UnsupportedOperationException("cuda writes no BatchNorm channel slices (batchNormReluSlices is "
+                + "false)");
+    }
+
     /** Zeroes dx, then the accumulating kernel (as the interface's default; no kernel of its own). */
     @Override
     public void maxPoolBackwardInto(Tensor x, Tensor dy, Tensor dx, PoolSpec s) {

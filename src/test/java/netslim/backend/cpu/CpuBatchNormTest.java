@@ -97,6 +97,75 @@ class CpuBatchNormTest {
         }
     }
 
+    /**
+     * The slice forms (a concat's buffer in the training plan): batchNormTrainReluSlice writes the bits of
+     * batchNormTrainRelu into channels [c0, c0 + C) of a bigger buffer and nothing else of it;
+     * batchNormReluBackwardIntoSlice reads and masks dy there and gives the bits of batchNormReluBackwardInto in dx,
+     * dγ and dβ; on the three plane paths, at the buffer's first, middle and last channels.
+     */
+    @ParameterizedTest
+    @CsvSource({"3, 5, 17, 19, 0, 4", "8, 4, 14, 14, 3, 2", "2, 3, 3, 5, 6, 0", "4, 2, 7, 7, 1, 1"})
+    void sliceFormsGiveTheWholeTensorsBits(int n, int c, int h, int w, int c0, int after) {
+        Shape shape = Shape.of(n, c, h, w), big = Shape.of(n, c0 + c + after, h, w), ch = Shape.of(c);
+        Rng rng = new Rng(11 + n * 1000L + c * 100 + h * 10 + w);
+        Tensor x = rng.uniform(shape), dy = rng.uniform(shape);
+        Tensor gamma = rng.uniform(ch), beta = rng.uniform(ch);
+        try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
+            Tensor y = Tensor.zeros(shape), mean = Tensor.zeros(ch), invStd = Tensor.zeros(ch);
+            cpu.batchNormTrainRelu(x, gamma, beta, Tensor.zeros(ch), ones(ch), 0.1f, 1e-5f, y, mean, invStd);
+            Tensor buffer = rng.uniform(big), before = buffer.copy(), mean2 = Tensor.zeros(ch), inv2 = Tensor.zeros(ch);
+            cpu.batchNormTrainReluSlice(x, gamma, beta, Tensor.zeros(ch), ones(ch), 0.1f, 1e-5f, buffer, c0,
+                    mean2, inv2);
+            Tensor own = Tensor.zeros(shape), rest = Tensor.zeros(big);
+            cpu.copyChannels(buffer, c0, own, 0, c, false);
+            assertSameBits(y, own, "y in the buffer, " + shape + " at " + c0);
+            assertSameBits(mean, mean2, "saved mean");
+            assertSameBits(invStd, inv2, "saved 1/sigma");
+            cpu.copy(buffer, rest);
+            cpu.copyChannels(before, c0, rest, c0, c, false); // put the slice's old values back: all else unchanged
+            assertSameBits(before, rest, "the buffer outside the slice");
+
+            Tensor dyOne = dy.copy(), dxOne = Tensor.zeros(shape), dgOne = Tensor.zeros(ch), dbOne = Tensor.zeros(ch);
+            cpu.batchNormReluBackwardInto(x, y, dyOne, gamma, beta, mean, invStd, dxOne, dgOne, dbOne);
+            Tensor grads = rng.uniform(big), gradsBefore = grads.copy();
+            cpu.copyChannels(dy, 0, grads, c0, c, false);
+            Tensor dxS = Tensor.zeros(shape), dgS = Tensor.zeros(ch), dbS = Tensor.zeros(ch);
+            java.util.Arrays.fill(dxS.data(), Float.NaN); // overwritten
+            cpu.batchNormReluBackwardIntoSlice(x, grads, c0, gamma, beta, mean, invStd, dxS, dgS, dbS);
+            Tensor dyS = Tensor.zeros(shape);
+            cpu.copyChannels(grads, c0, dyS, 0, c, false);
+            assertSameBits(dyOne, dyS, "masked dy in the buffer");
+            assertSameBits(dxOne, dxS, "dx");
+            assertSameBits(dgOne, dgS, "dgamma");
+            assertSameBits(dbOne, dbS, "dbeta");
+            cpu.copyChannels(gradsBefore, c0, grads, c0, c, false);
+            assertSameBits(gradsBefore, grads, "the gradient buffer outside the slice");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void sliceFormsRefuseABufferThatCannotHoldTheChannels() {
+        Shape shape = Shape.of(2, 3, 4, 4), ch = Shape.of(3);
+        Tensor x = Tensor.zeros(shape);
+        try (CpuBackend cpu = CpuBackend.create(1, Gemm.select("java", 1))) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> cpu.batchNormTrainReluSlice(x, null, null, null, null, 0.1f, 1e-5f,
+                            Tensor.zeros(2, 5, 4, 4), 3, Tensor.zeros(ch), Tensor.zeros(ch)));
+            assertTrue(e.getMessage().contains("batchNormTrain") && e.getMessage().contains("at channel 3"),
+                    e.getMessage());
+            e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> cpu.batchNormReluBackwardIntoSlice(x, Tensor.zeros(3, 8, 4, 4), 0, null, null,
+                            Tensor.zeros(ch), ones(ch), Tensor.zeros(shape), null, null));
+            assertTrue(e.getMessage().contains("batchNormBackward") && e.getMessage().contains("dy"), e.getMessage());
+        }
+    }
+
+    private static Tensor ones(Shape s) {
+        Tensor t = Tensor.zeros(s);
+        java.util.Arrays.fill(t.data(), 1f);
+        return t;
+    }
+
     private static void assertSameBits(Tensor expected, Tensor actual, String what) {
         float[] e = expected.toArray(), a = actual.toArray();
         for (int i = 0; i < e.length; i++) {
