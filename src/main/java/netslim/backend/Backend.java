@@ -144,6 +144,16 @@ public interface Backend extends AutoCloseable {
     void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s);
 
     /**
+     * {@link #conv2dBackward} with dx overwritten rather than added into (a plan calls it where the conv is the only
+     * reader of its input, so no zeroing of dx is needed first); dw and db are still added into. The default zeroes dx,
+     * then adds into it.
+     */
+    default void conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
+        if (dx != null) fill(dx, 0f);
+        conv2dBackward(x, w, dy, dx, dw, db, s);
+    }
+
+    /**
      * Sibling convs of one input, forward: {@code conv2d(x, ws[i], bs[i], ys[i], specs[i])} for every i (bs[i] may be
      * null) — a training plan's pointwise convs that read the same tensor (an inception block's branch heads). A
      * backend may run them as one product over the stacked weights. The default runs them one by one.

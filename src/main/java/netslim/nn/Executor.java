@@ -1234,13 +1234,20 @@ public final class Executor implements AutoCloseable {
     private final java.util.Set<String> fusedReluBackward = new java.util.HashSet<>();
 
     /**
+     * -Dnetslim.train.convDxInto=false: a conv's input gradient is zeroed and added into even where the conv is its
+     * only reader (read when a plan's first backward runs; not final: probes flip it).
+     */
+    static boolean CONV_DX_INTO = !"false".equals(System.getProperty("netslim.train.convDxInto"));
+
+    /**
      * Activations whose gradient buffer backward writes whole in one go, so it need not be zeroed: the graph's output
      * (the loss gradient is copied in) when nothing reads it, and a node's output read by exactly one node, not a
      * view, that is a ReLU ({@link Backend#reluBackwardInto}), a BatchNorm ({@link Backend#batchNormBackwardInto}),
-     * a max pool ({@link Backend#maxPoolBackwardInto}) or a Concat (its slice of the concat's gradient copied, not
-     * added). Every other gradient is a sum of
-     * contributions and is zeroed first. On GoogLeNet this skips the zeroing of most buffers: every conv's output
-     * (its BatchNorm's input), every BatchNorm's (its ReLU's input) and every branch's end (its concat's input).
+     * a max pool ({@link Backend#maxPoolBackwardInto}), a Concat (its slice of the concat's gradient copied, not
+     * added) or, on host backends, a conv that is no sibling group's member ({@link Backend#conv2dBackwardInto}).
+     * Every other gradient is a sum of contributions and is zeroed first. On GoogLeNet this skips the zeroing of most
+     * buffers: every conv's output (its BatchNorm's input), every BatchNorm's (its ReLU's input), every branch's end
+     * (its concat's input) and every input of a 3x3 conv or of a pool branch's 1x1.
      */
     java.util.Set<String> gradsWrittenOnce() {
         Map<String, Integer> uses = readCounts();
@@ -1251,8 +1258,10 @@ public final class Executor implements AutoCloseable {
         if (last != null && !isView(last.layer()) && !uses.containsKey(output)) out.add(output);
         for (Node n : graph.nodes()) {
             Layer l = n.layer();
+            boolean conv = l instanceof Layer.Conv2d && CONV_DX_INTO && backend.isHost()
+                    && !trainingSiblingMembers.contains(n.name());
             if (!(l instanceof Layer.Relu || l instanceof Layer.BatchNorm2d || l instanceof Layer.Concat
-                    || l instanceof Layer.MaxPool2d)) continue;
+                    || l instanceof Layer.MaxPool2d || conv)) continue;
             for (String in : n.inputs()) {
                 Node src = byName.get(in);
                 if (src == null || isView(src.layer()) || in.equals(output) || uses.get(in) != 1) continue;
@@ -1284,6 +1293,9 @@ public final class Executor implements AutoCloseable {
         Tensor dx = gradOf(in0);
         if (trainingSiblingMembers.contains(name)) {
             if (trainingSiblings.containsKey(name)) siblings(name, false); // the last of the group backward reaches
+        } else if (l instanceof Layer.Conv2d c && dx != null && gradWrittenOnce.contains(in0)) { // dx written whole
+            backend.conv2dBackwardInto(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
+                    c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
         } else if (l instanceof Layer.Conv2d c) {
             backend.conv2dBackward(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
                     c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());

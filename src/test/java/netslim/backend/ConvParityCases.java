@@ -293,15 +293,23 @@ final class ConvParityCases {
         });
     }
 
-    /** dx, dw, db start random: the backward pass must add to them. Sums over N·HW terms: looser atol. */
+    /**
+     * dx, dw, db start random: the backward pass must add to them; then conv2dBackwardInto on another random dx,
+     * which it must overwrite (dw still added into). Sums over N·HW terms: looser atol.
+     */
     private static ParityCase backward(ConvShape s) {
-        return new ParityCase("conv2dBackward " + s.label(), Set.of("conv2dBackward"), 1e-4, 1e-4, c -> {
+        return new ParityCase("conv2dBackward " + s.label(), Set.of("conv2dBackward", "conv2dBackwardInto"), 1e-4,
+                1e-4, c -> {
             Tensor x = c.in(s.x()), w = c.in(s.weight()), dy = c.in(s.y());
             Tensor dx = c.out(s.x()), dw = c.out(s.weight()), db = c.out(s.spec().outChannels());
             c.b.conv2dBackward(x, w, dy, dx, dw, db, s.spec());
             c.keep("dx", dx);
             c.keep("dw", dw);
             c.keep("db", db);
+            Tensor into = c.out(s.x()), dw2 = c.out(s.weight());
+            c.b.conv2dBackwardInto(x, w, dy, into, dw2, null, s.spec());
+            c.keep("dx written", into);
+            c.keep("dw beside it", dw2);
         });
     }
 
@@ -339,7 +347,8 @@ final class ConvParityCases {
                     c.keep("y", y);
                     c.keep("relu y", yr);
                 }),
-                new ParityCase("conv2dBackward " + s.label(), Set.of("conv2dBackward"), atolBwd, 1e-4, c -> {
+                new ParityCase("conv2dBackward " + s.label(), Set.of("conv2dBackward", "conv2dBackwardInto"), atolBwd,
+                        1e-4, c -> {
                     Tensor x = c.in(s.x()), w = c.in(s.weight()), dy = c.in(s.y());
                     Tensor dx = c.out(s.x()), dw = c.out(s.weight()), db = c.out(s.spec().outChannels());
                     c.b.conv2dBackward(x, w, dy, dx, dw, db, s.spec());
@@ -349,6 +358,10 @@ final class ConvParityCases {
                     Tensor only = c.out(s.x()); // dx alone (training's convs on the graph input skip it)
                     c.b.conv2dBackward(x, w, dy, only, null, null, s.spec());
                     c.keep("dx alone", only);
+                    Tensor into = c.out(s.x()), dw2 = c.out(s.weight()); // dx written (Winograd writes it)
+                    c.b.conv2dBackwardInto(x, w, dy, into, dw2, null, s.spec());
+                    c.keep("dx written", into);
+                    c.keep("dw beside it", dw2);
                 }));
     }
 

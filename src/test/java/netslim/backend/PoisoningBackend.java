@@ -87,6 +87,12 @@ public final class PoisoningBackend implements Backend {
     }
 
     @Override
+    public void conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
+        poison(dx);
+        b.conv2dBackwardInto(x, w, dy, dx, dw, db, s);
+    }
+
+    @Override
     public void conv2dSiblings(Tensor x, Tensor[] ws, Tensor[] bs, Tensor[] ys, ConvSpec[] specs) {
         for (Tensor y : ys) poison(y);
         b.conv2dSiblings(x, ws, bs, ys, specs);

@@ -89,8 +89,8 @@ class ExecutorGradientTest {
 
     /**
      * backward zeroes only the gradients that several contributions add into; the others (a conv's output read by
-     * its BatchNorm alone, a BatchNorm's read by its ReLU alone, a branch's end read by its concat alone, the graph's
-     * output) are written whole by their one contribution. Which ones those are, and that a second backward on the
+     * its BatchNorm alone, a BatchNorm's read by its ReLU alone, a branch's end read by its concat alone, a conv's
+     * input read by that conv alone, the graph's output) are written whole by their one contribution. Which ones those are, and that a second backward on the
      * same buffers (still holding the first one's values; NaN-poisoned before each overwrite on the poisoning
      * backend) gives the reference's gradients.
      */
@@ -101,7 +101,9 @@ class ExecutorGradientTest {
         Tensor x = new Rng(22).uniform(Shape.of(2, 3, 8, 8)), dy = new Rng(23).uniform(Shape.of(2, 3));
         try (Executor ex = new Executor(g, backend, 2, Executor.Mode.TRAINING);
              Executor ref = new Executor(r, new ReferenceKernels(), 2, Executor.Mode.TRAINING)) {
-            assertEquals(java.util.Set.of("stem", "stem_bn", "branch1", "branch2", "fc"), ex.gradsWrittenOnce());
+            // host backends: branch2_pool and cat too, each read by one conv alone (conv2dBackwardInto)
+            assertEquals(java.util.Set.of("stem", "stem_bn", "branch1", "branch2", "fc", "branch2_pool", "cat"),
+                    ex.gradsWrittenOnce());
             ref.forward(x);
             r.params().zeroGrads();
             ref.backward(dy);

@@ -371,12 +371,30 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void conv2dBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
-        if (dx != null && winogradInputGradient(w, dy, dx, s)) dx = null; // added in; dw, db below as before
+        convBackward(x, w, dy, dx, dw, db, s, false);
+    }
+
+    /**
+     * dx written, not added into: the Winograd input gradient writes it in its output transform and the per-image
+     * pointwise products with beta 0 (no zeroing pass); the other paths zero it first.
+     */
+    @Override
+    public void conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
+        convBackward(x, w, dy, dx, dw, db, s, true);
+    }
+
+    private void convBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s,
+                              boolean into) {
+        if (dx != null && winogradInputGradient(w, dy, dx, s, into)) dx = null; // done; dw, db below as before
+        if (dx != null && into && !conv.writesInputGradient(x, w, dy, s)) {
+            fill(dx, 0f);
+            into = false;
+        }
         if (dw != null && winogradWeightGradient(x, dy, s)) {
             winograd.weightGradient(x, dy, dw, s);
             dw = null;
         }
-        conv.backward(x, w, dy, dx, dw, db, s);
+        conv.backward(x, w, dy, dx, dw, db, s, into);
     }
 
     /**
@@ -409,7 +427,7 @@ public final class CpuBackend implements Backend {
      * (which adds every column back, 9 per input element) — into a scratch tensor, then added into dx. False (dx
      * untouched) when it does not apply.
      */
-    private boolean winogradInputGradient(Tensor w, Tensor dy, Tensor dx, ConvSpec s) {
+    private boolean winogradInputGradient(Tensor w, Tensor dy, Tensor dx, ConvSpec s, boolean into) {
         int m = inputGradientTile(s, dy.shape());
         if (m == 0) return false;
         ConvSpec t = ConvSpec.of(s.outChannels(), s.inChannels(), 3, 1, 2 - s.padH());
@@ -427,8 +445,8 @@ public final class CpuBackend implements Backend {
         }
         Tensor wt = new Tensor(Shape.of(c, k, 3, 3), new netslim.tensor.HostStorage(turned), 0);
         Tensor u = winograd.transformed(wt, t, m, sc, U);
-        if (WINOGRAD_DX_ADDS) {
-            winograd.forward(dy, u, null, dx, 0, t, false, true);
+        if (into || WINOGRAD_DX_ADDS) {
+            winograd.forward(dy, u, null, dx, 0, t, false, !into); // written, or added in
         } else {
             Tensor tmp = new Tensor(dx.shape(), new netslim.tensor.HostStorage(sc.get(DX, dx.size())), 0);
             winograd.forward(dy, u, null, tmp, t, false);

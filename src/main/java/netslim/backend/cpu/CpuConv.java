@@ -346,6 +346,20 @@ final class CpuConv {
     }
 
     void backward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
+        backward(x, w, dy, dx, dw, db, s, false);
+    }
+
+    /**
+     * Whether {@link #backward} with {@code into} writes the whole of dx itself (the per-image pointwise path: each
+     * image's dX_n is one product), so dx needs no zeroing first.
+     */
+    boolean writesInputGradient(Tensor x, Tensor w, Tensor dy, ConvSpec s) {
+        Plan p = plan(x, w, dy, s);
+        return !s.isDepthwise() && perImagePointwise(p) && perImageBackward(p.hw(), p.outG());
+    }
+
+    /** {@link #backward}; with into, dx is overwritten — only where {@link #writesInputGradient} (else added into). */
+    void backward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s, boolean into) {
         Plan p = plan(x, w, dy, s);
         if (dx != null) ShapeChecks.requireShape(dx, x.shape(), "conv2dBackward", "dx");
         if (dw != null) ShapeChecks.requireShape(dw, w.shape(), "conv2dBackward", "dw");
@@ -359,9 +373,10 @@ final class CpuConv {
         if (db != null) biasGradient(dy.data(), dy.offset(), db.data(), db.offset(), p.images(), s.outChannels(), p.hw());
         if (dx == null && dw == null) return;
         if (perImagePointwise(p) && perImageBackward(p.hw(), p.outG())) {
-            perImagePointwiseBackward(p, x, w, dy, dx, dw);
+            perImagePointwiseBackward(p, x, w, dy, dx, dw, into);
             return;
         }
+        if (into && dx != null) throw new IllegalStateException("conv2dBackwardInto: this path adds into dx: " + s);
         for (int n0 = 0; n0 < p.images(); n0 += p.blockImages()) {
             int b = Math.min(p.blockImages(), p.images() - n0);
             for (int grp = 0; grp < p.groups(); grp++) backwardBlock(p, x, w, dy, dx, dw, n0, b, grp);
@@ -397,7 +412,8 @@ final class CpuConv {
      * the threads. Each share adds its dW into a buffer of its own (the first image overwrites it); the shares' dWs
      * are then added into dw.
      */
-    private void perImagePointwiseBackward(Plan p, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw) {
+    private void perImagePointwiseBackward(Plan p, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, boolean into) {
+        float dxBeta = into ? 0f : 1f;
         int images = p.images(), parts = Math.min(pool.threads(), images), hw = p.hw(), in = p.inG(), out = p.outG();
         int size = out * in;
         float[] partial = dw == null ? null : scratch.get().get(Scratch.GATHER, parts * size);
@@ -411,8 +427,8 @@ final class CpuConv {
                                 x.offset() + xOff, hw, n == first ? 0f : 1f, partial, q * size, in);
                     }
                     if (dx != null) {
-                        single.sgemm(true, false, in, hw, out, 1f, w.data(), w.offset(), in, dy.data(), dyOff, hw, 1f,
-                                dx.data(), dx.offset() + xOff, hw);
+                        single.sgemm(true, false, in, hw, out, 1f, w.data(), w.offset(), in, dy.data(), dyOff, hw,
+                                dxBeta, dx.data(), dx.offset() + xOff, hw);
                     }
                 }
             }

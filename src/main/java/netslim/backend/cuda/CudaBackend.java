@@ -336,6 +336,12 @@ public final class CudaBackend implements Backend {
         conv.backward(x, w, dy, dx, dw, db, s);
     }
 
+    /** Zeroes dx, then the accumulating backward (the interface's default). */
+    @Override
+    public void conv2dBackwardInto(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db, ConvSpec s) {
+        Backend.super.conv2dBackwardInto(x, w, dy, dx, dw, db, s);
+    }
+
     /**
      * The members one by one (the interface's default). The training plan calls it only on host backends; the
      * parity suite checks it here.
