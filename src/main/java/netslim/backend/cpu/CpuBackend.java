@@ -253,11 +253,11 @@ public final class CpuBackend implements Backend {
 
     /**
      * Per calling thread: the buffers of the per-call Winograd convs (training), reused from call to call — the
-     * transformed weights (U), the turned weights of the input gradient (TURNED) and that gradient before it is
-     * added into dx (DX).
+     * transformed weights (U) and the input gradient before it is added into dx (DX, with
+     * -Dnetslim.winograd.addInto=false).
      */
-    private final ThreadLocal<Scratch> trainingScratch = ThreadLocal.withInitial(() -> new Scratch(3));
-    private static final int U = 0, TURNED = 1, DX = 2;
+    private final ThreadLocal<Scratch> trainingScratch = ThreadLocal.withInitial(() -> new Scratch(2));
+    private static final int U = 0, DX = 1;
 
     /**
      * Winograd weights, (16, K, C) for F(2x2, 3x3) or (36, K, C) for F(4x4, 3x3), for the 3x3 stride-1 convs where
@@ -424,8 +424,9 @@ public final class CpuBackend implements Backend {
      * dx of a 3x3 stride-1 conv is itself a 3x3 stride-1 conv: of dy, with the weights transposed (in ↔ out) and
      * turned by 180°, padding 2 − pad. Where that conv takes the Winograd path ({@link CpuWinograd#tileSize} on dy)
      * it runs there — 2.25x (F(2x2)) or 4x (F(4x4)) fewer multiplies than the GEMM into columns and the col2im fold
-     * (which adds every column back, 9 per input element) — into a scratch tensor, then added into dx. False (dx
-     * untouched) when it does not apply.
+     * (which adds every column back, 9 per input element) — its output transform adding into dx, or with into
+     * writing it; the weight transform reads the turned kernels in place from w. False (dx untouched) when it does
+     * not apply.
      */
     private boolean winogradInputGradient(Tensor w, Tensor dy, Tensor dx, ConvSpec s, boolean into) {
         int m = inputGradientTile(s, dy.shape());
@@ -436,15 +437,7 @@ public final class CpuBackend implements Backend {
         ShapeChecks.requireShape(dx, "conv2dBackward", "dx", dy.shape().n(), c, t.outH(dy.shape().h()),
                 t.outW(dy.shape().w()));
         Scratch sc = trainingScratch.get();
-        float[] wd = w.data(), turned = sc.get(TURNED, k * c * 9);
-        int wo = w.offset();
-        for (int o = 0; o < k; o++) {
-            for (int i = 0; i < c; i++) {
-                for (int q = 0; q < 9; q++) turned[(i * k + o) * 9 + q] = wd[wo + (o * c + i) * 9 + 8 - q];
-            }
-        }
-        Tensor wt = new Tensor(Shape.of(c, k, 3, 3), new netslim.tensor.HostStorage(turned), 0);
-        Tensor u = winograd.transformed(wt, t, m, sc, U);
+        Tensor u = winograd.transformedTurned(w, t, m, sc, U); // the turned weights read in place from w
         if (into || WINOGRAD_DX_ADDS) {
             winograd.forward(dy, u, null, dx, 0, t, false, !into); // written, or added in
         } else {

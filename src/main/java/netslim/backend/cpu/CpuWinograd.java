@@ -229,12 +229,39 @@ final class CpuWinograd {
      * 14x14 maps (zeroing and page faults).
      */
     Tensor transformed(Tensor w, ConvSpec s, int m, Scratch scratch, int slot) {
+        return transformed(w, s, m, scratch, slot, false);
+    }
+
+    /**
+     * {@link #transformed} of the turned weights of the conv whose input gradient s is (s: C outputs from K inputs),
+     * read straight from that conv's own weights w (K x C x 3 x 3): kernel (o, i) of the turned conv is kernel (i, o)
+     * of w rotated by 180°. No turned copy is made.
+     */
+    Tensor transformedTurned(Tensor w, ConvSpec s, int m, Scratch scratch, int slot) {
+        return transformed(w, s, m, scratch, slot, true);
+    }
+
+    private Tensor transformed(Tensor w, ConvSpec s, int m, Scratch scratch, int slot, boolean turned) {
         if (!eligible(s)) throw new IllegalArgumentException("Winograd: not a 3x3 stride-1 conv: " + s);
         int k = s.outChannels(), c = s.inChannels(), a2 = (m + 2) * (m + 2);
         int kp = packed() ? BlockedGemm.roundUp(k, MR) : k;
         float[] u = scratch.get(slot, a2 * kp * c);
-        transformInto(pool, w.data(), w.offset(), k, c, m, packed(), u);
+        transformInto(pool, w.data(), w.offset(), k, c, m, packed(), u, turned);
         return new Tensor(Shape.of(a2, kp, c), new netslim.tensor.HostStorage(u), 0);
+    }
+
+    /**
+     * Offset in w of tap t of kernel (o, i) of a conv with k outputs and c inputs: w's own kernel, or, turned, where
+     * w holds the c x k x 3 x 3 weights of the conv whose input gradient this conv computes, kernel (i, o) of w
+     * rotated by 180° (tap 8 − t).
+     */
+    private static int tap(int off, int k, int c, int o, int i, int t, boolean turned) {
+        return turned ? off + (i * k + o) * 9 + 8 - t : off + (o * c + i) * 9 + t;
+    }
+
+    /** Kernel (o, i)'s 9 taps into taps[0, 9) (see {@link #tap}). */
+    private static void taps(float[] w, int off, int k, int c, int o, int i, boolean turned, float[] taps) {
+        for (int t = 0; t < 9; t++) taps[t] = w[tap(off, k, c, o, i, t, turned)];
     }
 
     /**
@@ -243,15 +270,22 @@ final class CpuWinograd {
      * #transformPanels}, in float vectors; otherwise the same double arithmetic as {@link #transformWeights}, so the same floats.
      */
     static void transformInto(WorkerPool pool, float[] w, int off, int k, int c, int m, boolean packed, float[] out) {
+        transformInto(pool, w, off, k, c, m, packed, out, false);
+    }
+
+    /** {@link #transformInto}; turned: of the turned weights, read from w as {@link #tap} says. */
+    static void transformInto(WorkerPool pool, float[] w, int off, int k, int c, int m, boolean packed, float[] out,
+                              boolean turned) {
         double[][] g = m == 2 ? G2 : m == 4 ? G4 : null;
         if (g == null) throw new IllegalArgumentException("Winograd output tile must be 2 or 4, got " + m);
         if (packed && MR == 8 && PANEL_PAIRS && PANELS_IN_VECTORS) {
-            transformPanels(pool, w, off, k, c, m, out);
+            transformPanels(pool, w, off, k, c, m, out, turned);
             return;
         }
         int a = m + 2, kp = packed ? BlockedGemm.roundUp(k, MR) : k;
         pool.parallelFor(kp, MR, (o0, o1) -> {
             double[] gw = new double[3 * a];
+            float[] nine = new float[9];
             for (int o = o0; o < o1; o++) {
                 int base = packed ? o / MR * MR * c + o % MR : o * c, step = packed ? MR : 1;
                 for (int i = 0; i < c; i++) {
@@ -260,7 +294,12 @@ final class CpuWinograd {
                         for (int xi = 0; xi < a * a; xi++) out[xi * kp * c + at] = 0f;
                         continue;
                     }
-                    kernel(g, w, off + (o * c + i) * 9, gw, out, at, kp * c);
+                    if (turned) {
+                        taps(w, off, k, c, o, i, true, nine);
+                        kernel(g, nine, 0, gw, out, at, kp * c);
+                    } else {
+                        kernel(g, w, off + (o * c + i) * 9, gw, out, at, kp * c);
+                    }
                 }
             }
         });
@@ -292,19 +331,25 @@ final class CpuWinograd {
      * threads: 0.48 ms against 2.3 for the scalar double loop (F(2x2)), 0.93 against 4.8 (F(4x4)).
      */
     static void transformPanels(WorkerPool pool, float[] w, int off, int k, int c, int m, float[] out) {
+        transformPanels(pool, w, off, k, c, m, out, false);
+    }
+
+    /** {@link #transformPanels}; turned: of the turned weights, read from w as {@link #tap} says. */
+    static void transformPanels(WorkerPool pool, float[] w, int off, int k, int c, int m, float[] out,
+                                boolean turned) {
         if (!PANEL_PAIRS) throw new IllegalStateException("transformPanels needs 16-lane float vectors");
         int a = m + 2, kp = BlockedGemm.roundUp(k, 8), plane = kp * c;
         float[] gf = m == 2 ? G2F : G4F;
         double[][] gd = m == 2 ? G2 : G4;
         pool.parallelFor(kp / 8, 1, (p0, p1) -> {
-            float[] taps = new float[9 * 16], gg = new float[3 * a * 16];
+            float[] taps = new float[9 * 16], gg = new float[3 * a * 16], nine = new float[9];
             double[] gw = new double[3 * a];
             for (int panel = p0; panel < p1; panel++) {
                 int i = 0;
                 for (; i + 1 < c; i += 2) {
                     for (int lane = 0; lane < 16; lane++) {
-                        int o = panel * 8 + (lane & 7), b = off + (o * c + i + (lane >> 3)) * 9;
-                        for (int t = 0; t < 9; t++) taps[t * 16 + lane] = o < k ? w[b + t] : 0f;
+                        int o = panel * 8 + (lane & 7), il = i + (lane >> 3);
+                        for (int t = 0; t < 9; t++) taps[t * 16 + lane] = o < k ? w[tap(off, k, c, o, il, t, turned)] : 0f;
                     }
                     for (int rr = 0; rr < a; rr++) { // G g: row rr, column col = Σ_p G[rr][p]·g[p][col]
                         float g0 = gf[3 * rr], g1 = gf[3 * rr + 1], g2 = gf[3 * rr + 2];
@@ -332,7 +377,8 @@ final class CpuWinograd {
                             for (int xi = 0; xi < a * a; xi++) out[xi * plane + at] = 0f;
                             continue;
                         }
-                        kernel(gd, w, off + (o * c + i) * 9, gw, out, at, plane);
+                        taps(w, off, k, c, o, i, turned, nine);
+                        kernel(gd, nine, 0, gw, out, at, plane);
                     }
                 }
             }

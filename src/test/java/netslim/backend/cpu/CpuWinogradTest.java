@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -186,6 +187,40 @@ class CpuWinogradTest {
                 CpuWinograd.transformInto(pool, w.data(), 0, k, c, m, packed, out);
                 Close.assertClose(Tensor.of(Shape.of(ref.length), out), Tensor.of(Shape.of(ref.length), ref), 1e-6, 1e-5,
                         "transformInto packed=" + packed + ", F(" + m + "x" + m + ", 3x3)");
+            }
+        }
+    }
+
+    /**
+     * The turned transform (the input gradient's weights read in place: kernel (o, i) is kernel (i, o) of w rotated by
+     * 180°) gives the bits of the plain transform of an explicitly turned copy, in the 8-row vector form (where it
+     * exists: c = 11 channel pairs and a scalar last one, k = 13 with padding rows) and in both transformInto layouts.
+     */
+    @ParameterizedTest(name = "tile {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {2, 4})
+    void turnedTransformMatchesATurnedCopy(int m) {
+        int k = 13, c = 11, a2 = (m + 2) * (m + 2), kp = 16;
+        Tensor w = new Rng(50 + m).uniform(Shape.of(c, k, 3, 3)); // the forward conv's: c outputs from k inputs
+        float[] turned = new float[k * c * 9];
+        for (int o = 0; o < k; o++) {
+            for (int i = 0; i < c; i++) {
+                for (int q = 0; q < 9; q++) turned[(o * c + i) * 9 + q] = w.data()[(i * k + o) * 9 + 8 - q];
+            }
+        }
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (boolean packed : new boolean[] {false, true}) {
+                float[] fromCopy = new float[a2 * (packed ? kp : k) * c], inPlace = new float[fromCopy.length];
+                java.util.Arrays.fill(inPlace, Float.NaN);
+                CpuWinograd.transformInto(pool, turned, 0, k, c, m, packed, fromCopy);
+                CpuWinograd.transformInto(pool, w.data(), 0, k, c, m, packed, inPlace, true);
+                assertArrayEquals(fromCopy, inPlace, "transformInto packed=" + packed + ", F(" + m + "x" + m + ")");
+            }
+            if (CpuWinograd.PANEL_PAIRS) {
+                float[] fromCopy = new float[a2 * kp * c], inPlace = new float[fromCopy.length];
+                java.util.Arrays.fill(inPlace, Float.NaN);
+                CpuWinograd.transformPanels(pool, turned, 0, k, c, m, fromCopy);
+                CpuWinograd.transformPanels(pool, w.data(), 0, k, c, m, inPlace, true);
+                assertArrayEquals(fromCopy, inPlace, "8-row panels, F(" + m + "x" + m + ")");
             }
         }
     }
