@@ -315,24 +315,27 @@ final class ConvParityCases {
 
     /**
      * 3x3 stride-1 convs the CPU backend runs on Winograd without prepared weights (training): the serving rule and
-     * at least {@code CpuBackend.PER_CALL_WINOGRAD_MIN_PIXELS} (1,024) output pixels in the call, for y and for dx
-     * (the last one's dx: 12·9·11 = 1,188); padding 1 / 0 / 2, odd sizes; the last one F(4x4, 3x3).
+     * at least {@code CpuBackend.PER_CALL_WINOGRAD_MIN_PIXELS} (196) output pixels in the call for y, and for dx at
+     * least {@code INPUT_GRADIENT_WINOGRAD_MIN_PIXELS} (784) pixels at least 14 wide (the third one's dx: 6·9·15 =
+     * 810); padding 1 / 0 / 2, odd sizes; the fourth one F(4x4, 3x3); the last one 7x7 maps at batch 8 (392 pixels:
+     * y on Winograd, dx on im2col + GEMM).
      */
     static List<ConvShape> perCallWinogradShapes() {
         return List.of(
                 new ConvShape("winograd 5x16x17x15 pad1", 5, 17, 15, spec(16, 18, 3, 3, 1, 1, 1, 1, 1), true),
                 new ConvShape("winograd 4x20x18x18 pad0", 4, 18, 18, spec(20, 16, 3, 3, 1, 0, 0, 1, 1), false),
-                new ConvShape("winograd 12x17x9x11 pad2", 12, 9, 11, spec(17, 23, 3, 3, 1, 2, 2, 1, 1), true),
-                new ConvShape("winograd4 1x32x57x57 pad1", 1, 57, 57, spec(32, 40, 3, 3, 1, 1, 1, 1, 1), true));
+                new ConvShape("winograd 6x17x9x15 pad2", 6, 9, 15, spec(17, 23, 3, 3, 1, 2, 2, 1, 1), true),
+                new ConvShape("winograd4 1x32x57x57 pad1", 1, 57, 57, spec(32, 40, 3, 3, 1, 1, 1, 1, 1), true),
+                new ConvShape("winograd 8x20x7x7 pad1", 8, 7, 7, spec(20, 24, 3, 3, 1, 1, 1, 1, 1), false));
     }
 
     /**
      * The Winograd shapes through the unprepared calls training makes: conv2d and conv2dRelu (the CPU backend
      * transforms the weights per call) and conv2dBackward, whose dx the CPU backend computes as a 3x3 conv of dy
      * with the weights transposed and turned by 180° and padding 2 − pad (0 / 1 / 2 here → 2 / 1 / 0), on F(2x2)
-     * and, for the last shape, F(4x4), then adds into dx (which starts random); and whose dw it computes by
-     * F(3x3, 2x2) where dy is at least 14 wide with 256 tiles (the first, second and last shapes here; the third stays
-     * on im2col). Winograd's tolerance as {@link #prepared}: dx sums 9·K products.
+     * and, for the fourth shape, F(4x4), then adds into dx (which starts random; the last shape's dx stays on
+     * im2col + GEMM); and whose dw it computes by F(3x3, 2x2) where dy is at least 14 wide with 256 tiles (the first
+     * four shapes here; the last stays on im2col). Winograd's tolerance as {@link #prepared}: dx sums 9·K products.
      */
     private static List<ParityCase> unprepared(ConvShape s) {
         double atolFwd = ParityCase.ATOL * Math.sqrt(9.0 * s.spec().inChannels());

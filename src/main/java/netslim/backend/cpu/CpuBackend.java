@@ -231,21 +231,38 @@ public final class CpuBackend implements Backend {
      * this call; false when the conv does not take it.
      */
     private boolean winogradForward(Tensor x, Tensor w, Tensor bias, Tensor y, ConvSpec s, boolean relu) {
-        int m = CpuWinograd.tileSize(s, x.shape());
-        if (m == 0 || outputPixels(s, x.shape()) < PER_CALL_WINOGRAD_MIN_PIXELS) return false;
+        int m = perCallForwardTile(s, x.shape());
+        if (m == 0) return false;
         ShapeChecks.requireShape(w, "conv2d", "w", s.outChannels(), s.inChannels(), 3, 3);
         winograd.forward(x, winograd.transformed(w, s, m, trainingScratch.get(), U), bias, y, s, relu);
         return true;
     }
 
     /**
-     * Unprepared convs take the Winograd path only with at least this many output pixels in the call (N·outH·outW):
-     * the per-call weight transform costs as much as the conv's multiplies per ~(m + 2)² pixels. GoogLeNet, batch 8,
-     * 2 threads, forward / backward ms, im2col + GEMM against Winograd: 7x7 maps (392 pixels) 4.13 / 5.63 against
-     * 4.60 / 8.04 (lost), 14x14 (1,568) 8.39 / 13.47 against 5.84 / 12.65, 28x28 12.76 / 23.81 against 8.94 / 20.70,
-     * 56x56 39.3 / 83.9 against 17.9 / 68.2.
+     * Unprepared convs take the Winograd path forward only with at least this many output pixels in the call
+     * (N·outH·outW): below it the per-call weight transform is not paid back. Session 10 measured 1,024 (7x7 maps at
+     * batch 8 lost then); the Winograd path has got faster since, and session 17 measured (2 threads, per call,
+     * im2col + GEMM against Winograd, ms): GoogLeNet's 7x7 convs at batch 8 (392 pixels) 3.20 / 2.31, 2.07 / 1.53,
+     * 0.39 / 0.31; at batch 4 (196) 1.87 / 1.63, 1.05 / 0.96; 14x14 at batch 1 (196) 1.48 / 1.12, 0.52 / 0.45, 0.084 /
+     * 0.082; at batch 2 (98 pixels) even (0.98 / 0.96, 0.58 / 0.58). The input gradient has its own line
+     * ({@link #INPUT_GRADIENT_WINOGRAD_MIN_PIXELS}).
      */
-    static final int PER_CALL_WINOGRAD_MIN_PIXELS = 1024;
+    static final int PER_CALL_WINOGRAD_MIN_PIXELS = 196;
+
+    /** The Winograd tile an unprepared conv's forward takes on x of shape {@code x}; 0 when it stays on the GEMM. */
+    static int perCallForwardTile(ConvSpec s, Shape x) {
+        int m = CpuWinograd.tileSize(s, x);
+        return m == 0 || outputPixels(s, x) < PER_CALL_WINOGRAD_MIN_PIXELS ? 0 : m;
+    }
+
+    /**
+     * The input gradient (a conv of dy, see {@link #winogradInputGradient}) takes Winograd only with at least this many
+     * pixels of dx in the call and dx at least {@link #INPUT_GRADIENT_WINOGRAD_MIN_WIDTH} wide: on 7x7 maps it loses
+     * (session 17, ms, im2col + GEMM against Winograd: batch 8 2.56 / 2.60, 1.77 / 1.98, 0.29 / 0.39; batch 16 3.57 /
+     * 3.69, 0.51 / 0.84), at 14x14 from batch 4 (784 pixels) and at 28x28 from batch 1 it wins (1.85 / 1.39, 3.69 /
+     * 2.60; 1.02 / 0.71, 1.70 / 1.24).
+     */
+    static final int INPUT_GRADIENT_WINOGRAD_MIN_PIXELS = 784, INPUT_GRADIENT_WINOGRAD_MIN_WIDTH = 14;
 
     private static long outputPixels(ConvSpec s, Shape x) {
         return (long) x.n() * s.outH(x.h()) * s.outW(x.w());
@@ -456,7 +473,9 @@ public final class CpuBackend implements Backend {
         if (!CpuWinograd.eligible(s) || s.padH() != s.padW() || s.padH() > 2) return 0;
         ConvSpec t = ConvSpec.of(s.outChannels(), s.inChannels(), 3, 1, 2 - s.padH());
         int m = CpuWinograd.tileSize(t, dy);
-        return m == 0 || outputPixels(t, dy) < PER_CALL_WINOGRAD_MIN_PIXELS ? 0 : m;
+        boolean pays = outputPixels(t, dy) >= INPUT_GRADIENT_WINOGRAD_MIN_PIXELS
+                && t.outW(dy.w()) >= INPUT_GRADIENT_WINOGRAD_MIN_WIDTH;
+        return m == 0 || !pays ? 0 : m;
     }
 
     /**
