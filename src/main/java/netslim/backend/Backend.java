@@ -198,7 +198,6 @@ public interface Backend extends AutoCloseable {
         relu(y, y);
     }
 
-    /** Eval-mode BatchNorm2d: y = gamma * (x - mean) / sqrt(var + eps) + beta. */
     /**
      * Whether {@link #batchNormTrainReluSlice} and {@link #batchNormReluBackwardIntoSlice} exist: a training plan's
      * BatchNorm + in-place ReLU at the end of a concat's input branch writing its output into its channels of the
@@ -230,6 +229,7 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " writes no BatchNorm channel slices");
     }
 
+    /** Eval-mode BatchNorm2d: y = gamma * (x - mean) / sqrt(var + eps) + beta. */
     void batchNormEval(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor y);
 
     /** Gradients of training-mode BatchNorm2d (added into dx, dgamma, dbeta). */

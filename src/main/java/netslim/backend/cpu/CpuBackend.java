@@ -554,10 +554,7 @@ public final class CpuBackend implements Backend {
         batchNorm.backward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, false);
     }
 
-    /**
-     * The ReLU's mask recomputed from x and the saved statistics plane by plane, right before the BatchNorm's sums
-     * read the plane: y is not read, and dy is written once (the two ops: y, dy and dy again in the ReLU's pass).
-     */
+    /** The slice forms: y and dy at their channels of a concat's buffers (CpuBatchNorm reads the buffer's layout). */
     @Override
     public boolean batchNormReluSlices() {
         return true;
@@ -577,6 +574,10 @@ public final class CpuBackend implements Backend {
         batchNorm.backward(x, dyBuffer, c0, gamma, beta, saveMean, saveInvStd, dx, dgamma, dbeta, false, true);
     }
 
+    /**
+     * The ReLU's mask recomputed from x and the saved statistics plane by plane, right before the BatchNorm's sums
+     * read the plane: y is not read, and dy is written once (the two ops: y, dy and dy again in the ReLU's pass).
+     */
     @Override
     public void batchNormReluBackwardInto(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor beta,
                                           Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
