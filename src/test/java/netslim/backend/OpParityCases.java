@@ -211,7 +211,10 @@ final class OpParityCases {
                 new Pool("2x2 s2 odd", new int[] {3, 2, 7, 5}, PoolSpec.of(2, 2, 0, false)),
                 new Pool("3x2 s(2,1) pad(1,1) no-count-pad", new int[] {2, 2, 7, 6},
                         new PoolSpec(3, 2, 2, 1, 1, 1, true, false)),
-                new Pool("3x3 s2 32x32 planes", new int[] {2, 16, 32, 32}, PoolSpec.of(3, 2, 1, false)));
+                new Pool("3x3 s2 32x32 planes", new int[] {2, 16, 32, 32}, PoolSpec.of(3, 2, 1, false)),
+                // w = 2·outW: the CPU's flat stride-2 pass (GoogLeNet's ceil-mode geometry; 2x2)
+                new Pool("3x3 s2 ceil 16x16", new int[] {2, 5, 16, 16}, PoolSpec.of(3, 2, 0, true)),
+                new Pool("2x2 s2 14x14", new int[] {2, 3, 14, 14}, PoolSpec.of(2, 2, 0, true)));
         for (Pool p : pools) {
             int[] y = {p.x()[0], p.x()[1], p.spec().outH(p.x()[2]), p.spec().outW(p.x()[3])};
             cases.add(new ParityCase("maxPool " + p.label(), Set.of("maxPool", "maxPoolBackward"), c -> {
