@@ -90,9 +90,9 @@ class ExecutorGradientTest {
     /**
      * backward zeroes only the gradients that several contributions add into; the others (a conv's output read by
      * its BatchNorm alone, a BatchNorm's read by its ReLU alone, a branch's end read by its concat alone, a conv's
-     * input read by that conv alone, the graph's output) are written whole by their one contribution. Which ones those are, and that a second backward on the
-     * same buffers (still holding the first one's values; NaN-poisoned before each overwrite on the poisoning
-     * backend) gives the reference's gradients.
+     * input read by that conv alone, the graph's output) are written whole by their one contribution. Which ones
+     * those are, and that a second backward on the same buffers (still holding the first one's values; NaN-poisoned
+     * before each overwrite on the poisoning backend) gives the reference's gradients.
      */
     @ParameterizedTest
     @MethodSource("overwritingBackends")
