@@ -450,13 +450,8 @@ public final class Executor implements AutoCloseable {
      * was verified there.
      */
     private void planSiblingMerges() {
-        Map<String, List<Node>> byInput = new java.util.LinkedHashMap<>();
-        for (Node n : graph.nodes()) {
-            if (n.layer() instanceof Layer.Conv2d c && c.spec().isPointwise() && !n.name().equals(graph.outputName())
-                    && !graph.outputName().equals(fusedConvToRelu.get(n.name()))) {
-                byInput.computeIfAbsent(n.inputs().get(0), k -> new ArrayList<>()).add(n);
-            }
-        }
+        Map<String, List<Node>> byInput = pointwiseConvsByInput(n -> !n.name().equals(graph.outputName())
+                && !graph.outputName().equals(fusedConvToRelu.get(n.name())));
         Map<String, Integer> uses = readCounts();
         for (List<Node> siblings : byInput.values()) {
             if (siblings.size() < 2) continue;
@@ -636,13 +631,7 @@ public final class Executor implements AutoCloseable {
 
     /** Fills {@link #trainingSiblings} (host training plans; devices keep the one-by-one plan verified there). */
     private void planTrainingSiblings() {
-        Map<String, List<Node>> byInput = new java.util.LinkedHashMap<>();
-        for (Node n : graph.nodes()) {
-            if (n.layer() instanceof Layer.Conv2d c && c.spec().isPointwise()) {
-                byInput.computeIfAbsent(n.inputs().get(0), k -> new ArrayList<>()).add(n);
-            }
-        }
-        for (List<Node> group : byInput.values()) {
+        for (List<Node> group : pointwiseConvsByInput(n -> true).values()) {
             if (group.size() < 2) continue;
             trainingSiblings.put(group.get(0).name(), group.toArray(new Node[0]));
             for (Node n : group) trainingSiblingMembers.add(n.name());
@@ -699,6 +688,17 @@ public final class Executor implements AutoCloseable {
     /** BatchNorm + ReLU pairs that write into their concat's buffers (see {@link #bnSlices}). */
     int concatSlices() {
         return bnSlices.size();
+    }
+
+    /** The pointwise convs that {@code keep} accepts, grouped by their input in node order (sibling candidates). */
+    private Map<String, List<Node>> pointwiseConvsByInput(java.util.function.Predicate<Node> keep) {
+        Map<String, List<Node>> byInput = new java.util.LinkedHashMap<>();
+        for (Node n : graph.nodes()) {
+            if (n.layer() instanceof Layer.Conv2d c && c.spec().isPointwise() && keep.test(n)) {
+                byInput.computeIfAbsent(n.inputs().get(0), k -> new ArrayList<>()).add(n);
+            }
+        }
+        return byInput;
     }
 
     /** Groups of sibling pointwise convs this plan runs as one call each (training plans; 0 otherwise). */

@@ -305,7 +305,7 @@ final class CpuConv {
      * y[o, o + len) = y + bias[at] (only when bias is not null: adding 0 would turn -0 into +0), then max(0, ·) when
      * relu. Vector lanes use Math.max semantics, as the ReLU op does (NaN stays NaN).
      */
-    private static void biasRelu(float[] y, int o, int len, float[] bias, int at, boolean relu) {
+    static void biasRelu(float[] y, int o, int len, float[] bias, int at, boolean relu) {
         boolean addBias = bias != null;
         float bc = addBias ? bias[at] : 0f;
         int i = 0;
@@ -441,9 +441,20 @@ final class CpuConv {
      * order, split over the threads by elements where there are enough.
      */
     private void addParts(float[] partial, int parts, int size, float[] d, int o) {
-        pool.parallelFor(size, 16_384, (i0, i1) -> {
+        addParts(pool, partial, 0, size, parts, size, d, o);
+    }
+
+    /**
+     * d[o, o + count) += partial[from + q·stride, from + q·stride + count) for each part q in [0, parts), in part
+     * order, split over the threads by elements where there are enough (also {@link SiblingPointwise}'s: a member's
+     * rows of each share's stacked weight gradient).
+     */
+    static void addParts(WorkerPool pool, float[] partial, int from, int stride, int parts, int count, float[] d,
+                         int o) {
+        pool.parallelFor(count, 16_384, (i0, i1) -> {
             for (int q = 0; q < parts; q++) {
-                for (int i = i0; i < i1; i++) d[o + i] += partial[q * size + i];
+                int p = from + q * stride;
+                for (int i = i0; i < i1; i++) d[o + i] += partial[p + i];
             }
         });
     }

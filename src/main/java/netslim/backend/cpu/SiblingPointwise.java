@@ -79,7 +79,9 @@ final class SiblingPointwise {
                     for (int i = 0; i < ys.length; i++) {
                         int yo = ys[i].offset() + n * m.out[i] * hw;
                         sl[3].unstageFrom(m.row0[i] * hw, ys[i].data(), yo, m.out[i] * hw);
-                        if (bs[i] != null) addBias(ys[i].data(), yo, bs[i].data(), bs[i].offset(), m.out[i], hw);
+                        for (int ch = 0; bs[i] != null && ch < m.out[i]; ch++) {
+                            CpuConv.biasRelu(ys[i].data(), yo + ch * hw, hw, bs[i].data(), bs[i].offset() + ch, false);
+                        }
                     }
                 }
             }
@@ -110,12 +112,8 @@ final class SiblingPointwise {
                 FloatBuffer a = dx == null ? null : m.stageWeights(sl[0], ws);
                 FloatBuffer sums = sl[4].reserve(size);
                 int first = WorkerPool.split(images, parts, q), end = WorkerPool.split(images, parts, q + 1);
-                if (sideBySide) {
-                    shareSideBySide(m, sl, a, sums, x, dys, dx, first, end - first);
-                    sl[4].unstageFrom(0, partial, q * size, size);
-                    continue;
-                }
-                for (int n = first; n < end; n++) {
+                if (sideBySide) shareSideBySide(m, sl, a, sums, x, dys, dx, first, end - first);
+                for (int n = first; n < end && !sideBySide; n++) {
                     FloatBuffer g = sl[1].reserve(rows * hw);
                     for (int i = 0; i < dys.length; i++) {
                         sl[1].stageAt(m.row0[i] * hw, dys[i].data(), dys[i].offset() + n * m.out[i] * hw,
@@ -134,14 +132,8 @@ final class SiblingPointwise {
             }
         });
         for (int i = 0; i < dws.length; i++) {
-            float[] d = dws[i].data();
-            int o = dws[i].offset(), from = m.row0[i] * in, count = m.out[i] * in;
-            pool.parallelFor(count, 16_384, (j0, j1) -> {
-                for (int q = 0; q < parts; q++) {
-                    int p = q * size + from;
-                    for (int j = j0; j < j1; j++) d[o + j] += partial[p + j];
-                }
-            });
+            CpuConv.addParts(pool, partial, m.row0[i] * in, size, parts, m.out[i] * in, dws[i].data(),
+                    dws[i].offset());
         }
     }
 
@@ -184,13 +176,6 @@ final class SiblingPointwise {
                 if (in) slot.stageAt(at, t, o, hw);
                 else slot.unstageFrom(at, t, o, hw);
             }
-        }
-    }
-
-    private static void addBias(float[] y, int yo, float[] b, int bo, int channels, int hw) {
-        for (int c = 0; c < channels; c++) {
-            float v = b[bo + c];
-            for (int j = yo + c * hw, e = j + hw; j < e; j++) y[j] += v;
         }
     }
 
