@@ -408,7 +408,7 @@ public final class CpuBackend implements Backend {
             into = false;
         }
         if (dw != null && winogradWeightGradient(x, dy, s)) {
-            winograd.weightGradient(x, dy, dw, s);
+            winograd.weightGradient(x, dy, dw, s, weightGradientTile(s, dy.shape()));
             dw = null;
         }
         conv.backward(x, w, dy, dx, dw, db, s, into);
@@ -436,6 +436,44 @@ public final class CpuBackend implements Backend {
 
     /** See {@link #winogradWeightGradient}. */
     static final int WINOGRAD_DW_MIN_WIDTH = 14, WINOGRAD_DW_MIN_TILES = 256;
+
+    /**
+     * -Dnetslim.conv.winogradWeightGradientTile=auto|2|4: the dy tile of a Winograd weight gradient (auto: {@link
+     * #weightGradientTile}'s rule). Not final: probes set it.
+     */
+    static int WEIGHT_GRADIENT_TILE = parseWeightGradientTile(
+            System.getProperty("netslim.conv.winogradWeightGradientTile", "auto"));
+
+    static int parseWeightGradientTile(String v) {
+        return switch (v) {
+            case "auto" -> 0;
+            case "2" -> 2;
+            case "4" -> 4;
+            default -> throw new netslim.NetslimException(
+                    "-Dnetslim.conv.winogradWeightGradientTile must be auto, 2 or 4, got '" + v + "'");
+        };
+    }
+
+    /**
+     * The dy tile (2 or 4) of a weight gradient that {@link #winogradWeightGradient} takes: F(3x3, 4x4) on maps at
+     * least {@link #WEIGHT_GRADIENT4_MIN_WIDTH} wide with at least {@link #WEIGHT_GRADIENT4_MIN_CHANNELS} input
+     * channels and {@link CpuWinograd#MIN_TILES4} 4x4 tiles of dy, else F(3x3, 2x2). Measured on GoogLeNet's 3x3
+     * shapes (dW alone, medians of 40–90 alternated rounds in one JVM, bench/RESULTS.md, session 18): F(4x4) against
+     * F(2x2) 1.29x at 56x56 batch 8 (1.40x at batch 1), 1.08–1.22x at 28x28 with 96–128 channels in (1.07x at batch
+     * 32); 0.74x at 28x28 with 32 in, 0.73–0.81x on 14x14 maps (a row of 4 tiles, 30 % of each cropped), 0.98x at
+     * 16x16; on googlenet-cifar's 32x32 conv3 0.91–0.97x (taken anyway: no rule of width or channels separates it
+     * from the 28x28 and 56x56 maps that gain).
+     */
+    static int weightGradientTile(ConvSpec s, Shape dy) {
+        if (WEIGHT_GRADIENT_TILE != 0) return WEIGHT_GRADIENT_TILE;
+        long tiles4 = (long) dy.n() * ((dy.h() + 3) / 4) * ((dy.w() + 3) / 4);
+        boolean f4 = dy.w() >= WEIGHT_GRADIENT4_MIN_WIDTH && s.inChannels() >= WEIGHT_GRADIENT4_MIN_CHANNELS
+                && tiles4 >= CpuWinograd.MIN_TILES4;
+        return f4 ? 4 : 2;
+    }
+
+    /** See {@link #weightGradientTile}. */
+    static final int WEIGHT_GRADIENT4_MIN_WIDTH = 28, WEIGHT_GRADIENT4_MIN_CHANNELS = 64;
 
     /**
      * dx of a 3x3 stride-1 conv is itself a 3x3 stride-1 conv: of dy, with the weights transposed (in ↔ out) and

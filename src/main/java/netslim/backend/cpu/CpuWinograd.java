@@ -562,7 +562,7 @@ final class CpuWinograd {
      */
     private static void inputTransform(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, float[] sp,
                                        int span) {
-        inputTransform(p, r0, r1, x, xo, v, ld, sp, span, 0, 4);
+        inputTransform(p, r0, r1, x, xo, v, ld, sp, span, 0, 4, 0, p.c());
     }
 
     /**
@@ -570,10 +570,10 @@ final class CpuWinograd {
      * (ξ − 4·from).
      */
     private static void inputTransform(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, float[] sp,
-                                       int span, int from, int to) {
+                                       int span, int from, int to, int c0, int c1) {
         int tw = p.tw(), plane = p.h() * p.w(), step = p.c() * ld; // V[ξ] planes are step apart
         int[] slot = new int[4];
-        for (int c = 0; c < p.c(); c++) {
+        for (int c = c0; c < c1; c++) {
             int prevImage = -1;
             for (int r = r0; r < r1; r++) {
                 int n = r / p.th(), ty = r % p.th();
@@ -836,13 +836,23 @@ final class CpuWinograd {
      * which the next tile row of the same image reuses.
      */
     private static void inputTransform4(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, Scratch wk) {
+        inputTransform4(p, r0, r1, x, xo, v, ld, wk, 0, 6, 0, p.c());
+    }
+
+    /**
+     * {@link #inputTransform4} for the rows [from, to) of Bᵀ d B only (ξ in [6·from, 6·to)), stored from v[0] on
+     * (ξ − 6·from): the weight gradient's threads take a share of the rows each (Bᵀ d, the vertical half, is whole in
+     * each).
+     */
+    private static void inputTransform4(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, Scratch wk,
+                                        int from, int to, int c0, int c1) {
         int tw = p.tw(), plane = p.h() * p.w(), step = p.c() * ld; // V[ξ] planes are step apart
         int cols = tw + 1; // phase columns per row: tile t reads phase columns t and t + 1
         int ps = BlockedGemm.roundUp(cols, L) + L; // one phase row
         int span2 = BlockedGemm.roundUp(2 * cols, 2 * L) + 2 * L; // one half of a row split into even / odd
         float[] sp = wk.get(SPLIT, 2 * span2), rows = wk.get(ROWS4, 24 * ps), btd = wk.get(BTD4, 24 * ps);
         int[] slot = new int[6];
-        for (int c = 0; c < p.c(); c++) {
+        for (int c = c0; c < c1; c++) {
             int prevImage = -1;
             for (int r = r0; r < r1; r++) {
                 int n = r / p.th(), ty = r % p.th();
@@ -862,11 +872,11 @@ final class CpuWinograd {
                             4 * ps);
                 }
                 int t0 = c * ld + (r - r0) * tw;
-                for (int i = 0; i < 6; i++) { // (Bᵀ d) B: columns phase 0..3 at t, phase 0, 1 at t + 1
-                    int b = 4 * i * ps;
+                for (int i = from; i < to; i++) { // (Bᵀ d) B: columns phase 0..3 at t, phase 0, 1 at t + 1
+                    int b = 4 * i * ps, vi = t0 + 6 * (i - from) * step;
                     for (int tx = 0; tx < tw; tx += L) {
                         int a = b + tx;
-                        bt6(btd, a, a + ps, a + 2 * ps, a + 3 * ps, a + 1, a + ps + 1, v, t0 + tx + 6 * i * step, step);
+                        bt6(btd, a, a + ps, a + 2 * ps, a + 3 * ps, a + 1, a + ps + 1, v, vi + tx, step);
                     }
                 }
             }
@@ -997,9 +1007,27 @@ final class CpuWinograd {
      * {@link #GRADIENT_TILES} tiles) through its rows of both transforms into its own buffers and adds that chunk's
      * products (single-threaded GEMM, the reduction over the chunk's tiles) into M; then both threads transform M over
      * the output channels and add it into dw. The minus sign of −g1 is not applied to U; it is folded into the output
-     * transform's G (row 3 negated).
+     * transform's G (row 3 negated). That split has each thread split every row of x and dy into even and odd
+     * columns; by default ({@link #SHARED_TRANSFORMS}) each chunk's transforms are instead computed once, split by
+     * channels, and the products by ξ ({@link #sharedChunks}): same products, same bits.
      */
     void weightGradient(Tensor x, Tensor dy, Tensor dw, ConvSpec s) {
+        weightGradient(x, dy, dw, s, 2);
+    }
+
+    /**
+     * {@link #weightGradient(Tensor, Tensor, Tensor, ConvSpec)} with dy cut into m x m tiles: m = 2, F(3x3, 2x2);
+     * m = 4, F(3x3, 4x4), the dual of the forward's F(4x4, 3x3): dy cut into 4x4 tiles g, each the "kernel" of a 3x3
+     * correlation with the forward's 6x6 input tile d, so {@code dW_tile = Gᵀ [(A g Aᵀ) ⊙ (Bᵀ d B)] G} with the
+     * forward's Bᵀ ({@link #inputTransform4}) and G (6 x 3), and A the transpose of its Aᵀ: per dimension A g = (g0,
+     * (g0 + g2) + (g1 + g3), (g0 + g2) − (g1 + g3), (g0 + 4g2) + (2g1 + 8g3), (g0 + 4g2) − (2g1 + 8g3), g3). (The
+     * identity y = Aᵀ[(G w) ⊙ (Bᵀ d)], for every w and d, makes Σ y'·y a trilinear form in y', w and d; its
+     * derivative in w at y' = dy is the weight gradient.) Its 36 products do 36 multiply-adds per 4x4 tile per (k, c)
+     * against F(3x3, 2x2)'s 64 and im2col's 144: 1.78x fewer than F(3x3, 2x2) where the maps are whole tiles (14x14
+     * pads each row of tiles to 16). The same chunks, thread split and output transform (G's six rows) as F(3x3, 2x2).
+     */
+    void weightGradient(Tensor x, Tensor dy, Tensor dw, ConvSpec s, int m) {
+        if (m != 2 && m != 4) throw new IllegalArgumentException("Winograd weight gradient: tile " + m + " is not 2 or 4");
         if (!eligible(s)) throw new IllegalArgumentException("Winograd weight gradient: not a 3x3 stride-1 conv: " + s);
         ShapeChecks.requireRank(x, 4, "conv2dBackward", "x");
         Shape xs = x.shape();
@@ -1007,30 +1035,37 @@ final class CpuWinograd {
         if (xs.c() != c) ShapeChecks.fail("conv2dBackward", "x " + xs + " does not match " + s);
         ShapeChecks.requireShape(dy, "conv2dBackward", "dy", n, k, oh, ow);
         ShapeChecks.requireShape(dw, "conv2dBackward", "dw", k, c, 3, 3);
-        int th = (oh + 1) / 2, tw = (ow + 1) / 2;
-        Plan p = new Plan(n, c, k, k, xs.h(), xs.w(), oh, ow, s.padH(), s.padW(), 2, th, tw);
-        Plan pd = new Plan(n, k, k, k, oh, ow, oh, ow, 0, 0, 2, th, tw); // dy's rows, split as an unpadded input
-        int rows = p.tileRows();
-        int perChunk = Math.max(1, Math.round((float) GRADIENT_TILES / tw)), chunks = (rows + perChunk - 1) / perChunk;
-        int parts = Math.min(pool.threadsHere(), 4), cp = BlockedGemm.roundUp(c, L);
-        float[] sums = work.get().get(GRAD_SUMS, 16 * k * cp); // M[ξ][k][c], rows cp apart
+        int th = (oh + m - 1) / m, tw = (ow + m - 1) / m, a2 = (m + 2) * (m + 2), rowsOf = m + 2;
+        Plan p = new Plan(n, c, k, k, xs.h(), xs.w(), oh, ow, s.padH(), s.padW(), m, th, tw);
+        Plan pd = new Plan(n, k, k, k, oh, ow, oh, ow, 0, 0, m, th, tw); // dy's rows, cut as an unpadded input
+        int rows = p.tileRows(), target = m == 2 ? GRADIENT_TILES : GRADIENT_TILES4;
+        int perChunk = Math.max(1, Math.round((float) target / tw)), chunks = (rows + perChunk - 1) / perChunk;
+        int parts = Math.min(pool.threadsHere(), rowsOf), cp = BlockedGemm.roundUp(c, L);
+        float[] sums = work.get().get(GRAD_SUMS, a2 * k * cp); // M[ξ][k][c], rows cp apart
         float[] xd = x.data(), dyd = dy.data();
         int xo = x.offset(), dyo = dy.offset();
-        pool.parallelFor(parts, 1, (q0, q1) -> {
-            for (int q = q0; q < q1; q++) {
-                int from = WorkerPool.split(4, parts, q), to = WorkerPool.split(4, parts, q + 1);
-                for (int ch = 0; ch < chunks; ch++) {
-                    int r0 = ch * perChunk, r1 = Math.min(rows, r0 + perChunk);
-                    gradientChunk(p, pd, r0, r1, xd, xo, dyd, dyo, sums, cp, from, to, ch == 0);
+        if (SHARED_TRANSFORMS) {
+            sharedChunks(p, pd, perChunk, xd, xo, dyd, dyo, sums, cp);
+        } else {
+            pool.parallelFor(parts, 1, (q0, q1) -> {
+                for (int q = q0; q < q1; q++) {
+                    int from = WorkerPool.split(rowsOf, parts, q), to = WorkerPool.split(rowsOf, parts, q + 1);
+                    for (int ch = 0; ch < chunks; ch++) {
+                        int r0 = ch * perChunk, r1 = Math.min(rows, r0 + perChunk);
+                        gradientChunk(p, pd, r0, r1, xd, xo, dyd, dyo, sums, cp, from, to, ch == 0);
+                    }
                 }
-            }
-        });
+            });
+        }
         float[] dwd = dw.data();
         int dwo = dw.offset();
         pool.parallelFor(k, Math.max(1, 2048 / cp), (k0, k1) -> {
-            float[] out = work.get().get(OUT, 21 * cp); // rows 0–8 the taps, 9–20 T (see gradientOutput)
+            float[] out = work.get().get(OUT, (9 + 3 * rowsOf) * cp); // rows 0–8 the taps, then T (gradientOutput)
             for (int o = k0; o < k1; o++) {
-                for (int i = 0; i < cp; i += L) gradientOutput(sums, o * cp + i, k * cp, out, i, cp);
+                for (int i = 0; i < cp; i += L) {
+                    if (m == 2) gradientOutput(sums, o * cp + i, k * cp, out, i, cp);
+                    else gradientOutput4(sums, o * cp + i, k * cp, out, i, cp);
+                }
                 for (int i = 0; i < c; i++) {
                     int at = dwo + (o * c + i) * 9;
                     for (int t = 0; t < 9; t++) dwd[at + t] += out[t * cp + i];
@@ -1040,20 +1075,27 @@ final class CpuWinograd {
     }
 
     /**
-     * One chunk of {@link #weightGradient} for the rows [from, to) of the transforms (ξ in [4·from, 4·to)): V = the
-     * forward's input transform of x's tiles, U = A g Aᵀ of dy's tiles (row 3 not negated), then sums[ξ] (+)= U[ξ] ·
-     * V[ξ]ᵀ (overwritten on the first chunk).
+     * One chunk of {@link #weightGradient} for the rows [from, to) of the transforms (ξ in [(m + 2)·from, (m + 2)·to)):
+     * V = the forward's input transform of x's tiles, U = A g Aᵀ of dy's tiles, then sums[ξ] (+)= U[ξ] · V[ξ]ᵀ
+     * (overwritten on the first chunk).
      */
     private void gradientChunk(Plan p, Plan pd, int r0, int r1, float[] x, int xo, float[] dy, int dyo, float[] sums,
                                int cp, int from, int to, boolean first) {
         Scratch wk = work.get();
-        int tc = (r1 - r0) * p.tw(), ld = tc + L, c = p.c(), k = p.k(), count = 4 * (to - from);
-        int span = BlockedGemm.roundUp(p.tw(), L) + L + 1;
-        float[] v = wk.get(V, count * c * ld), u = wk.get(GRAD_U, count * k * ld), sp = wk.get(SPLIT, 8 * span);
-        inputTransform(p, r0, r1, x, xo, v, ld, sp, span, from, to);
-        gradientTransform(pd, r0, r1, dy, dyo, u, ld, sp, span, from, to);
+        int rowsOf = p.m() + 2;
+        int tc = (r1 - r0) * p.tw(), ld = tc + L, c = p.c(), k = p.k(), count = rowsOf * (to - from);
+        float[] v = wk.get(V, count * c * ld), u = wk.get(GRAD_U, count * k * ld);
+        if (p.m() == 2) {
+            int span = BlockedGemm.roundUp(p.tw(), L) + L + 1;
+            float[] sp = wk.get(SPLIT, 8 * span);
+            inputTransform(p, r0, r1, x, xo, v, ld, sp, span, from, to, 0, c);
+            gradientTransform(pd, r0, r1, dy, dyo, u, ld, sp, span, from, to, 0, k);
+        } else {
+            inputTransform4(p, r0, r1, x, xo, v, ld, wk, from, to, 0, c);
+            gradientTransform4(pd, r0, r1, dy, dyo, u, ld, wk, from, to, 0, k);
+        }
         for (int i = 0; i < count; i++) {
-            int xi = 4 * from + i;
+            int xi = rowsOf * from + i;
             single.sgemm(false, true, k, c, tc, 1f, u, i * k * ld, ld, v, i * c * ld, ld, first ? 0f : 1f,
                     sums, xi * k * cp, cp);
         }
@@ -1065,9 +1107,9 @@ final class CpuWinograd {
      * negated (see {@link #weightGradient}). Outputs past dy's edge (odd sizes) are zero.
      */
     private static void gradientTransform(Plan pd, int r0, int r1, float[] dy, int dyo, float[] u, int ld, float[] sp,
-                                          int span, int from, int to) {
+                                          int span, int from, int to, int o0, int o1) {
         int tw = pd.tw(), plane = pd.h() * pd.w(), step = pd.c() * ld;
-        for (int o = 0; o < pd.c(); o++) {
+        for (int o = o0; o < o1; o++) {
             for (int r = r0; r < r1; r++) {
                 int n = r / pd.th(), ty = r % pd.th(), base = dyo + (n * pd.c() + o) * plane;
                 splitRow(dy, base, pd, 2 * ty, sp, 0, span, tw);
@@ -1155,5 +1197,123 @@ final class CpuWinograd {
         t0.add(h).intoArray(t, to);
         t1.sub(t2).mul(0.5f).intoArray(t, to + 3 * ld);
         h.sub(t3).intoArray(t, to + 6 * ld);
+    }
+
+    /**
+     * Tiles per chunk of the F(3x3, 4x4) weight gradient aimed at (-Dnetslim.winograd.gradientTiles4): the reduction
+     * length of each chunk's 36 products.
+     */
+    static final int GRADIENT_TILES4 = Integer.getInteger("netslim.winograd.gradientTiles4", 128);
+
+    /** -Dnetslim.winograd.sharedGradientTransforms: see {@link #sharedChunks}. Not final: probes flip it. */
+    static boolean SHARED_TRANSFORMS = !"false".equals(System.getProperty("netslim.winograd.sharedGradientTransforms"));
+
+    /**
+     * The weight gradient's chunks (perChunk tile rows each) with each transform computed once: per chunk, the
+     * threads first transform whole channels (x's into V, then dy's into U: every row of both, all (m + 2)² of ξ),
+     * then split the products by ξ, each adding its U[ξ] · V[ξ]ᵀ into sums[ξ] (overwritten on the first chunk).
+     * V and U are the calling thread's and shared; a parallelFor returns only when every thread is done.
+     */
+    private void sharedChunks(Plan p, Plan pd, int perChunk, float[] x, int xo, float[] dy, int dyo, float[] sums,
+                              int cp) {
+        int m = p.m(), a2 = p.a2(), c = p.c(), k = p.k(), rows = p.tileRows(), rowsOf = m + 2;
+        int most = Math.min(rows, perChunk) * p.tw() + L;
+        Scratch mine = work.get();
+        float[] v = mine.get(V, a2 * c * most), u = mine.get(GRAD_U, a2 * k * most);
+        for (int r0 = 0; r0 < rows; r0 += perChunk) {
+            int r1 = Math.min(rows, r0 + perChunk), first0 = r0, tc = (r1 - r0) * p.tw(), ld = tc + L;
+            boolean first = r0 == 0;
+            pool.parallelFor(c + k, 1, (i0, i1) -> {
+                Scratch wk = work.get();
+                int c1 = Math.min(i1, c), o0 = Math.max(i0, c) - c, o1 = Math.max(i1, c) - c;
+                int span = BlockedGemm.roundUp(p.tw(), L) + L + 1;
+                if (m == 2) {
+                    float[] sp = wk.get(SPLIT, 8 * span);
+                    if (i0 < c1) inputTransform(p, first0, r1, x, xo, v, ld, sp, span, 0, rowsOf, i0, c1);
+                    if (o0 < o1) gradientTransform(pd, first0, r1, dy, dyo, u, ld, sp, span, 0, rowsOf, o0, o1);
+                } else {
+                    if (i0 < c1) inputTransform4(p, first0, r1, x, xo, v, ld, wk, 0, rowsOf, i0, c1);
+                    if (o0 < o1) gradientTransform4(pd, first0, r1, dy, dyo, u, ld, wk, 0, rowsOf, o0, o1);
+                }
+            });
+            pool.parallelFor(a2, 1, (x0, x1) -> {
+                for (int xi = x0; xi < x1; xi++) {
+                    single.sgemm(false, true, k, c, tc, 1f, u, xi * k * ld, ld, v, xi * c * ld, ld, first ? 0f : 1f,
+                            sums, xi * k * cp, cp);
+                }
+            });
+        }
+    }
+
+    /**
+     * U[ξ][k][t] = (A g Aᵀ)[ξ] (rows [from, to), stored from ξ = 6·from on) for dy's 4x4 tiles g of tile rows [r0,
+     * r1): each dy row split into its four column phases (tile t's columns are phases 0–3 at t), A g down the four
+     * rows (vertical, all six rows), then · Aᵀ across L neighbouring tiles. Rows and columns past dy's edge are zero.
+     */
+    private static void gradientTransform4(Plan pd, int r0, int r1, float[] dy, int dyo, float[] u, int ld,
+                                           Scratch wk, int from, int to, int o0, int o1) {
+        int tw = pd.tw(), plane = pd.h() * pd.w(), step = pd.c() * ld;
+        int cols = tw, ps = BlockedGemm.roundUp(cols, L) + L;
+        int span2 = BlockedGemm.roundUp(2 * cols, 2 * L) + 2 * L;
+        float[] sp = wk.get(SPLIT, 2 * span2), rows = wk.get(ROWS4, 24 * ps), ag = wk.get(BTD4, 24 * ps);
+        for (int o = o0; o < o1; o++) {
+            for (int r = r0; r < r1; r++) {
+                int n = r / pd.th(), ty = r % pd.th(), base = dyo + (n * pd.c() + o) * plane;
+                for (int a = 0; a < 4; a++) phaseRow(dy, base, pd, 4 * ty + a, sp, span2, rows, 4 * a * ps, ps, cols);
+                for (int j = 0; j < 4 * ps; j += L) { // A g, row i at ag[4·i·ps], phases ps apart
+                    a6(rows, j, 4 * ps, ag, j, 4 * ps);
+                }
+                int t0 = o * ld + (r - r0) * tw;
+                for (int i = from; i < to; i++) { // (A g) Aᵀ: tile t's columns are phases 0..3 at t
+                    int b = 4 * i * ps, ui = t0 + 6 * (i - from) * step;
+                    for (int tx = 0; tx < tw; tx += L) a6(ag, b + tx, ps, u, ui + tx, step);
+                }
+            }
+        }
+    }
+
+    /**
+     * A of F(3x3, 4x4) on four vectors g0..g3 (at at + i·step of s), the six results at d[dat + ξ·dstep]: g0,
+     * (g0 + g2) ± (g1 + g3), (g0 + 4g2) ± (2g1 + 8g3), g3.
+     */
+    private static void a6(float[] s, int at, int step, float[] d, int dat, int dstep) {
+        FloatVector g0 = FloatVector.fromArray(S, s, at), g1 = FloatVector.fromArray(S, s, at + step);
+        FloatVector g2 = FloatVector.fromArray(S, s, at + 2 * step), g3 = FloatVector.fromArray(S, s, at + 3 * step);
+        FloatVector e = g0.add(g2), o = g1.add(g3), e4 = g2.fma(FOUR, g0), o4 = g3.fma(FOUR, g1).mul(2f);
+        g0.intoArray(d, dat);
+        e.add(o).intoArray(d, dat + dstep);
+        e.sub(o).intoArray(d, dat + 2 * dstep);
+        e4.add(o4).intoArray(d, dat + 3 * dstep);
+        e4.sub(o4).intoArray(d, dat + 4 * dstep);
+        g3.intoArray(d, dat + 5 * dstep);
+    }
+
+    /**
+     * dW = Gᵀ M G for L input channels of one output channel, M[ξ] at m[ξ·plane + at], G the forward's 6 x 3
+     * ({@link #G4}): T = M G row by row into out[(9 + 3r + v)·ld + i], then tap (u, v) = column v of Gᵀ T into
+     * out[(3u + v)·ld + i].
+     */
+    private static void gradientOutput4(float[] m, int at, int plane, float[] out, int i, int ld) {
+        for (int r = 0; r < 6; r++) rowTimesG4(m, at + 6 * r * plane, plane, out, (9 + 3 * r) * ld + i, ld);
+        for (int v = 0; v < 3; v++) tapsFromT4(out, (9 + v) * ld + i, v * ld + i, ld);
+    }
+
+    /**
+     * (r0, r1, r2) = (m0, …, m5) · G for L channels, the six at s[at + j·step], into d[to], d[to + dstep], d[to +
+     * 2·dstep]: m0/4 − (m1 + m2)/6 + (m3 + m4)/24, (m2 − m1)/6 + (m3 − m4)/12, (m3 + m4 − m1 − m2)/6 + m5.
+     */
+    private static void rowTimesG4(float[] s, int at, int step, float[] d, int to, int dstep) {
+        FloatVector m0 = FloatVector.fromArray(S, s, at), m1 = FloatVector.fromArray(S, s, at + step);
+        FloatVector m2 = FloatVector.fromArray(S, s, at + 2 * step), m3 = FloatVector.fromArray(S, s, at + 3 * step);
+        FloatVector m4 = FloatVector.fromArray(S, s, at + 4 * step), m5 = FloatVector.fromArray(S, s, at + 5 * step);
+        FloatVector s12 = m1.add(m2), s34 = m3.add(m4);
+        m0.mul(0.25f).add(s34.mul(1f / 24).sub(s12.mul(1f / 6))).intoArray(d, to);
+        m2.sub(m1).mul(1f / 6).add(m3.sub(m4).mul(1f / 12)).intoArray(d, to + dstep);
+        s34.sub(s12).mul(1f / 6).add(m5).intoArray(d, to + 2 * dstep);
+    }
+
+    /** Column v of dW = Gᵀ T: T's six rows at t[from + 3r·ld], the taps (0, v), (1, v), (2, v) into t[to + 3u·ld]. */
+    private static void tapsFromT4(float[] t, int from, int to, int ld) {
+        rowTimesG4(t, from, 3 * ld, t, to, 3 * ld);
     }
 }

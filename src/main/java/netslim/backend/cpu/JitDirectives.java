@@ -29,6 +29,9 @@ final class JitDirectives {
         "netslim/backend/cpu/CpuWinograd.at6",
         "netslim/backend/cpu/CpuWinograd.tileRow",
         "netslim/backend/cpu/CpuWinograd.bt6",
+        // the F(3x3, 4x4) weight gradient's transforms (session 18: inlined, they ran on the Vector API's fallback)
+        "netslim/backend/cpu/CpuWinograd.a6",
+        "netslim/backend/cpu/CpuWinograd.rowTimesG4",
         // the 8 x 32 tile (1x1 convs, the stem, the unfolded and Winograd products) and the 7x7 pointwise tiles:
         // the tile boxed its vectors in 1-4 JVMs of 8 (session 11: up to 2.9 MB per batch-1 pass)
         "netslim/backend/cpu/VectorMicroKernel.packed8Store",

@@ -238,9 +238,11 @@ class CpuWinogradTest {
     }
 
     /**
-     * The weight gradient (F(3x3, 2x2)) against the double reference: dw starts random and must be added to; one to
-     * four threads (the 16 products split by the transforms' rows: 4, 2 + 2, 1 + 1 + 2, 1 + 1 + 1 + 1); both product
-     * GEMMs; each instance first runs a larger conv on NaN inputs, so stale scratch (NaN sums) must never leak in.
+     * The weight gradient, F(3x3, 2x2) and F(3x3, 4x4), against the double reference: dw starts random and must be
+     * added to; one to four threads (split by the transforms' rows: 4, 2 + 2, 1 + 1 + 2, 1 + 1 + 1 + 1 of F(3x3,
+     * 2x2)'s; or each chunk's transforms by channels, then the products by ξ); both product GEMMs; each instance
+     * first runs a larger conv on NaN inputs, so stale scratch (NaN sums) must never leak in. The two thread splits
+     * run the same products: the same bits.
      */
     @ParameterizedTest(name = "n{0} c{1} k{2} {3}x{4} pad{5}")
     @MethodSource("gradientShapes")
@@ -255,18 +257,38 @@ class CpuWinogradTest {
         ConvSpec decoy = ConvSpec.of(40, 24, 3, 1, 1);
         Tensor nanX = Tensor.zeros(Shape.of(1, 40, 30, 30)), nanDy = Tensor.zeros(Shape.of(1, 24, 30, 30));
         java.util.Arrays.fill(nanX.data(), Float.NaN);
-        for (int threads = 1; threads <= 4; threads++) {
-            for (String gemm : new String[] {"openblas", "java"}) {
-                try (WorkerPool pool = new WorkerPool(threads)) {
-                    CpuWinograd win = new CpuWinograd(pool, Gemm.select(gemm, threads));
-                    win.weightGradient(nanX, nanDy, Tensor.zeros(Shape.of(24, 40, 3, 3)), decoy);
-                    Tensor dw = start.copy();
-                    win.weightGradient(x, dy, dw, s);
-                    // Sums of N·OH·OW products of O(1) terms, through transforms with entries ±1 and ½.
-                    Close.assertClose(dw, want, 2e-5 * Math.sqrt((double) n * s.outH(h) * s.outW(w)), 1e-4,
-                            "winograd weight gradient threads=" + threads + " gemm=" + gemm);
+        boolean was = CpuWinograd.SHARED_TRANSFORMS;
+        try {
+            for (int tile : new int[] {2, 4}) {
+                for (int threads = 1; threads <= 4; threads++) {
+                    for (String gemm : new String[] {"openblas", "java"}) {
+                        float[][] got = new float[2][];
+                        for (int shared = 0; shared < 2; shared++) {
+                            CpuWinograd.SHARED_TRANSFORMS = shared == 1;
+                            try (WorkerPool pool = new WorkerPool(threads)) {
+                                CpuWinograd win = new CpuWinograd(pool, Gemm.select(gemm, threads));
+                                win.weightGradient(nanX, nanDy, Tensor.zeros(Shape.of(24, 40, 3, 3)), decoy, tile);
+                                Tensor dw = start.copy();
+                                win.weightGradient(x, dy, dw, s, tile);
+                                // Sums of N·OH·OW products of O(1) terms, through transforms with entries ±1 and ½
+                                // (F(3x3, 2x2)), or up to 8 and 1/24 (F(3x3, 4x4): ~6x the rounding, measured).
+                                double atol = (tile == 2 ? 2e-5 : 6e-5) * Math.sqrt((double) n * s.outH(h) * s.outW(w));
+                                Close.assertClose(dw, want, atol, 1e-4, "winograd weight gradient F(3x3, " + tile
+                                        + "x" + tile + ") threads=" + threads + " gemm=" + gemm + " shared=" + shared);
+                                got[shared] = dw.toArray();
+                            }
+                        }
+                        for (int i = 0; i < got[0].length; i++) {
+                            assertEquals(Float.floatToRawIntBits(got[0][i]), Float.floatToRawIntBits(got[1][i]),
+                                    "F(3x3, " + tile + "x" + tile + ") threads=" + threads + " gemm=" + gemm
+                                            + ": dw at " + i + " split by rows " + got[0][i] + ", shared "
+                                            + got[1][i]);
+                        }
+                    }
                 }
             }
+        } finally {
+            CpuWinograd.SHARED_TRANSFORMS = was;
         }
     }
 
@@ -281,6 +303,9 @@ class CpuWinogradTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> win.weightGradient(
                     Tensor.zeros(1, 4, 8, 8), Tensor.zeros(1, 6, 7, 8), Tensor.zeros(6, 4, 3, 3), s));
             assertTrue(e.getMessage().contains("dy"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> win.weightGradient(Tensor.zeros(1, 4, 8, 8),
+                    Tensor.zeros(1, 6, 8, 8), Tensor.zeros(6, 4, 3, 3), s, 3));
+            assertTrue(e.getMessage().contains("tile 3"), e.getMessage());
         }
     }
 
@@ -339,6 +364,40 @@ class CpuWinogradTest {
         } finally {
             CpuBackend.WINOGRAD_DW = was;
         }
+    }
+
+    /**
+     * The weight gradient's tile rule: F(3x3, 4x4) from 28 wide with at least 64 channels in and 196 tiles of 4x4;
+     * the flag forces either.
+     */
+    @Test
+    void weightGradientTileFollowsTheMeasuredShapes() {
+        assertEquals(4, tile(8, ConvSpec.of(64, 192, 3, 1, 1), 56), "56x56 at batch 8");
+        assertEquals(4, tile(1, ConvSpec.of(64, 192, 3, 1, 1), 56), "56x56 at batch 1: 196 tiles of 4x4");
+        assertEquals(4, tile(8, ConvSpec.of(128, 192, 3, 1, 1), 28), "28x28, 128 in");
+        assertEquals(4, tile(8, ConvSpec.of(96, 128, 3, 1, 1), 28), "28x28, 96 in");
+        assertEquals(2, tile(8, ConvSpec.of(32, 96, 3, 1, 1), 28), "28x28, 32 in");
+        assertEquals(2, tile(1, ConvSpec.of(128, 192, 3, 1, 1), 28), "28x28 at batch 1: 49 tiles");
+        assertEquals(2, tile(8, ConvSpec.of(160, 320, 3, 1, 1), 14), "14x14");
+        assertEquals(2, tile(8, ConvSpec.of(96, 208, 3, 1, 1), 16), "16x16");
+        int was = CpuBackend.WEIGHT_GRADIENT_TILE;
+        try {
+            CpuBackend.WEIGHT_GRADIENT_TILE = CpuBackend.parseWeightGradientTile("2");
+            assertEquals(2, tile(8, ConvSpec.of(64, 192, 3, 1, 1), 56), "forced 2");
+            CpuBackend.WEIGHT_GRADIENT_TILE = CpuBackend.parseWeightGradientTile("4");
+            assertEquals(4, tile(8, ConvSpec.of(160, 320, 3, 1, 1), 14), "forced 4");
+        } finally {
+            CpuBackend.WEIGHT_GRADIENT_TILE = was;
+        }
+        assertEquals(0, CpuBackend.parseWeightGradientTile("auto"));
+        netslim.NetslimException e = assertThrows(netslim.NetslimException.class,
+                () -> CpuBackend.parseWeightGradientTile("3"));
+        assertTrue(e.getMessage().contains("winogradWeightGradientTile") && e.getMessage().contains("'3'"),
+                e.getMessage());
+    }
+
+    private static int tile(int n, ConvSpec s, int hw) {
+        return CpuBackend.weightGradientTile(s, Shape.of(n, s.outChannels(), s.outH(hw), s.outW(hw)));
     }
 
     private static boolean rule(int n, ConvSpec s, int hw) {
