@@ -43,6 +43,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * every eligible conv with EVBMF ranks ({@value #RANK}, {@value #HOOI_ITERS} HOOI sweeps). The weights are random,
  * so EVBMF sees mostly noise and its ranks are low: the variant is a fixed, reproducible workload, not a
  * trained compressed model (googlenet 1.50 G → 0.28 G MACs, 5.3x; googlenet-cifar w1 1.16 G → 0.24 G, 4.8x).
+ * {@code pruned} ({@link #prune}) is filter pruning alone, every layer losing the same fraction: googlenet 1.9x.
  * The MAC reduction is printed at setup, so a run can set the measured speedup against it (issue 8's target:
  * speedup ≥ 0.8 × MAC reduction).
  * Run: {@code bench/run-jmh.sh ModelBench -f 1 -wi 2 -i 5 -p model=googlenet-cifar}.
@@ -62,7 +63,7 @@ public class ModelBench {
     @Param({"googlenet-cifar", "googlenet"})
     public String model;
 
-    @Param({"dense", "compressed"})
+    @Param({"dense", "compressed", "pruned"})
     public String variant;
 
     @Param({"1", "8"})
@@ -89,7 +90,9 @@ public class ModelBench {
         Graph g = switch (variant) {
             case "dense" -> dense;
             case "compressed" -> compress(dense);
-            default -> throw new IllegalArgumentException("variant must be dense or compressed, got " + variant);
+            case "pruned" -> prune(dense);
+            default -> throw new IllegalArgumentException("variant must be dense, compressed or pruned, got "
+                    + variant);
         };
         long denseMacs = ModelStats.of(model, dense).macs(), macs = ModelStats.of(model, g).macs();
         System.out.printf("%n# %s %s: %,d MACs per image (dense %,d; MAC reduction %.2fx)%n", model, variant, macs,
@@ -108,6 +111,18 @@ public class ModelBench {
         TuckerDecomposer.Options o = new TuckerDecomposer.Options(RankPolicy.parse(RANK), HOOI_ITERS, null, false);
         return new TuckerDecomposer(o).decompose(pruned).graph();
     }
+
+    /**
+     * Filter pruning alone, each layer's channels ranked within the layer (l1, {@link #PRUNE_RATIO} of every group,
+     * kept widths rounded to multiples of {@value #PRUNED_ROUND_TO}), no Tucker-2: a moderate compression whose MACs
+     * shrink evenly across the 1x1s and 3x3s (googlenet 1.50 G → 0.78 G MACs, 1.9x).
+     */
+    static Graph prune(Graph dense) {
+        PruneOptions o = PruneOptions.ratio(PRUNE_RATIO).withPerLayer(true).withRoundTo(PRUNED_ROUND_TO);
+        return new FilterPruner(o, Importance.l1(), FineTuner.NONE).prune(dense).graph();
+    }
+
+    static final int PRUNED_ROUND_TO = 8;
 
     @TearDown(Level.Trial)
     public void tearDown() {
