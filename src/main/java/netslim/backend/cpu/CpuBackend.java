@@ -459,10 +459,10 @@ public final class CpuBackend implements Backend {
      * least {@link #WEIGHT_GRADIENT4_MIN_WIDTH} wide with at least {@link #WEIGHT_GRADIENT4_MIN_CHANNELS} input
      * channels and {@link CpuWinograd#MIN_TILES4} 4x4 tiles of dy, else F(3x3, 2x2). Measured on GoogLeNet's 3x3
      * shapes (dW alone, medians of 40–90 alternated rounds in one JVM, bench/RESULTS.md, session 18): F(4x4) against
-     * F(2x2) 1.29x at 56x56 batch 8 (1.40x at batch 1), 1.08–1.22x at 28x28 with 96–128 channels in (1.07x at batch
-     * 32); 0.74x at 28x28 with 32 in, 0.73–0.81x on 14x14 maps (a row of 4 tiles, 30 % of each cropped), 0.98x at
-     * 16x16; on googlenet-cifar's 32x32 conv3 0.91–0.97x (taken anyway: no rule of width or channels separates it
-     * from the 28x28 and 56x56 maps that gain).
+     * F(2x2) 1.29x at 56x56 (batch 8 and 1), 1.08–1.22x at 28x28 with 96–128 channels in (1.07x at batch 32); 0.74x
+     * at 28x28 with 32 in, 0.75–0.81x on 14x14 maps (a row of 4 tiles, 30 % of each cropped), 0.84–0.98x at 16x16; on
+     * googlenet-cifar's 32x32 conv3 0.91–0.97x (taken anyway: no rule of width or channels separates it from the
+     * 28x28 and 56x56 maps that gain).
      */
     static int weightGradientTile(ConvSpec s, Shape dy) {
         if (WEIGHT_GRADIENT_TILE != 0) return WEIGHT_GRADIENT_TILE;

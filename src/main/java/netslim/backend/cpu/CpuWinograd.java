@@ -567,7 +567,7 @@ final class CpuWinograd {
 
     /**
      * {@link #inputTransform} for the rows [from, to) of Bᵀ d B only (ξ in [4·from, 4·to)), stored from v[0] on
-     * (ξ − 4·from).
+     * (ξ − 4·from), and the channels [c0, c1) only.
      */
     private static void inputTransform(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, float[] sp,
                                        int span, int from, int to, int c0, int c1) {
@@ -841,8 +841,8 @@ final class CpuWinograd {
 
     /**
      * {@link #inputTransform4} for the rows [from, to) of Bᵀ d B only (ξ in [6·from, 6·to)), stored from v[0] on
-     * (ξ − 6·from): the weight gradient's threads take a share of the rows each (Bᵀ d, the vertical half, is whole in
-     * each).
+     * (ξ − 6·from), and the channels [c0, c1) only: the weight gradient's threads take a share of the rows (Bᵀ d, the
+     * vertical half, whole in each) or of the channels ({@link #sharedChunks}).
      */
     private static void inputTransform4(Plan p, int r0, int r1, float[] x, int xo, float[] v, int ld, Scratch wk,
                                         int from, int to, int c0, int c1) {
@@ -1104,7 +1104,8 @@ final class CpuWinograd {
     /**
      * U[ξ][k][t] = (A g Aᵀ)[ξ] for dy's 2x2 tiles g of tile rows [r0, r1) (pd: dy as an unpadded input, its tile
      * rows those of the forward), with A g = (g0, g0 + g1, g0 − g1, g1) per dimension — the last row and column not
-     * negated (see {@link #weightGradient}). Outputs past dy's edge (odd sizes) are zero.
+     * negated (see {@link #weightGradient}). Outputs past dy's edge (odd sizes) are zero. Rows [from, to) of ξ (stored
+     * from ξ = 4·from on) and output channels [o0, o1) only.
      */
     private static void gradientTransform(Plan pd, int r0, int r1, float[] dy, int dyo, float[] u, int ld, float[] sp,
                                           int span, int from, int to, int o0, int o1) {
@@ -1221,7 +1222,7 @@ final class CpuWinograd {
         Scratch mine = work.get();
         float[] v = mine.get(V, a2 * c * most), u = mine.get(GRAD_U, a2 * k * most);
         for (int r0 = 0; r0 < rows; r0 += perChunk) {
-            int r1 = Math.min(rows, r0 + perChunk), first0 = r0, tc = (r1 - r0) * p.tw(), ld = tc + L;
+            int from = r0, r1 = Math.min(rows, r0 + perChunk), tc = (r1 - r0) * p.tw(), ld = tc + L;
             boolean first = r0 == 0;
             pool.parallelFor(c + k, 1, (i0, i1) -> {
                 Scratch wk = work.get();
@@ -1229,11 +1230,11 @@ final class CpuWinograd {
                 int span = BlockedGemm.roundUp(p.tw(), L) + L + 1;
                 if (m == 2) {
                     float[] sp = wk.get(SPLIT, 8 * span);
-                    if (i0 < c1) inputTransform(p, first0, r1, x, xo, v, ld, sp, span, 0, rowsOf, i0, c1);
-                    if (o0 < o1) gradientTransform(pd, first0, r1, dy, dyo, u, ld, sp, span, 0, rowsOf, o0, o1);
+                    if (i0 < c1) inputTransform(p, from, r1, x, xo, v, ld, sp, span, 0, rowsOf, i0, c1);
+                    if (o0 < o1) gradientTransform(pd, from, r1, dy, dyo, u, ld, sp, span, 0, rowsOf, o0, o1);
                 } else {
-                    if (i0 < c1) inputTransform4(p, first0, r1, x, xo, v, ld, wk, 0, rowsOf, i0, c1);
-                    if (o0 < o1) gradientTransform4(pd, first0, r1, dy, dyo, u, ld, wk, 0, rowsOf, o0, o1);
+                    if (i0 < c1) inputTransform4(p, from, r1, x, xo, v, ld, wk, 0, rowsOf, i0, c1);
+                    if (o0 < o1) gradientTransform4(pd, from, r1, dy, dyo, u, ld, wk, 0, rowsOf, o0, o1);
                 }
             });
             pool.parallelFor(a2, 1, (x0, x1) -> {
@@ -1249,6 +1250,7 @@ final class CpuWinograd {
      * U[ξ][k][t] = (A g Aᵀ)[ξ] (rows [from, to), stored from ξ = 6·from on) for dy's 4x4 tiles g of tile rows [r0,
      * r1): each dy row split into its four column phases (tile t's columns are phases 0–3 at t), A g down the four
      * rows (vertical, all six rows), then · Aᵀ across L neighbouring tiles. Rows and columns past dy's edge are zero.
+     * Output channels [o0, o1) only.
      */
     private static void gradientTransform4(Plan pd, int r0, int r1, float[] dy, int dyo, float[] u, int ld,
                                            Scratch wk, int from, int to, int o0, int o1) {
