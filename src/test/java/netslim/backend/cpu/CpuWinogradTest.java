@@ -292,6 +292,46 @@ class CpuWinogradTest {
         }
     }
 
+    /**
+     * x, dy and dw as views at element offsets into larger arrays (a concat's channel slice at batch 1 is such a view):
+     * both tile sizes and both thread splits give the bits of the same tensors at offset 0, and leave every element
+     * outside the views alone.
+     */
+    @ParameterizedTest(name = "F({0}), shared {1}")
+    @CsvSource({"2, false", "2, true", "4, false", "4, true"})
+    void weightGradientReadsAndWritesViewsAtOffsets(int tile, boolean shared) {
+        Rng rng = new Rng(77L + tile);
+        ConvSpec s = ConvSpec.of(12, 9, 3, 1, 1);
+        Shape xs = Shape.of(2, 12, 13, 15), ys = Shape.of(2, 9, 13, 15), ws = Shape.of(9, 12, 3, 3);
+        Tensor x = rng.uniform(xs), dy = rng.uniform(ys), start = rng.uniform(ws);
+        Tensor xv = view(x, 5, rng), dyv = view(dy, 11, rng), dwv = view(start, 3, rng);
+        float[] around = dwv.data().clone();
+        boolean was = CpuWinograd.SHARED_TRANSFORMS;
+        try (WorkerPool pool = new WorkerPool(2)) {
+            CpuWinograd.SHARED_TRANSFORMS = shared;
+            CpuWinograd win = new CpuWinograd(pool, Gemm.select("java", 2));
+            Tensor dw = start.copy();
+            win.weightGradient(x, dy, dw, s, tile);
+            win.weightGradient(xv, dyv, dwv, s, tile);
+            for (int i = 0; i < dw.size(); i++) {
+                assertEquals(Float.floatToRawIntBits(dw.data()[i]), Float.floatToRawIntBits(dwv.data()[3 + i]),
+                        "dw at " + i + ": offset 0 " + dw.data()[i] + ", view " + dwv.data()[3 + i]);
+            }
+            for (int i = 0; i < around.length; i++) {
+                if (i < 3 || i >= 3 + dw.size()) assertEquals(around[i], dwv.data()[i], "outside the dw view at " + i);
+            }
+        } finally {
+            CpuWinograd.SHARED_TRANSFORMS = was;
+        }
+    }
+
+    /** t's elements at offset {@code at} of a random array with 7 more elements after them. */
+    private static Tensor view(Tensor t, int at, Rng rng) {
+        float[] a = rng.uniform(Shape.of(at + t.size() + 7)).data();
+        System.arraycopy(t.data(), 0, a, at, t.size());
+        return new Tensor(t.shape(), new netslim.tensor.HostStorage(a), at);
+    }
+
     @Test
     void weightGradientRefusesWhatItCannotCompute() {
         try (WorkerPool pool = new WorkerPool(1)) {
