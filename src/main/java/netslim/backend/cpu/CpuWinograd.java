@@ -1062,10 +1062,7 @@ final class CpuWinograd {
         pool.parallelFor(k, Math.max(1, 2048 / cp), (k0, k1) -> {
             float[] out = work.get().get(OUT, (9 + 3 * rowsOf) * cp); // rows 0–8 the taps, then T (gradientOutput)
             for (int o = k0; o < k1; o++) {
-                for (int i = 0; i < cp; i += L) {
-                    if (m == 2) gradientOutput(sums, o * cp + i, k * cp, out, i, cp);
-                    else gradientOutput4(sums, o * cp + i, k * cp, out, i, cp);
-                }
+                for (int i = 0; i < cp; i += L) gradientOutput(m, sums, o * cp + i, k * cp, out, i, cp);
                 for (int i = 0; i < c; i++) {
                     int at = dwo + (o * c + i) * 9;
                     for (int t = 0; t < 9; t++) dwd[at + t] += out[t * cp + i];
@@ -1163,13 +1160,22 @@ final class CpuWinograd {
     }
 
     /**
-     * dW = G'ᵀ M G' for L input channels of one output channel, M[ξ] at m[ξ·plane + at],
-     * G' = G with row 3 negated = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, −1]]; tap t (= 3u + v) into
-     * out[t·ld + i].
+     * dW = G'ᵀ M G' for L input channels of one output channel, M[ξ] at sums[ξ·plane + at]: T = M G' row by row into
+     * out[(9 + 3r + v)·ld + i], then tap t (= 3u + v) = column v of G'ᵀ T into out[t·ld + i]. F(3x3, 2x2) (m = 2):
+     * G' = G with row 3 negated = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, −1]]; F(3x3, 4x4): the forward's 6 x 3
+     * {@link #G4} itself.
      */
-    private static void gradientOutput(float[] m, int at, int plane, float[] out, int i, int ld) {
-        for (int r = 0; r < 4; r++) rowTimesG(m, at + 4 * r * plane, plane, out, (9 + 3 * r) * ld + i, ld);
-        for (int v = 0; v < 3; v++) tapsFromT(out, (9 + v) * ld + i, v * ld + i, ld);
+    private static void gradientOutput(int m, float[] sums, int at, int plane, float[] out, int i, int ld) {
+        int rows = m + 2;
+        for (int r = 0; r < rows; r++) {
+            int from = at + rows * r * plane, to = (9 + 3 * r) * ld + i;
+            if (m == 2) rowTimesG(sums, from, plane, out, to, ld);
+            else rowTimesG4(sums, from, plane, out, to, ld);
+        }
+        for (int v = 0; v < 3; v++) {
+            if (m == 2) tapsFromT(out, (9 + v) * ld + i, v * ld + i, ld);
+            else tapsFromT4(out, (9 + v) * ld + i, v * ld + i, ld);
+        }
     }
 
     /**
@@ -1288,16 +1294,6 @@ final class CpuWinograd {
         e4.add(o4).intoArray(d, dat + 3 * dstep);
         e4.sub(o4).intoArray(d, dat + 4 * dstep);
         g3.intoArray(d, dat + 5 * dstep);
-    }
-
-    /**
-     * dW = Gᵀ M G for L input channels of one output channel, M[ξ] at m[ξ·plane + at], G the forward's 6 x 3
-     * ({@link #G4}): T = M G row by row into out[(9 + 3r + v)·ld + i], then tap (u, v) = column v of Gᵀ T into
-     * out[(3u + v)·ld + i].
-     */
-    private static void gradientOutput4(float[] m, int at, int plane, float[] out, int i, int ld) {
-        for (int r = 0; r < 6; r++) rowTimesG4(m, at + 6 * r * plane, plane, out, (9 + 3 * r) * ld + i, ld);
-        for (int v = 0; v < 3; v++) tapsFromT4(out, (9 + v) * ld + i, v * ld + i, ld);
     }
 
     /**
