@@ -184,7 +184,7 @@ final class WorkerPool implements AutoCloseable {
         /** Spins briefly (chunks usually finish within microseconds of each other), then parks {@code park} ns. */
         void awaitDone(long park) {
             for (int spins = 0; done.get() < chunks; spins++) {
-                if (spins < 2000) Thread.onSpinWait();
+                if (spins < 2000) waitABit(spins);
                 else LockSupport.parkNanos(this, park);
             }
             Throwable t = failure.get();
@@ -238,6 +238,27 @@ final class WorkerPool implements AutoCloseable {
         return idle < SPIN_NANOS || (idle < PASS_SPIN_NANOS && PASSES.get() == 1);
     }
 
+    /**
+     * One turn of a busy wait: a spin-wait hint, and every {@link #YIELD_EVERY}th turn a {@link Thread#yield}, which
+     * returns at once on a core of its own but hands the core over where another runnable thread shares it — the
+     * thread being waited for, when the machine's other cores are busy (another process, the application's own
+     * threads) and the scheduler has put both of ours on one core, where a pure spin would burn what that thread
+     * needs until the spin ends. -Dnetslim.cpu.yieldWhileWaiting=false: the spin-wait hint only.
+     */
+    static void waitABit(int turn) {
+        if (YIELD && turn % YIELD_EVERY == YIELD_EVERY - 1) Thread.yield();
+        else Thread.onSpinWait();
+    }
+
+    /** See {@link #waitABit}. Not final: probes flip it. */
+    static boolean YIELD = !"false".equals(System.getProperty("netslim.cpu.yieldWhileWaiting"));
+    /**
+     * GoogLeNet batch 1 with a busy loop pinned to the other core, passes alternated in one JVM: 1.49x, 1.50x and 1.44x
+     * faster than without yields for a yield every 1, 4 and 32 turns; with the core free, equal (bench/RESULTS.md,
+     * session 18).
+     */
+    static final int YIELD_EVERY = 4;
+
     /** A daemon thread that runs the loops offered to it, in order; polls while {@link #keepPolling}, then parks. */
     private static final class Worker extends Thread {
         private final java.util.concurrent.ConcurrentLinkedQueue<Loop> queue =
@@ -257,6 +278,7 @@ final class WorkerPool implements AutoCloseable {
         @Override
         public void run() {
             long idleSince = System.nanoTime();
+            int polls = 0;
             while (true) { // shared by every pool for the life of the process (a daemon): never exits
                 if (Thread.interrupted()) continue; // nothing stops a worker; an interrupt must not make park spin
                 Loop loop = queue.poll();
@@ -264,7 +286,7 @@ final class WorkerPool implements AutoCloseable {
                     loop.work();
                     idleSince = System.nanoTime();
                 } else if (keepPolling(System.nanoTime() - idleSince)) {
-                    Thread.onSpinWait();
+                    waitABit(++polls);
                 } else {
                     parked = true;
                     if (queue.isEmpty()) LockSupport.park(this);

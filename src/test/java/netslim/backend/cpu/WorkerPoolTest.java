@@ -25,6 +25,48 @@ class WorkerPoolTest {
         }
     }
 
+    /**
+     * With yields in the busy waits and without, and with two busy threads competing for the cores (what the yields are
+     * for), many short loops and GEMM splits each visit every index exactly once and return (a wait that never saw
+     * its loop end would hang: the timeout fails it).
+     */
+    @ParameterizedTest(name = "yield {0}")
+    @CsvSource({"true", "false"})
+    void loopsCompleteWithBusyThreadsCompeting(boolean yield) {
+        boolean was = WorkerPool.YIELD;
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread[] hogs = new Thread[2];
+        for (int h = 0; h < hogs.length; h++) {
+            hogs[h] = new Thread(() -> {
+                long x = 0;
+                while (!stop.get()) x += System.nanoTime() & 1; // a busy thread, as another process would be
+                if (x == 42) System.out.print("");
+            });
+            hogs[h].setDaemon(true);
+            hogs[h].start();
+        }
+        WorkerPool.YIELD = yield;
+        try (WorkerPool pool = new WorkerPool(2)) {
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+                for (int round = 0; round < 300; round++) {
+                    int n = 64 + round;
+                    AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                    pool.parallelFor(n, 1, (a, b) -> {
+                        for (int i = a; i < b; i++) seen.incrementAndGet(i);
+                    });
+                    AtomicIntegerArray parts = new AtomicIntegerArray(2);
+                    WorkerPool.runParts(2, parts::incrementAndGet);
+                    for (int i = 0; i < n; i++) assertEquals(1, seen.get(i), "round " + round + ", index " + i);
+                    assertEquals(1, parts.get(0), "round " + round + ", part 0");
+                    assertEquals(1, parts.get(1), "round " + round + ", part 1");
+                }
+            });
+        } finally {
+            WorkerPool.YIELD = was;
+            stop.set(true);
+        }
+    }
+
     @Test
     void rethrowsTheBodysFailure() {
         try (WorkerPool pool = new WorkerPool(3)) {
