@@ -246,8 +246,13 @@ final class WorkerPool implements AutoCloseable {
      * needs until the spin ends. -Dnetslim.cpu.yieldWhileWaiting=false: the spin-wait hint only.
      */
     static void waitABit(int turn) {
-        if (YIELD && turn % YIELD_EVERY == YIELD_EVERY - 1) Thread.yield();
+        if (YIELD && yieldsAt(turn)) Thread.yield();
         else Thread.onSpinWait();
+    }
+
+    /** Whether turn {@code turn} of a wait yields: every {@link #YIELD_EVERY}th, by a mask (so a wrapped count too). */
+    static boolean yieldsAt(int turn) {
+        return (turn & (YIELD_EVERY - 1)) == YIELD_EVERY - 1;
     }
 
     /** See {@link #waitABit}. Not final: probes flip it. */
@@ -255,7 +260,7 @@ final class WorkerPool implements AutoCloseable {
     /**
      * GoogLeNet batch 1 with a busy loop pinned to the other core, passes alternated in one JVM: 1.49x, 1.50x and 1.44x
      * faster than without yields for a yield every 1, 4 and 32 turns; with the core free, equal (bench/RESULTS.md,
-     * session 18).
+     * session 18). A power of two.
      */
     static final int YIELD_EVERY = 4;
 

@@ -67,6 +67,17 @@ class WorkerPoolTest {
         }
     }
 
+    /** The yield cadence is a power of two, so a worker's wrapped poll count keeps yielding every that many turns. */
+    @Test
+    void yieldCadenceSurvivesAWrappedCount() {
+        assertEquals(0, Integer.bitCount(WorkerPool.YIELD_EVERY) - 1, "YIELD_EVERY " + WorkerPool.YIELD_EVERY);
+        int yields = 0;
+        for (int turn = Integer.MAX_VALUE - 15, i = 0; i < 32; turn++, i++) {
+            if (WorkerPool.yieldsAt(turn)) yields++;
+        }
+        assertEquals(32 / WorkerPool.YIELD_EVERY, yields, "yields over 32 turns across the wrap");
+    }
+
     @Test
     void rethrowsTheBodysFailure() {
         try (WorkerPool pool = new WorkerPool(3)) {
