@@ -1293,12 +1293,13 @@ public final class Executor implements AutoCloseable {
         Tensor dx = gradOf(in0);
         if (trainingSiblingMembers.contains(name)) {
             if (trainingSiblings.containsKey(name)) siblings(name, false); // the last of the group backward reaches
-        } else if (l instanceof Layer.Conv2d c && dx != null && gradWrittenOnce.contains(in0)) { // dx written whole
-            backend.conv2dBackwardInto(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
-                    c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
         } else if (l instanceof Layer.Conv2d c) {
-            backend.conv2dBackward(x, param(pn(name)[W]), dy, dx, paramGrad(pn(name)[W]),
-                    c.bias() ? paramGrad(pn(name)[B]) : null, c.spec());
+            Tensor w = param(pn(name)[W]), dw = paramGrad(pn(name)[W]), db = c.bias() ? paramGrad(pn(name)[B]) : null;
+            if (dx != null && gradWrittenOnce.contains(in0)) { // dx written whole
+                backend.conv2dBackwardInto(x, w, dy, dx, dw, db, c.spec());
+            } else {
+                backend.conv2dBackward(x, w, dy, dx, dw, db, c.spec());
+            }
         } else if (l instanceof Layer.BatchNorm2d) {
             Tensor[] s = saved.get(name);
             ChannelSlice slice = bnSlices.get(name);
