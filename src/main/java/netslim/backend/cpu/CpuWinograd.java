@@ -294,12 +294,8 @@ final class CpuWinograd {
                         for (int xi = 0; xi < a * a; xi++) out[xi * kp * c + at] = 0f;
                         continue;
                     }
-                    if (turned) {
-                        taps(w, off, k, c, o, i, true, nine);
-                        kernel(g, nine, 0, gw, out, at, kp * c);
-                    } else {
-                        kernel(g, w, off + (o * c + i) * 9, gw, out, at, kp * c);
-                    }
+                    taps(w, off, k, c, o, i, turned, nine);
+                    kernel(g, nine, 0, gw, out, at, kp * c);
                 }
             }
         });
