@@ -9,13 +9,8 @@ model="${1:-googlenet}"
 shift || true
 batches=("$@")
 [[ ${#batches[@]} -eq 0 ]] && batches=(1 32)
-root="$(cd "$(dirname "$0")/.." && pwd)"
-(cd "$root" && mvn -q -B -DskipTests install >&2)
-(cd "$root/bench" && mvn -q -B package >&2)
-thp=()
-grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null && thp=(-XX:+UseTransparentHugePages)
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
-exec java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xss8m "${thp[@]}" -Xlog:disable \
+source "$(cd "$(dirname "$0")" && pwd)/side-by-side-common.sh"
+exec java "${jvm[@]}" \
   -Dthreads="${THREADS:-2}" -Dgemm="${GEMM:-auto}" -Dpasses="${PASSES:-40}" -Dwarmup="${WARMUP:-15}" \
   -Dvariants="${VARIANTS:-compressed,pruned}" -cp "$root/bench/target/benchmarks.jar" \
   netslim.bench.CompressionSideBySide "$model" "${batches[@]}" 2>&1 | grep -v '^WARNING: Using incubator modules'

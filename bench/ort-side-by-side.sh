@@ -14,12 +14,8 @@ peers="${PEERS:-$root/../shared/peers}"
 work="${TMPDIR:-/tmp}/netslim-bench"
 mkdir -p "$work"
 [[ -f "$work/googlenet.onnx" ]] || /usr/bin/python3 "$peers/export_torchvision.py" googlenet "$work" --batch 1 >&2
-(cd "$root" && mvn -q -B -DskipTests install >&2)
-(cd "$root/bench" && mvn -q -B package >&2)
-thp=()
-grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null && thp=(-XX:+UseTransparentHugePages)
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
-exec java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xss8m "${thp[@]}" -Xlog:disable \
+source "$root/bench/side-by-side-common.sh"
+exec java "${jvm[@]}" \
   -Dthreads="${THREADS:-2}" -Dgemm="${GEMM:-auto}" -Drounds="${ROUNDS:-30}" -Dwarmup="${WARMUP:-8}" \
   -Dspin="${SPIN:-false}" -cp "$root/bench/target/benchmarks.jar" netslim.bench.OrtSideBySide "$work/googlenet.onnx" "${batches[@]}" 2>&1 \
   | grep -v '^WARNING: Using incubator modules'
