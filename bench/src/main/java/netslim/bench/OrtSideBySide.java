@@ -31,7 +31,11 @@ import netslim.tensor.Tensor;
  * {@code -Dthreads=2} (both engines), {@code -Dgemm=auto|openblas|java}, {@code -Dwarmup=8} (seconds of interleaved
  * warm-up per batch, at least 10 passes each), {@code -Drounds=30} (timed rounds per batch; each round times one
  * pass of each, the order alternating), {@code -Dspin=false} (ORT's intra-op threads do not spin between runs: in
- * one process their spinning takes the cores from netslim's next pass). See bench/ort-side-by-side.sh.
+ * one process their spinning takes the cores from netslim's next pass), {@code -Dblock=1} (passes of each engine
+ * per turn: with N > 1 each round runs N passes of one engine, then N of the other, and counts only the last N − 1
+ * of each block — passes that follow the same engine's pass, as in a service that runs one model, where a pass right
+ * after the other engine's finds the caches full of that engine's data; with 1 every pass follows the other
+ * engine's). See bench/ort-side-by-side.sh.
  */
 public final class OrtSideBySide {
     private OrtSideBySide() {
@@ -48,6 +52,8 @@ public final class OrtSideBySide {
         int threads = Integer.getInteger("threads", 2);
         double warmupSeconds = Double.parseDouble(System.getProperty("warmup", "8"));
         int rounds = Integer.getInteger("rounds", 30);
+        int block = Integer.getInteger("block", 1);
+        if (block < 1) throw new IllegalArgumentException("-Dblock must be at least 1, got " + block);
 
         Graph g = ModelFiles.load(model);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -62,8 +68,10 @@ public final class OrtSideBySide {
              OrtSession ort = env.createSession(model.toString(), o)) {
             String in = ort.getInputNames().iterator().next();
             System.out.printf("# %s: netslim (%s) vs ONNX Runtime %s (%d intra-op threads), one JVM, passes "
-                    + "interleaved; %d timed rounds per batch after %.1f s of warm-up%n", model.getFileName(), backend,
-                    env.getVersion() + (spin ? "" : ", spinning off"), threads, rounds, warmupSeconds);
+                    + "interleaved%s; %d timed rounds per batch after %.1f s of warm-up%n", model.getFileName(), backend,
+                    env.getVersion() + (spin ? "" : ", spinning off"), threads,
+                    block == 1 ? "" : " in blocks of " + block + " (the first pass of each block not counted)", rounds,
+                    warmupSeconds);
             for (int batch : batches) {
                 Shape xs = Shape.of(batch, g.inputShape().dim(0), g.inputShape().dim(1), g.inputShape().dim(2));
                 float[] data = new float[xs.size()];
@@ -90,17 +98,17 @@ public final class OrtSideBySide {
                     }
                     List<Double> ortMs = new ArrayList<>(), netMs = new ArrayList<>(), ratios = new ArrayList<>();
                     for (int round = 0; round < rounds; round++) {
-                        double a, b;
+                        List<Double> a, b;
                         if (round % 2 == 0) {
-                            a = time(ortPass);
-                            b = time(netslimPass);
+                            a = timeBlock(ortPass, block);
+                            b = timeBlock(netslimPass, block);
                         } else {
-                            b = time(netslimPass);
-                            a = time(ortPass);
+                            b = timeBlock(netslimPass, block);
+                            a = timeBlock(ortPass, block);
                         }
-                        ortMs.add(a);
-                        netMs.add(b);
-                        ratios.add(b / a);
+                        ortMs.addAll(a);
+                        netMs.addAll(b);
+                        ratios.add(median(b) / median(a));
                     }
                     double ortMed = median(ortMs), netMed = median(netMs);
                     System.out.printf("batch %d: ORT median %.2f ms (p10 %.2f), netslim median %.2f ms (p10 %.2f); "
@@ -122,6 +130,16 @@ public final class OrtSideBySide {
             }
             return worst;
         }
+    }
+
+    /** The times of block passes of one engine back to back, the first left out when block > 1. */
+    private static List<Double> timeBlock(Runnable pass, int block) {
+        List<Double> t = new ArrayList<>();
+        for (int i = 0; i < block; i++) {
+            double ms = time(pass);
+            if (block == 1 || i > 0) t.add(ms);
+        }
+        return t;
     }
 
     private static double time(Runnable pass) {
