@@ -56,8 +56,11 @@ final class CompressRun {
      */
     static final int BENCH_WARMUP_B1 = 10, BENCH_WARMUP_B32 = 2, BENCH_WARMUP_MAX = 300;
     static final double BENCH_WARMUP_MS = 1000;
-    /** Interleaved rounds of the timings at each batch size ({@link #benchmark}). */
-    static final int BENCH_ROUNDS = 3;
+    /**
+     * Interleaved rounds of the timings at each batch size ({@link #benchmark}). Three let one model of the session-19
+     * demo come out at 2.25 and 2.88 ms at batch 1 in the same run (the same model, reported twice); five.
+     */
+    static final int BENCH_ROUNDS = 5;
     /**
      * A round times a model for at least --bench-iters passes and about this long (at most
      * {@link #BENCH_WARMUP_MAX} passes): at batch 1 five passes of ~2.5 ms fit inside one burst of the JIT's
@@ -163,16 +166,33 @@ final class CompressRun {
      * round in a rotated order, and a model's latency is the median of its rounds' medians — so no model is timed
      * while the JIT is still busy with code the others warmed up, and a slow moment of the machine hits all models
      * alike. (Batch 32 once kept one measurement per model right after 2 warm-up passes, baseline first: in session
-     * 6's demo the baseline came out at 124 ms against 72 ms for a variant with 1.26x fewer MACs.)
+     * 6's demo the baseline came out at 124 ms against 72 ms for a variant with 1.26x fewer MACs.) Rows that are
+     * the same model (prune+tucker at ratio 0 is the tucker variant's model) are timed once and share the figures.
      */
     private Map<String, CompressionReport.Latency> benchmark(List<Pending> models, Backend backend) {
-        log("benchmarking " + models.size() + " models at batch 1 and 32 (" + BENCH_ROUNDS + " interleaved rounds of "
-                + "at least " + plan.benchIters() + " passes and ~" + (int) BENCH_ROUND_MS + " ms each)");
-        Map<String, Double> b1 = timeAll(models, backend, 1, BENCH_WARMUP_B1);
-        Map<String, Double> b32 = timeAll(models, backend, 32, BENCH_WARMUP_B32);
+        List<Pending> distinct = firstOfEach(models, Pending::graph);
+        log("benchmarking " + models.size() + " models" + (distinct.size() < models.size() ? " (" + distinct.size()
+                + " distinct: rows of the same model share its timings)" : "") + " at batch 1 and 32 ("
+                + BENCH_ROUNDS + " interleaved rounds of at least " + plan.benchIters() + " passes and ~"
+                + (int) BENCH_ROUND_MS + " ms each)");
+        Map<String, Double> b1 = timeAll(distinct, backend, 1, BENCH_WARMUP_B1);
+        Map<String, Double> b32 = timeAll(distinct, backend, 32, BENCH_WARMUP_B32);
         Map<String, CompressionReport.Latency> out = new java.util.HashMap<>();
         for (Pending e : models) {
-            out.put(e.name(), new CompressionReport.Latency(backend.name(), b1.get(e.name()), b32.get(e.name())));
+            String timed = distinct.stream().filter(d -> d.graph() == e.graph()).findFirst().orElseThrow().name();
+            out.put(e.name(), new CompressionReport.Latency(backend.name(), b1.get(timed), b32.get(timed)));
+        }
+        return out;
+    }
+
+    /**
+     * The first of the rows of each model, in order; models compared by identity (the pipeline hands out one Graph
+     * per settings, and two graphs with equal weights made separately are still timed separately).
+     */
+    static <T> List<T> firstOfEach(List<T> rows, java.util.function.Function<T, ?> model) {
+        List<T> out = new ArrayList<>();
+        for (T e : rows) {
+            if (out.stream().noneMatch(d -> model.apply(d) == model.apply(e))) out.add(e);
         }
         return out;
     }
