@@ -63,11 +63,74 @@ final class Im2col {
      */
     static void unfoldRows(float[] x, int xOff, Geometry g, Columns[] byKernelColumn, int n, int c0, int cg, int oy0,
                            int oy1, float[] col, int colOff, int ldCol) {
+        if (PHASE_ROWS && g.spec().strideW() == 2) {
+            unfoldRowsFromPhases(x, xOff, g, byKernelColumn, n, c0, cg, oy0, oy1, col, colOff, ldCol);
+            return;
+        }
         for (int r = 0; r < cg * g.taps(); r++) {
             int c = c0 + r / g.taps();
             int i = r / g.spec().kw() % g.spec().kh();
             int plane = xOff + (n * g.channels() + c) * g.planeIn();
             unfoldRow(x, plane, g, i, byKernelColumn[r % g.spec().kw()], col, colOff + r * ldCol, oy0, oy1);
+        }
+    }
+
+    /**
+     * -Dnetslim.im2col.phaseRows=false: {@link #unfoldRows} at stride 2 gathers every column-matrix row's even
+     * elements on its own (one {@link EvenOdd#even} per kernel column), as before. Not final: tests and probes flip it.
+     */
+    static boolean PHASE_ROWS = !"false".equals(System.getProperty("netslim.im2col.phaseRows"));
+
+    /** Per thread: one input row split into its even and odd columns ({@link #unfoldRowsFromPhases}). */
+    private static final ThreadLocal<float[]> PHASES = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * {@link #unfoldRows} at column stride 2: output column ox of kernel column j reads input column 2·ox + shift,
+     * element ox + ⌊shift / 2⌋ of the row's (shift mod 2) phase. So each input row a (channel, kernel row, output
+     * row) reads is split into its even and odd columns once, and the kw column-matrix rows it feeds are contiguous
+     * copies out of those halves — where gathering each row's even elements on its own split the same input row kw
+     * times (GoogLeNet's 7x7 / 2 stem: 7 times, a quarter of the conv's time at batch 1). Same floats.
+     */
+    private static void unfoldRowsFromPhases(float[] x, int xOff, Geometry g, Columns[] byKernelColumn, int n, int c0,
+                                             int cg, int oy0, int oy1, float[] col, int colOff, int ldCol) {
+        ConvSpec s = g.spec();
+        int kh = s.kh(), kw = s.kw(), w = g.w(), outW = g.outW(), half = (w + 1) / 2, L = EvenOdd.L;
+        int ps = BlockedGemm.roundUp(half, L) + L; // the odd half starts ps after the even one
+        float[] ph = PHASES.get();
+        if (ph.length < 2 * ps) PHASES.set(ph = new float[2 * ps]);
+        for (int cc = 0; cc < cg; cc++) {
+            int plane = xOff + (n * g.channels() + c0 + cc) * g.planeIn();
+            for (int i = 0; i < kh; i++) {
+                int rows = colOff + (cc * kh + i) * kw * ldCol; // column-matrix row (cc·kh + i)·kw + j
+                for (int oy = oy0; oy < oy1; oy++) {
+                    int at = rows + (oy - oy0) * outW, iy = ConvWindow.inputRow(s, oy, i);
+                    if (iy < 0 || iy >= g.h()) {
+                        for (int j = 0; j < kw; j++) Arrays.fill(col, at + j * ldCol, at + j * ldCol + outW, 0f);
+                        continue;
+                    }
+                    splitRow(x, plane + iy * w, w, ph, ps);
+                    for (int j = 0; j < kw; j++) {
+                        Columns c = byKernelColumn[j];
+                        int lo = c.lo(), hi = c.hi(), dst = at + j * ldCol;
+                        if (lo > 0) Arrays.fill(col, dst, dst + lo, 0f);
+                        if (hi < outW) Arrays.fill(col, dst + hi, dst + outW, 0f);
+                        if (hi > lo) {
+                            int from = Math.floorMod(c.shift(), 2) * ps + Math.floorDiv(c.shift(), 2);
+                            System.arraycopy(ph, from + lo, col, dst + lo, hi - lo);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** ph[q] = x[src + 2q], ph[ps + q] = x[src + 2q + 1] for the w elements of the row at src (in vectors). */
+    private static void splitRow(float[] x, int src, int w, float[] ph, int ps) {
+        int q = 0;
+        for (; 2 * (q + EvenOdd.L) <= w; q += EvenOdd.L) EvenOdd.split(x, src + 2 * q, ph, q, ph, ps + q);
+        for (; 2 * q < w; q++) {
+            ph[q] = x[src + 2 * q];
+            if (2 * q + 1 < w) ph[ps + q] = x[src + 2 * q + 1];
         }
     }
 
