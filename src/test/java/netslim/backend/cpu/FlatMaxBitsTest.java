@@ -18,8 +18,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class FlatMaxBitsTest {
 
-    /** ReLU-like: many +0, coarse repeated values (ties), tiny subnormals, large values and +infinity. */
-    private static float[] nonNegative(int n, long seed) {
+    /**
+     * ReLU-like: many +0, coarse repeated values (ties), tiny subnormals, large values and +infinity (also the
+     * stride-2 pools' integer pass, StrideTwoMaxBitsTest).
+     */
+    static float[] nonNegative(int n, long seed) {
         Rng rng = new Rng(seed);
         float[] d = new float[n];
         for (int i = 0; i < n; i++) {
@@ -41,7 +44,7 @@ class FlatMaxBitsTest {
         return y.data();
     }
 
-    private static void sameRawBits(float[] want, float[] got, String what) {
+    static void sameRawBits(float[] want, float[] got, String what) {
         for (int i = 0; i < want.length; i++) {
             if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
                 fail(what + ": y differs at " + i + ": reference " + want[i] + " (0x"

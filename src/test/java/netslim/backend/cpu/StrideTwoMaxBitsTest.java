@@ -2,10 +2,8 @@ package netslim.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import netslim.backend.PoolSpec;
-import netslim.tensor.Rng;
 import netslim.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,22 +17,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class StrideTwoMaxBitsTest {
 
-    /** ReLU-like: many +0, coarse repeated values (ties), tiny subnormals, large values and +infinity. */
-    private static float[] nonNegative(int n, long seed) {
-        Rng rng = new Rng(seed);
-        float[] d = new float[n];
-        for (int i = 0; i < n; i++) {
-            double u = rng.nextDouble();
-            if (u < 0.40) d[i] = 0f;
-            else if (u < 0.45) d[i] = Float.MIN_VALUE * (1 + rng.nextInt(3));
-            else if (u < 0.47) d[i] = Float.POSITIVE_INFINITY;
-            else if (u < 0.50) d[i] = Float.MAX_VALUE;
-            else if (u < 0.75) d[i] = rng.nextInt(4);
-            else d[i] = (float) rng.nextDouble() * 1e3f;
-        }
-        return d;
-    }
-
     private static PoolSpec spec(int k, int pad, boolean ceil) {
         return PoolSpec.of(k, 2, pad, ceil);
     }
@@ -44,16 +26,6 @@ class StrideTwoMaxBitsTest {
         System.arraycopy(x, 0, t.data(), 0, x.length);
         ReferenceKernels.create().maxPool(t, y, s);
         return y.data();
-    }
-
-    private static void sameRawBits(float[] want, float[] got, String what) {
-        for (int i = 0; i < want.length; i++) {
-            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
-                fail(what + ": y differs at " + i + ": reference " + want[i] + " (0x"
-                        + Integer.toHexString(Float.floatToRawIntBits(want[i])) + "), got " + got[i] + " (0x"
-                        + Integer.toHexString(Float.floatToRawIntBits(got[i])) + ")");
-            }
-        }
     }
 
     @ParameterizedTest(name = "{0}x{1} k{2} pad {3} ceil {4}")
@@ -67,10 +39,10 @@ class StrideTwoMaxBitsTest {
     void appliesToNonNegativePlanesWithTheReferenceBits(int h, int w, int k, int pad, boolean ceil) {
         PoolSpec s = spec(k, pad, ceil);
         for (long seed = 1; seed <= 5; seed++) {
-            float[] x = nonNegative(h * w, seed), y = new float[s.outH(h) * s.outW(w)];
+            float[] x = FlatMaxBitsTest.nonNegative(h * w, seed), y = new float[s.outH(h) * s.outW(w)];
             String what = h + "x" + w + " " + s + " seed " + seed;
             assertTrue(CpuPooling.stride2Bits(x, h, w, s, y), what + ": non-negative plane declined");
-            sameRawBits(reference(x, h, w, s), y, what);
+            FlatMaxBitsTest.sameRawBits(reference(x, h, w, s), y, what);
         }
     }
 
@@ -78,8 +50,8 @@ class StrideTwoMaxBitsTest {
     @CsvSource({"28, 28, 3, 0, true", "16, 16, 3, 0, true", "28, 28, 3, 1, false", "14, 14, 2, 0, true"})
     void declinesRowsNarrowerThanAVector(int h, int w, int k, int pad, boolean ceil) {
         PoolSpec s = spec(k, pad, ceil); // GoogLeNet's maxpool3 and 2x2 maxpool4 among them: the float pass serves them
-        assertFalse(CpuPooling.stride2Bits(nonNegative(h * w, 3), h, w, s, new float[s.outH(h) * s.outW(w)]),
-                h + "x" + w + " " + s);
+        float[] x = FlatMaxBitsTest.nonNegative(h * w, 3);
+        assertFalse(CpuPooling.stride2Bits(x, h, w, s, new float[s.outH(h) * s.outW(w)]), h + "x" + w + " " + s);
     }
 
     @ParameterizedTest(name = "{0}x{1} k{2} pad {3} ceil {4}")
@@ -93,21 +65,21 @@ class StrideTwoMaxBitsTest {
         try (CpuBackend cpu = CpuBackend.create(2, Gemm.select("java", 2))) {
             for (float b : bad) {
                 for (int at : positions) {
-                    float[] x = nonNegative(n, at + 11);
+                    float[] x = FlatMaxBitsTest.nonNegative(n, at + 11);
                     x[at] = b;
                     String what = h + "x" + w + " " + s + ", 0x" + Integer.toHexString(Float.floatToRawIntBits(b))
                             + " at " + at;
                     assertFalse(CpuPooling.stride2Bits(x, h, w, s, new float[outs]), what + ": taken");
                     // three planes through the backend, the bad value in the middle one
                     Tensor t = Tensor.zeros(1, 3, h, w), y = Tensor.zeros(1, 3, s.outH(h), s.outW(w));
-                    float[] good = nonNegative(n, at + 12);
+                    float[] good = FlatMaxBitsTest.nonNegative(n, at + 12);
                     System.arraycopy(good, 0, t.data(), 0, n);
                     System.arraycopy(x, 0, t.data(), n, n);
                     System.arraycopy(good, 0, t.data(), 2 * n, n);
                     cpu.maxPool(t, y, s);
                     Tensor want = Tensor.zeros(1, 3, s.outH(h), s.outW(w));
                     ReferenceKernels.create().maxPool(t, want, s);
-                    sameRawBits(want.data(), y.data(), what);
+                    FlatMaxBitsTest.sameRawBits(want.data(), y.data(), what);
                 }
             }
         }
