@@ -66,9 +66,7 @@ final class CpuBatchNorm {
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
             float[] lanes = across ? new float[2 * L] : null;
             for (int c = c0; c < c1; c++) {
-                double sum = 0;
-                if (across) sum = sumPlanes(xd, xo + l.plane(0, c), l.channels() * l.hw(), l.images(), l.hw(), lanes);
-                else for (int n = 0; n < l.images(); n++) sum += sumPlane(xd, xo + l.plane(n, c), l.hw());
+                double sum = channelSum(xd, xo + l.plane(0, c), l.channels() * l.hw(), l.images(), l.hw(), lanes);
                 double mean = sum / m;
                 double sq = 0;
                 if (across) {
@@ -319,8 +317,28 @@ final class CpuBatchNorm {
      * hold at least one vector (GoogLeNet's 14x14 and 7x7 maps), which {@link #sumPlane} sums one element at a time.
      */
     private static boolean acrossPlanes(Layout l) {
-        return ACROSS_PLANES && l.hw() < BLOCK && l.hw() >= L;
+        return sumsAcross(l.hw());
     }
+
+    /** {@link #acrossPlanes} for planes of hw floats. */
+    static boolean sumsAcross(int hw) {
+        return ACROSS_PLANES && hw < BLOCK && hw >= L;
+    }
+
+    /**
+     * Σ of one channel's images planes of hw floats (the first at o, each stride after the last), in double, as the
+     * statistics sum them: across the planes ({@link #sumPlanes}; lanes: 2·L floats) where {@link #sumsAcross}, else
+     * plane by plane ({@link #sumPlane}; lanes unused). Also the conv bias gradient's per-channel sum of dy.
+     */
+    static double channelSum(float[] d, int o, int stride, int images, int hw, float[] lanes) {
+        if (sumsAcross(hw)) return sumPlanes(d, o, stride, images, hw, lanes);
+        double s = 0;
+        for (int n = 0; n < images; n++) s += sumPlane(d, o + n * stride, hw);
+        return s;
+    }
+
+    /** Floats {@link #channelSum}'s lanes must hold. */
+    static final int LANES = 2 * L;
 
     /** Planes per float block of {@link #sumPlanes}: whole planes of vectors, at most {@link #BLOCK} floats. */
     private static int planesPerBlock(int len) {
