@@ -62,7 +62,7 @@ final class CpuBatchNorm {
         if (m <= 1) {
             ShapeChecks.fail("batchNormTrain", "expected more than 1 value per channel, got " + x.shape());
         }
-        boolean across = acrossPlanes(l);
+        boolean across = sumsAcross(l.hw());
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
             float[] lanes = across ? new float[2 * L] : null;
             for (int c = c0; c < c1; c++) {
@@ -165,7 +165,7 @@ final class CpuBatchNorm {
         float[] xd = x.data(), gd = dy.data();
         int xo = x.offset(), go = dy.offset() + dyC0 * l.hw();
         int m = l.count();
-        boolean across = acrossPlanes(l);
+        boolean across = sumsAcross(l.hw());
         pool.parallelFor(l.channels(), l.grain(), (c0, c1) -> {
             double[] sums = new double[2];
             float[] lanes = across ? new float[2 * L] : null;
@@ -313,22 +313,19 @@ final class CpuBatchNorm {
     static boolean ACROSS_PLANES = !"false".equals(System.getProperty("netslim.bn.acrossPlanes"));
 
     /**
-     * Whether a channel's sums run across its planes ({@link #sumPlanes}): planes under {@link #BLOCK} floats that
-     * hold at least one vector (GoogLeNet's 14x14 and 7x7 maps), which {@link #sumPlane} sums one element at a time.
+     * Whether a channel's sums run across its planes of hw floats ({@link #sumPlanes}): planes under {@link #BLOCK}
+     * floats that hold at least one vector (GoogLeNet's 14x14 and 7x7 maps), which {@link #sumPlane} sums one element
+     * at a time.
      */
-    private static boolean acrossPlanes(Layout l) {
-        return sumsAcross(l.hw());
-    }
-
-    /** {@link #acrossPlanes} for planes of hw floats. */
     static boolean sumsAcross(int hw) {
         return ACROSS_PLANES && hw < BLOCK && hw >= L;
     }
 
     /**
      * Σ of one channel's images planes of hw floats (the first at o, each stride after the last), in double, as the
-     * statistics sum them: across the planes ({@link #sumPlanes}; lanes: 2·L floats) where {@link #sumsAcross}, else
-     * plane by plane ({@link #sumPlane}; lanes unused). Also the conv bias gradient's per-channel sum of dy.
+     * statistics sum them: across the planes ({@link #sumPlanes}; lanes: {@link #LANES} floats) where {@link
+     * #sumsAcross}, else plane by plane ({@link #sumPlane}; lanes unused). Also the conv bias gradient's per-channel
+     * sum of dy.
      */
     static double channelSum(float[] d, int o, int stride, int images, int hw, float[] lanes) {
         if (sumsAcross(hw)) return sumPlanes(d, o, stride, images, hw, lanes);

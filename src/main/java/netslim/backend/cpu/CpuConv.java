@@ -574,7 +574,7 @@ final class CpuConv {
     /** db[c] += Σ over images and positions of dy[n, c] (in double: {@link #VECTOR_BIAS_GRADIENT}). */
     private void biasGradient(float[] dy, int dyOff, float[] db, int dbOff, int images, int channels, int hw) {
         pool.parallelFor(channels, Math.max(1, 16_384 / (hw * images)), (c0, c1) -> {
-            float[] lanes = VECTOR_BIAS_GRADIENT && CpuBatchNorm.sumsAcross(hw) ? new float[CpuBatchNorm.LANES] : null;
+            float[] lanes = new float[CpuBatchNorm.LANES]; // channelSum's, where it sums across planes
             for (int c = c0; c < c1; c++) {
                 double acc = 0;
                 if (VECTOR_BIAS_GRADIENT) {
