@@ -57,8 +57,8 @@ final class CompressRun {
     static final int BENCH_WARMUP_B1 = 10, BENCH_WARMUP_B32 = 2, BENCH_WARMUP_MAX = 300;
     static final double BENCH_WARMUP_MS = 1000;
     /**
-     * Interleaved rounds of the timings at each batch size ({@link #benchmark}). Three let one model of the session-19
-     * demo come out at 2.25 and 2.88 ms at batch 1 in the same run (the same model, reported twice); five.
+     * Interleaved rounds of the timings at each batch size ({@link #benchmark}): five, since with three one model of
+     * the session-19 demo came out at 2.25 and 2.88 ms at batch 1 in the same run (the same model, reported twice).
      */
     static final int BENCH_ROUNDS = 5;
     /**
@@ -177,10 +177,12 @@ final class CompressRun {
                 + (int) BENCH_ROUND_MS + " ms each)");
         Map<String, Double> b1 = timeAll(distinct, backend, 1, BENCH_WARMUP_B1);
         Map<String, Double> b32 = timeAll(distinct, backend, 32, BENCH_WARMUP_B32);
+        Map<Graph, String> timed = new java.util.IdentityHashMap<>(); // each model's timed row
+        for (Pending d : distinct) timed.put(d.graph(), d.name());
         Map<String, CompressionReport.Latency> out = new java.util.HashMap<>();
         for (Pending e : models) {
-            String timed = distinct.stream().filter(d -> d.graph() == e.graph()).findFirst().orElseThrow().name();
-            out.put(e.name(), new CompressionReport.Latency(backend.name(), b1.get(timed), b32.get(timed)));
+            String t = timed.get(e.graph());
+            out.put(e.name(), new CompressionReport.Latency(backend.name(), b1.get(t), b32.get(t)));
         }
         return out;
     }
